@@ -1,0 +1,37 @@
+# jakcheck task runner. `make run` and `make test` each set up .venv/ first.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup run test check docs bench clean
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/jakcheck kb validate
+	$(BIN)/jakcheck assess examples/ra-71-smoker-eu.json --region EU --format text
+
+test: $(STAMP)
+	$(BIN)/ruff check src tests
+	$(BIN)/mypy src/jakcheck
+	$(BIN)/pytest
+
+check: $(STAMP)
+	$(BIN)/ruff check src tests
+	$(BIN)/mypy src/jakcheck
+
+docs: $(STAMP)
+	$(BIN)/python -m jakcheck.docs > docs/rules.md
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/assess_bench.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,283 @@
+"""Schemas of the knowledge files.
+
+Every knowledge file is YAML validated against one of these models at load time; a file that does not
+validate stops jakcheck at start-up with a KnowledgeError naming the file and the field. Numbers that a
+rule compares against live here, never in rule code, and each carries the id of the source it comes from.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Region = Literal["US", "EU"]
+Frequency = Literal["once daily", "twice daily"]
+Phase = Literal["induction", "maintenance"]
+
+# Actions a label can attach to a trigger. They map onto verdicts in the engine.
+LabelAction = Literal[
+    "no-change",
+    "dose-adjustment",
+    "caution",
+    "only-if-no-alternative",
+    "not-recommended",
+    "contraindicated",
+]
+LabAction = Literal["do-not-initiate", "interrupt", "discontinue", "reduce-or-interrupt"]
+Analyte = Literal["lymphocytes", "neutrophils", "hemoglobin", "platelets", "alt", "ast"]
+RenalMeasure = Literal["crcl-cockcroft-gault", "egfr"]
+ChildPugh = Literal["A", "B", "C"]
+InteractionClass = Literal[
+    "cyp3a4-strong-inhibitor",
+    "cyp3a4-moderate-and-cyp2c19-strong-inhibitor",
+    "cyp3a4-strong-inducer",
+    "cyp2c19-strong-inhibitor",
+    "cyp2c19-inducer",
+    "oat3-strong-inhibitor",
+    "biologic-dmard",
+    "potent-immunosuppressant",
+    "other-jak-inhibitor",
+]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Cite(Strict):
+    """A pointer to a source in sources.yaml, with the section that carries the statement."""
+
+    source: str
+    section: str | None = None
+
+
+class Provenance(Strict):
+    """Header every knowledge file carries: what it was built from and when it was last checked."""
+
+    title: str
+    sources: list[str]
+    last_checked: date
+    notes: str | None = None
+
+
+class Dose(Strict):
+    amount: float
+    unit: Literal["mg"] = "mg"
+    frequency: Frequency
+    phase: Phase | None = None
+    formulation: str | None = None  # e.g. "ir", "xr"; None = the drug's standard tablet
+    duration: str | None = None  # e.g. "8 weeks"
+    weight_min_kg: float | None = None
+    weight_max_kg: float | None = None
+    note: str | None = None
+
+
+class IndicationRule(Strict):
+    indication: str  # id from indications.yaml
+    min_age: int = 18
+    tnf_ir_required: bool = False
+    tnf_ir_note: str | None = None
+    line_of_therapy: str | None = None  # the label's wording, paraphrased
+    limitation_of_use: str | None = None
+    doses: list[Dose] = Field(min_length=1)
+    cite: list[Cite] = Field(min_length=1)
+
+
+class DoseChange(Strict):
+    """A changed dose for patients who meet a trigger, optionally limited to some indications."""
+
+    dose: Dose
+    indications: list[str] | None = None  # None = every indication
+
+
+class RenalBand(Strict):
+    """A renal-function band: min <= value < max (either side open when None)."""
+
+    min: float | None = None
+    max: float | None = None
+    action: LabelAction
+    doses: list[DoseChange] = []
+    indications: list[str] | None = None
+    note: str | None = None
+    cite: list[Cite] = Field(min_length=1)
+
+
+class RenalRules(Strict):
+    measure: RenalMeasure
+    bands: list[RenalBand]
+
+
+class HepaticRule(Strict):
+    child_pugh: ChildPugh
+    action: LabelAction
+    doses: list[DoseChange] = []
+    indications: list[str] | None = None
+    note: str | None = None
+    cite: list[Cite] = Field(min_length=1)
+
+
+class LabThreshold(Strict):
+    """Act when the analyte is below `below` (or above `above_uln_times` x upper limit for liver tests)."""
+
+    analyte: Analyte
+    below: float | None = None
+    above_uln_times: float | None = None
+    unit: str  # canonical UCUM unit of `below`: 10*9/L for counts, g/dL for haemoglobin
+    action: LabAction
+    indications: list[str] | None = None
+    note: str | None = None
+    cite: list[Cite] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> LabThreshold:
+        if (self.below is None) == (self.above_uln_times is None):
+            raise ValueError("exactly one of 'below' or 'above_uln_times' must be given")
+        return self
+
+
+class InteractionRule(Strict):
+    interacts_with: InteractionClass
+    action: LabelAction
+    doses: list[DoseChange] = []
+    indications: list[str] | None = None
+    note: str | None = None
+    cite: list[Cite] = Field(min_length=1)
+
+
+class AgeRule(Strict):
+    min_age: int
+    action: LabelAction
+    doses: list[DoseChange] = []
+    indications: list[str] | None = None
+    note: str | None = None
+    cite: list[Cite] = Field(min_length=1)
+
+
+class ReproductiveRules(Strict):
+    pregnancy: LabelAction
+    pregnancy_note: str | None = None
+    lactation: LabelAction
+    lactation_note: str | None = None  # e.g. "no breastfeeding for 6 days after the last dose"
+    contraception_after_last_dose: str | None = None  # e.g. "4 weeks"; None = label sets no interval
+    cite: list[Cite] = Field(min_length=1)
+
+
+class MonitoringItem(Strict):
+    test: Literal["cbc", "lymphocytes", "neutrophils", "hemoglobin", "platelets", "lipids", "liver",
+                  "tb", "hbv-dna", "skin", "renal"]
+    schedule: str
+    cite: list[Cite] = Field(min_length=1)
+
+
+class RegionLabel(Strict):
+    authorised: bool
+    label_source: str  # the label / SmPC source id
+    boxed_warning: bool = False  # US: JAK class boxed warning (2021)
+    ema_2023_measures: bool = False  # EU: Article 20 referral measures (2023)
+    indications: list[IndicationRule] = []
+    renal: RenalRules | None = None
+    hepatic: list[HepaticRule] = []
+    labs: list[LabThreshold] = []
+    interactions: list[InteractionRule] = []
+    age: list[AgeRule] = []
+    reproductive: ReproductiveRules | None = None
+    live_vaccines: str | None = None
+    monitoring: list[MonitoringItem] = []
+    unverified: list[str] = []  # facts not encoded as rules; mirrored in docs/knowledge-gaps.md
+
+
+class DrugFile(Strict):
+    provenance: Provenance
+    id: str
+    name: str
+    brands: list[str]
+    target: str
+    jak_class: bool  # False for TYK2 (deucravacitinib): class warnings do not apply
+    concept: str  # medication concept id in valuesets.yaml
+    regions: dict[Region, RegionLabel]
+
+
+class Source(Strict):
+    id: str
+    title: str
+    publisher: str
+    version: str  # document version or date as the publisher states it
+    date: date
+    url: str
+    kind: Literal["label-us", "smpc-eu", "regulator", "guideline", "study", "standard", "reference"]
+    notes: str | None = None
+
+
+class SourcesFile(Strict):
+    provenance: Provenance
+    sources: list[Source]
+
+
+class Coding(Strict):
+    system: str
+    code: str
+    display: str | None = None
+
+
+class Concept(Strict):
+    """A clinical concept a rule reads, with every code that expresses it."""
+
+    id: str
+    label: str
+    kind: Literal["condition", "observation", "medication", "vaccine", "procedure", "answer"]
+    codes: list[Coding]
+    text: list[str] = []  # lower-case phrases for a reported text fallback
+    live: bool | None = None  # vaccines: live attenuated
+    classes: list[str] = []  # medications: interaction classes, "tnf-inhibitor", "glucocorticoid", ...
+    prednisone_equivalence: float | None = None  # glucocorticoids: mg prednisone per mg of this drug
+    unit: str | None = None  # observations: canonical UCUM unit
+    cite: list[Cite] = []
+
+
+class ValueSetsFile(Strict):
+    provenance: Provenance
+    concepts: list[Concept]
+
+
+class Indication(Strict):
+    id: str
+    label: str
+    concept: str  # condition concept id in valuesets.yaml
+    alternatives: list[Alternative] = []
+
+
+class Alternative(Strict):
+    option: str
+    why: str
+    cite: list[Cite] = Field(min_length=1)
+
+
+class IndicationsFile(Strict):
+    provenance: Provenance
+    indications: list[Indication]
+
+
+class Thresholds(Strict):
+    """Class-wide numbers used by rules that are not drug-specific (each with its source)."""
+
+    provenance: Provenance
+    values: dict[str, ThresholdValue]
+
+
+class ThresholdValue(Strict):
+    value: float
+    unit: str
+    meaning: str
+    cite: list[Cite] = Field(min_length=1)
+
+
+class Release(Strict):
+    version: str
+    date: date
+    notes: str
+
+
+Indication.model_rebuild()
+Thresholds.model_rebuild()
