@@ -1,0 +1,115 @@
+"""The assessment: the versioned output every surface (CLI, HTML, CDS Hooks, population) renders.
+
+Schema id `jakcheck.assessment/1`. Field order and list order are deterministic so that the same record,
+knowledge release, region and `as_of` always give byte-identical JSON.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+Verdict = Literal["appropriate", "caution", "only-if-no-alternative", "defer", "not-recommended",
+                  "contraindicated"]
+VERDICT_ORDER: tuple[Verdict, ...] = ("appropriate", "caution", "only-if-no-alternative", "defer",
+                                      "not-recommended", "contraindicated")
+Severity = Literal["critical", "warning", "info"]
+SEVERITY_ORDER: tuple[Severity, ...] = ("critical", "warning", "info")
+Timing = Literal["before-start", "at-start", "after-start"]
+SCHEMA_ID = "jakcheck.assessment/1"
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class SourceRef(Out):
+    id: str
+    title: str
+    url: str
+    section: str | None = None
+    date: str | None = None
+
+
+class Missing(Out):
+    missing: str
+
+
+class Finding(Out):
+    code: str
+    severity: Severity
+    drugs: list[str]  # empty = applies to every drug assessed
+    summary: str
+    detail: str
+    evidence: list[str | Missing]
+    sources: list[SourceRef]
+
+
+class DoseOut(Out):
+    amount: float
+    unit: str
+    frequency: str
+    phase: str | None = None
+    formulation: str | None = None
+    note: str | None = None
+
+
+class DrugAssessment(Out):
+    drug: str
+    verdict: Verdict
+    dose: DoseOut | None
+    findings: list[str]
+
+
+class Action(Out):
+    code: str
+    summary: str
+    timing: Timing
+    blocking: bool
+    drugs: list[str] = []
+
+
+class MonitoringItemOut(Out):
+    test: str
+    schedule: str
+    drugs: list[str]
+    sources: list[SourceRef]
+
+
+class AlternativeOut(Out):
+    option: str
+    why: str
+    sources: list[SourceRef]
+
+
+class KnowledgeStamp(Out):
+    version: str
+    date: str
+
+
+class PatientSummary(Out):
+    id: str
+    age: int | None
+    sex: str
+
+
+class Assessment(Out):
+    schema_: str = SCHEMA_ID
+    knowledge: KnowledgeStamp
+    as_of: str
+    region: Literal["US", "EU"]
+    patient: PatientSummary
+    indication: str | None
+    ready_to_start: bool
+    drugs: list[DrugAssessment]
+    findings: list[Finding]
+    actions: list[Action]
+    monitoring: list[MonitoringItemOut]
+    alternatives: list[AlternativeOut]
+
+    def to_json_dict(self) -> dict[str, object]:
+        d = self.model_dump(mode="json", exclude_none=False)
+        d["schema"] = d.pop("schema_")
+        # "schema" first, as the published contract shows it.
+        return {"schema": d["schema"], **{k: v for k, v in d.items() if k != "schema"}}

@@ -1,0 +1,234 @@
+"""Command line: a thin layer that wires the reader, the engine and the reports together.
+
+Exit codes: 0 assessed (findings are not errors), 2 input error, 3 knowledge error, 4 configuration error,
+1 a bug (with a correlation id; no patient data is printed with it).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import date
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import click
+import orjson
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from jakcheck.errors import InputError, JakcheckError
+from jakcheck.knowledge.loader import Knowledge, load_knowledge
+from jakcheck.settings import Settings, load_settings, parse_region
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="jakcheck: cited decision support for starting and monitoring JAK inhibitors.")
+kb_app = typer.Typer(no_args_is_help=True, help="Inspect and validate the knowledge base.")
+app.add_typer(kb_app, name="kb")
+
+
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+    html = "html"
+
+
+class _State:
+    settings: Settings = Settings()
+    environ: Mapping[str, str] = {}
+
+
+STATE = _State()
+
+
+def _knowledge() -> Knowledge:
+    return load_knowledge()
+
+
+def _parse_date(value: str | None, field: str) -> date:
+    if value is None:
+        return date.today()
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise InputError(f"not a date (YYYY-MM-DD): {value!r}", field=field) from exc
+
+
+def _write(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    else:
+        output.write_text(text, encoding="utf-8")
+
+
+def assessment_json(assessment: object) -> str:
+    from jakcheck.assessment import Assessment
+
+    assert isinstance(assessment, Assessment)
+    return orjson.dumps(assessment.to_json_dict(), option=orjson.OPT_INDENT_2).decode() + "\n"
+
+
+@app.command()
+def assess(
+    file: Annotated[Path, typer.Argument(help="FHIR R4 Bundle, resource list, CDS Hooks prefetch or patient card")],
+    region: Annotated[str | None, typer.Option(help="EU (EMA) or US (FDA); default from settings")] = None,
+    indication: Annotated[str | None, typer.Option(help="e.g. rheumatoid-arthritis")] = None,
+    drug: Annotated[list[str] | None, typer.Option("--drug", help="assess only these drugs (repeatable)")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="assessment date YYYY-MM-DD (default today)")] = None,
+    format: Annotated[Format, typer.Option("--format", help="text, json or html")] = Format.text,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="write to this file")] = None,
+) -> None:
+    """Assess a patient for starting a JAK inhibitor."""
+    from jakcheck.engine import assess as run_assessment
+    from jakcheck.fhir.reader import read_file
+
+    reg = parse_region(region, "--region") if region else STATE.settings.region
+    day = _parse_date(as_of, "--as-of")
+    knowledge = _knowledge()
+    facts = read_file(file, as_of=day, knowledge=knowledge, max_bytes=STATE.settings.max_input_bytes)
+    result = run_assessment(facts, knowledge, region=reg, indication=indication, drugs=tuple(drug or ()))
+    if format is Format.json:
+        _write(assessment_json(result), output)
+    elif format is Format.html:
+        from jakcheck.report.html import render_html
+
+        _write(render_html(result), output)
+    else:
+        from jakcheck.report.text import render_text
+
+        color = output is None and sys.stdout.isatty() and "NO_COLOR" not in STATE.environ
+        _write(render_text(result, color=color), output)
+
+
+@kb_app.command("validate")
+def kb_validate() -> None:
+    """Load and cross-check every knowledge file; exit 3 with the problem if one does not validate."""
+    k = _knowledge()
+    gaps = sum(len(r.unverified) for d in k.drugs.values() for r in d.regions.values())
+    print(f"knowledge {k.release.version} ({k.release.date}): valid - {len(k.drugs)} drugs, "
+          f"{len(k.indications)} indications, {len(k.concepts)} concepts, {len(k.sources)} sources, "
+          f"{len(k.thresholds)} thresholds; {gaps} unverified label facts not encoded (docs/knowledge-gaps.md)")
+
+
+@kb_app.command("list")
+def kb_list() -> None:
+    """List the drugs with their approved indications per region."""
+    k = _knowledge()
+    table = Table(title=f"jakcheck knowledge {k.release.version}")
+    table.add_column("drug")
+    table.add_column("class")
+    for region in ("US", "EU"):
+        table.add_column(f"{region} indications")
+    for d in k.drug_ids():
+        drug = k.drugs[d]
+        cells = []
+        for region in ("US", "EU"):
+            lab = drug.regions.get(region)  # type: ignore[call-overload]
+            if lab is None or not lab.authorised:
+                cells.append("not authorised")
+            else:
+                cells.append(", ".join(sorted({r.indication for r in lab.indications})))
+        table.add_row(d, "JAK inhibitor" if drug.jak_class else drug.target, *cells)
+    Console(width=160).print(table)
+
+
+@kb_app.command("show")
+def kb_show(drug: str, fmt: Annotated[str, typer.Option("--format", help="text or json")] = "text") -> None:
+    """Show everything the knowledge base holds for one drug, with sources."""
+    k = _knowledge()
+    if drug not in k.drugs:
+        raise InputError(f"unknown drug {drug!r}; known: {', '.join(k.drug_ids())}", field="DRUG")
+    d = k.drugs[drug]
+    if fmt == "json":
+        print(orjson.dumps(d.model_dump(mode="json"), option=orjson.OPT_INDENT_2).decode())
+        return
+    console = Console(width=120)
+    console.print(f"[bold]{d.name}[/bold] ({', '.join(d.brands)}) - {d.target}"
+                  + ("" if d.jak_class else " - outside the JAK inhibitor class warnings"))
+    for region, lab in sorted(d.regions.items()):
+        console.rule(f"{region}: {'authorised' if lab.authorised else 'not authorised'} - label {lab.label_source}")
+        if lab.boxed_warning:
+            console.print("US boxed warning (JAK class, 2021)")
+        if lab.ema_2023_measures:
+            console.print("EMA 2023 JAK inhibitor measures apply")
+        for r in lab.indications:
+            doses = "; ".join(f"{x.amount:g} mg {x.frequency}" + (f" [{x.phase}]" if x.phase else "")
+                              + (f" ({x.formulation})" if x.formulation else "")
+                              + (f" {x.weight_min_kg or 0:g}-{x.weight_max_kg or '':}kg" if x.weight_min_kg
+                                 or x.weight_max_kg else "") for x in r.doses)
+            tnf = " - after TNF blocker" if r.tnf_ir_required else ""
+            console.print(f"  {r.indication} (age {r.min_age}+){tnf}: {doses}")
+        if lab.renal:
+            for b in lab.renal.bands:
+                console.print(f"  renal {lab.renal.measure} {b.min if b.min is not None else ''}-"
+                              f"{b.max if b.max is not None else ''}: {b.action}")
+        for h in lab.hepatic:
+            console.print(f"  hepatic Child-Pugh {h.child_pugh}: {h.action}")
+        for t in lab.labs:
+            bound = f"< {t.below:g} {t.unit}" if t.below is not None else f"> {t.above_uln_times:g} x ULN"
+            console.print(f"  lab {t.analyte} {bound}: {t.action}")
+        for i in lab.interactions:
+            console.print(f"  interaction {i.interacts_with}: {i.action}")
+        for a in lab.age:
+            console.print(f"  age {a.min_age}+: {a.action}")
+        if lab.reproductive:
+            rp = lab.reproductive
+            console.print(f"  pregnancy: {rp.pregnancy}; lactation: {rp.lactation}; contraception after last "
+                          f"dose: {rp.contraception_after_last_dose or 'no interval set'}")
+        for m in lab.monitoring:
+            console.print(f"  monitor {m.test}: {m.schedule}")
+        for u in lab.unverified:
+            console.print(f"  [dim]not encoded (unverified): {u}[/dim]")
+
+
+@kb_app.command("sources")
+def kb_sources() -> None:
+    """List every source document with its version and date."""
+    k = _knowledge()
+    table = Table(title=f"Sources - knowledge {k.release.version}")
+    for col in ("id", "title", "publisher", "version", "date", "url"):
+        table.add_column(col, overflow="fold")
+    for s in sorted(k.sources.values(), key=lambda s: s.id):
+        table.add_row(s.id, s.title, s.publisher, s.version, s.date.isoformat(), s.url)
+    Console(width=200).print(table)
+
+
+def main(argv: Sequence[str], environ: Mapping[str, str]) -> int:
+    """Run the CLI; return the exit code. User errors print one line; bugs print a correlation id."""
+    try:
+        STATE.environ = environ
+        STATE.settings = load_settings(environ, Path(environ["JAKCHECK_CONFIG"]) if environ.get("JAKCHECK_CONFIG")
+                                       else None)
+        app(args=list(argv), prog_name="jakcheck", standalone_mode=False)
+        return 0
+    except JakcheckError as exc:
+        print(f"jakcheck: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code or 0)
+    except click.ClickException as exc:
+        exc.show()
+        return 2
+    except click.exceptions.Abort:
+        return 130
+    except Exception:  # noqa: BLE001 - anything else is a bug
+        cid = uuid.uuid4().hex[:12]
+        if environ.get("JAKCHECK_DEBUG"):
+            traceback.print_exc()
+        print(f"jakcheck: internal error (correlation id {cid}); please report it. "
+              "Set JAKCHECK_DEBUG=1 to see the traceback.", file=sys.stderr)
+        return 1
+
+
+def run() -> None:
+    sys.exit(main(sys.argv[1:], os.environ))
+
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,284 @@
+"""The engine: Patient Facts + knowledge + region -> Assessment.
+
+It chooses the indication and the drugs to assess, runs every rule, and turns the findings into one verdict,
+one dose and the reasons per drug, the checklist of actions, the monitoring plan and, where a drug may be used
+only without a suitable alternative, the alternatives. The engine never reads the clock: `as_of` is in the
+facts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from jakcheck.assessment import (
+    SEVERITY_ORDER,
+    VERDICT_ORDER,
+    Action,
+    AlternativeOut,
+    Assessment,
+    DoseOut,
+    DrugAssessment,
+    Finding,
+    KnowledgeStamp,
+    Missing,
+    MonitoringItemOut,
+    PatientSummary,
+    SourceRef,
+    Verdict,
+)
+from jakcheck.errors import InputError
+from jakcheck.knowledge.loader import Knowledge
+from jakcheck.knowledge.schema import Cite, Dose, IndicationRule, Region
+from jakcheck.patient.derived import age_years, conditions, latest_lab
+from jakcheck.patient.facts import PatientFacts
+from jakcheck.rules import ALL_RULES
+from jakcheck.rules.base import ActionSpec, Context, Hit, Rule
+from jakcheck.rules.cites import EMA_2023, FDA_2021
+
+TIMING_ORDER = ("before-start", "at-start", "after-start")
+NO_DOSE_VERDICTS = ("not-recommended", "contraindicated")
+
+
+def candidate_indications(facts: PatientFacts, knowledge: Knowledge) -> list[tuple[str, tuple[str, ...]]]:
+    """Approved-use indications found among the patient's active conditions, with their evidence."""
+    out = []
+    for ind in knowledge.indications.values():
+        found = conditions(facts, ind.concept, active_only=True)
+        if found:
+            out.append((ind.id, tuple(c.source for c in found)))
+    return out
+
+
+def indication_rules(knowledge: Knowledge, drug: str, region: Region, indication: str) -> list[IndicationRule]:
+    lab = knowledge.label(drug, region)
+    if lab is None or not lab.authorised:
+        return []
+    return [r for r in lab.indications if r.indication == indication]
+
+
+def _age_ok(rules: Sequence[IndicationRule], age: int | None) -> list[IndicationRule]:
+    return [r for r in rules if age is None or age >= r.min_age]
+
+
+def choose_scope(facts: PatientFacts, knowledge: Knowledge, region: Region, indication: str | None,
+                 requested: Sequence[str]) -> tuple[str | None, list[str], list[Hit]]:
+    """Pick the indication and the drugs to assess. Returns (indication, drugs in scope, scope findings)."""
+    hits: list[Hit] = []
+    for d in requested:
+        if d not in knowledge.drugs:
+            raise InputError(f"unknown drug {d!r}; known: {', '.join(knowledge.drug_ids())}", field="--drug")
+    if indication is not None and indication not in knowledge.indications:
+        raise InputError(f"unknown indication {indication!r}; known: {', '.join(sorted(knowledge.indications))}",
+                         field="--indication")
+    age = age_years(facts)
+    chosen = indication
+    candidates = candidate_indications(facts, knowledge)
+    cites = (EMA_2023,) if region == "EU" else (FDA_2021,)
+    if chosen is None:
+        if len(candidates) == 1:
+            chosen = candidates[0][0]
+        else:
+            names = ", ".join(c for c, _ in candidates)
+            hits.append(Hit(
+                code="indication.unspecified", severity="warning",
+                summary=("No indication given and none recorded: doses and label limits by indication cannot be "
+                         "set; give --indication." if not candidates else
+                         f"Several possible indications on record ({names}): give --indication to set doses."),
+                detail="Doses, line-of-therapy requirements and approvals depend on the indication.",
+                evidence=tuple(s for _, ev in candidates for s in ev) or ("missing:indication",),
+                cites=cites,
+            ))
+    pool = [c for c, _ in candidates] if chosen is None else [chosen]
+    scope: list[str] = []
+    for d in knowledge.drug_ids():
+        lab = knowledge.label(d, region)
+        if lab is None or not lab.authorised:
+            continue
+        if chosen is None:
+            ok = bool(_age_ok([r for r in lab.indications if not pool or r.indication in pool], age))
+        else:
+            ok = bool(_age_ok(indication_rules(knowledge, d, region, chosen), age))
+        if ok and (not requested or d in requested):
+            scope.append(d)
+    for d in requested:
+        if d in scope:
+            continue
+        lab = knowledge.label(d, region)
+        if lab is None or not lab.authorised:
+            reason = f"{d} is not authorised in the {region} region."
+            src = lab.label_source if lab else None
+        elif chosen is None:
+            reason = f"{d} is not approved in the {region} for any indication on record."
+            src = lab.label_source
+        else:
+            rules = indication_rules(knowledge, d, region, chosen)
+            reason = (f"{d} is approved for {chosen} in the {region} only from age "
+                      f"{min(r.min_age for r in rules)}." if rules else
+                      f"{d} is not approved for {chosen} in the {region}.")
+            src = lab.label_source
+        hits.append(Hit(
+            code="indication.not-approved", severity="critical", drugs=(d,), verdict="not-recommended",
+            summary=reason, detail="Assessed because it was asked for; use outside the label is not supported.",
+            evidence=(facts.patient_source,), cites=(Cite(source=src),) if src else cites,
+        ))
+        if lab is not None and lab.authorised:
+            scope.append(d)
+    order = knowledge.drug_ids()
+    scope.sort(key=order.index)
+    return chosen, scope, hits
+
+
+def _daily(d: Dose) -> float:
+    return d.amount * (2 if d.frequency == "twice daily" else 1)
+
+
+def start_dose(knowledge: Knowledge, facts: PatientFacts, drug: str, region: Region,
+               indication: str | None) -> Dose | None:
+    """The label's starting dose for the indication: induction when the label has one, otherwise the standard
+    dose; weight bands chosen by the latest weight (no weight -> the adult band without weight limits)."""
+    if indication is None:
+        return None
+    rules = _age_ok(indication_rules(knowledge, drug, region, indication), age_years(facts))
+    if not rules:
+        return None
+    weight = latest_lab(facts, "weight", 365)
+    doses = [d for r in rules for d in r.doses if d.formulation is None]
+    fitting = [d for d in doses
+               if (d.weight_min_kg is None or (weight is not None and weight.value >= d.weight_min_kg))
+               and (d.weight_max_kg is None or (weight is not None and weight.value < d.weight_max_kg))]
+    if not fitting:
+        return None
+    induction = [d for d in fitting if d.phase == "induction"]
+    return (induction or fitting)[0]
+
+
+def _applies(hit: Hit, drug: str) -> bool:
+    return not hit.drugs or drug in hit.drugs
+
+
+def _verdict(hits: Iterable[Hit], drug: str) -> Verdict:
+    worst: Verdict = "appropriate"
+    for h in hits:
+        if not _applies(h, drug):
+            continue
+        v: Verdict | None = h.verdict
+        if v is None and any(dd == drug for dd, _ in h.doses):
+            v = "caution"
+        if v is not None and VERDICT_ORDER.index(v) > VERDICT_ORDER.index(worst):
+            worst = v
+    return worst
+
+
+def _dose(base: Dose | None, hits: Iterable[Hit], drug: str) -> Dose | None:
+    """The starting dose after every label adjustment that applies: the lowest adjusted daily dose for the same
+    phase, and never more than the starting dose."""
+    if base is None:
+        return None
+    adjusted = [adj for h in hits for d, adj in h.doses
+                if d == drug and (adj.phase is None or base.phase is None or adj.phase == base.phase)]
+    if not adjusted:
+        return base
+    lowest = min(adjusted, key=lambda x: (_daily(x), x.amount, x.frequency))
+    return lowest if _daily(lowest) <= _daily(base) else base
+
+
+def _source_refs(knowledge: Knowledge, cites: Iterable[Cite]) -> list[SourceRef]:
+    out: list[SourceRef] = []
+    seen: set[tuple[str, str | None]] = set()
+    for c in cites:
+        key = (c.source, c.section)
+        if key in seen:
+            continue
+        seen.add(key)
+        s = knowledge.sources.get(c.source)
+        if s is None:
+            raise KeyError(f"rule cites unknown source {c.source!r}")
+        out.append(SourceRef(id=s.id, title=s.title, url=s.url, section=c.section, date=s.date.isoformat()))
+    return out
+
+
+def _finding(knowledge: Knowledge, h: Hit) -> Finding:
+    evidence: list[str | Missing] = [Missing(missing=e[len("missing:"):]) if e.startswith("missing:") else e
+                                     for e in dict.fromkeys(h.evidence)]
+    return Finding(code=h.code, severity=h.severity, drugs=list(h.drugs), summary=h.summary, detail=h.detail,
+                   evidence=evidence, sources=_source_refs(knowledge, h.cites))
+
+
+def _actions(hits: Iterable[Hit]) -> list[Action]:
+    merged: dict[str, tuple[ActionSpec, set[str], bool]] = {}
+    for h in hits:
+        for a in h.actions:
+            spec, drugs, blocking = merged.get(a.code, (a, set(), False))
+            merged[a.code] = (spec, drugs | set(h.drugs), blocking or a.blocking)
+    out = [Action(code=c, summary=s.summary, timing=s.timing, blocking=b, drugs=sorted(ds))
+           for c, (s, ds, b) in merged.items()]
+    out.sort(key=lambda a: (TIMING_ORDER.index(a.timing), not a.blocking, a.code))
+    return out
+
+
+def _monitoring(knowledge: Knowledge, region: Region, drugs: Sequence[str]) -> list[MonitoringItemOut]:
+    grouped: dict[tuple[str, str], tuple[list[str], list[Cite]]] = {}
+    for d in drugs:
+        lab = knowledge.label(d, region)
+        if lab is None:
+            continue
+        for m in lab.monitoring:
+            ds, cs = grouped.setdefault((m.test, m.schedule), ([], []))
+            ds.append(d)
+            cs.extend(m.cite)
+    out = [MonitoringItemOut(test=t, schedule=s, drugs=ds, sources=_source_refs(knowledge, cs))
+           for (t, s), (ds, cs) in grouped.items()]
+    out.sort(key=lambda m: (m.test, m.schedule))
+    return out
+
+
+def run_rules(ctx: Context, rules: Sequence[Rule] = ALL_RULES) -> list[Hit]:
+    hits: list[Hit] = []
+    for rule in rules:
+        hits.extend(rule(ctx))
+    return hits
+
+
+def assess(facts: PatientFacts, knowledge: Knowledge, *, region: Region, indication: str | None = None,
+           drugs: Sequence[str] = (), rules: Sequence[Rule] = ALL_RULES) -> Assessment:
+    """Assess a patient for JAK inhibitor therapy. Deterministic for the same inputs."""
+    chosen, scope, hits = choose_scope(facts, knowledge, region, indication, drugs)
+    ctx = Context(facts=facts, knowledge=knowledge, region=region, indication=chosen, drugs=tuple(scope))
+    if scope:
+        hits.extend(run_rules(ctx, rules))
+    else:
+        hits.extend(h for r in rules if r.__module__.endswith("data_quality") for h in r(ctx))
+    findings = sorted({_finding(knowledge, h).model_dump_json(): _finding(knowledge, h) for h in hits}.values(),
+                      key=lambda f: (SEVERITY_ORDER.index(f.severity), f.code, f.drugs, f.summary))
+    drug_out: list[DrugAssessment] = []
+    for d in scope:
+        verdict = _verdict(hits, d)
+        base = start_dose(knowledge, facts, d, region, chosen)
+        dose = _dose(base, hits, d)
+        codes = sorted({h.code for h in hits if _applies(h, d)})
+        drug_out.append(DrugAssessment(
+            drug=d, verdict=verdict,
+            dose=None if dose is None or verdict in NO_DOSE_VERDICTS else DoseOut(
+                amount=dose.amount, unit=dose.unit, frequency=dose.frequency, phase=dose.phase,
+                formulation=dose.formulation, note=dose.note),
+            findings=codes))
+    actions = _actions(hits)
+    startable = [a for a in drug_out if a.verdict in ("appropriate", "caution", "only-if-no-alternative")]
+    ready = bool(startable) and not any(a.blocking for a in actions) and chosen is not None
+    alternatives: list[AlternativeOut] = []
+    if chosen is not None and any(a.verdict == "only-if-no-alternative" for a in drug_out):
+        alternatives = [AlternativeOut(option=a.option, why=a.why, sources=_source_refs(knowledge, a.cite))
+                        for a in knowledge.indications[chosen].alternatives]
+    return Assessment(
+        knowledge=KnowledgeStamp(version=knowledge.release.version, date=knowledge.release.date.isoformat()),
+        as_of=facts.as_of.isoformat(),
+        region=region,
+        patient=PatientSummary(id=facts.patient_id, age=age_years(facts), sex=facts.sex),
+        indication=chosen,
+        ready_to_start=ready,
+        drugs=drug_out,
+        findings=findings,
+        actions=actions,
+        monitoring=_monitoring(knowledge, region, scope),
+        alternatives=alternatives,
+    )

@@ -1,0 +1,45 @@
+"""Errors a user can act on. Anything else that escapes is a bug."""
+
+from __future__ import annotations
+
+
+class JakcheckError(Exception):
+    """Base of the errors that carry a message meant for the user."""
+
+    exit_code = 1
+
+
+class InputError(JakcheckError):
+    """The input cannot be read as a patient record. The message names the file, line/column or resource,
+    and the field."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, file: str | None = None, line: int | None = None,
+                 column: int | None = None, resource: str | None = None, field: str | None = None) -> None:
+        self.file = file
+        self.line = line
+        self.column = column
+        self.resource = resource
+        self.field = field
+        where = []
+        if file:
+            where.append(file + (f":{line}" if line is not None else "") + (f":{column}" if column is not None else ""))
+        if resource:
+            where.append(resource)
+        if field:
+            where.append(f"field {field}")
+        prefix = (", ".join(where) + ": ") if where else ""
+        super().__init__(prefix + message)
+
+
+class KnowledgeError(JakcheckError):
+    """A knowledge file does not validate; jakcheck refuses to start."""
+
+    exit_code = 3
+
+
+class ConfigError(JakcheckError):
+    """A setting is invalid."""
+
+    exit_code = 4

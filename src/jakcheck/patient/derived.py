@@ -1,0 +1,154 @@
+"""Facts derived from Patient Facts: age, latest results within a window, eGFR, CrCl, current medicines.
+
+Pure functions of the facts and `as_of`; nothing here reads the clock. A derived value records the facts it
+was computed from, so a finding can show its inputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from jakcheck.patient.facts import (
+    CodedResult,
+    ConditionFact,
+    ImmunizationFact,
+    LabValue,
+    MedicationFact,
+    PatientFacts,
+)
+
+
+def age_on(birth: date, on: date) -> int:
+    """Completed years of age on a date."""
+    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+
+
+def age_years(facts: PatientFacts) -> int | None:
+    return age_on(facts.birth_date, facts.as_of) if facts.birth_date else None
+
+
+def days_before(facts: PatientFacts, days: int) -> date:
+    return facts.as_of - timedelta(days=days)
+
+
+def latest_lab(facts: PatientFacts, concept: str, within_days: int | None = None) -> LabValue | None:
+    """The most recent usable value of a lab concept, optionally no older than `within_days`."""
+    start = days_before(facts, within_days) if within_days is not None else date.min
+    best: LabValue | None = None
+    for lab in facts.labs:
+        if lab.concept == concept and start <= lab.effective <= facts.as_of and (
+            best is None or (lab.effective, lab.source) > (best.effective, best.source)
+        ):
+            best = lab
+    return best
+
+
+def lab_series(facts: PatientFacts, concept: str) -> list[LabValue]:
+    return sorted((lab for lab in facts.labs if lab.concept == concept and lab.effective <= facts.as_of),
+                  key=lambda lab: (lab.effective, lab.source))
+
+
+def latest_result(facts: PatientFacts, concepts: Iterable[str],
+                  within_days: int | None = None) -> CodedResult | None:
+    wanted = set(concepts)
+    start = days_before(facts, within_days) if within_days is not None else date.min
+    best: CodedResult | None = None
+    for r in facts.results:
+        if r.concept in wanted and start <= r.effective <= facts.as_of and (
+            best is None or (r.effective, r.source) > (best.effective, best.source)
+        ):
+            best = r
+    return best
+
+
+def conditions(facts: PatientFacts, *concepts: str, active_only: bool = False) -> list[ConditionFact]:
+    wanted = set(concepts)
+    return [c for c in facts.conditions
+            if c.concept in wanted and (c.active or not active_only)
+            and (c.onset is None or c.onset <= facts.as_of)]
+
+
+def has_condition(facts: PatientFacts, *concepts: str, active_only: bool = False) -> bool:
+    return bool(conditions(facts, *concepts, active_only=active_only))
+
+
+def medications_with_class(facts: PatientFacts, cls: str, *, current_only: bool = True) -> list[MedicationFact]:
+    return [m for m in facts.medications
+            if cls in m.classes and (m.current or not current_only)
+            and (m.start is None or m.start <= facts.as_of)]
+
+
+def immunizations(facts: PatientFacts, *concepts: str, within_days: int | None = None) -> list[ImmunizationFact]:
+    wanted = set(concepts)
+    start = days_before(facts, within_days) if within_days is not None else date.min
+    return sorted((i for i in facts.immunizations
+                   if i.concept in wanted and start <= i.occurred <= facts.as_of),
+                  key=lambda i: (i.occurred, i.source))
+
+
+@dataclass(frozen=True)
+class RenalFunction:
+    """A renal-function value in the measure a label uses, with how it was obtained."""
+
+    measure: str  # "egfr" or "crcl-cockcroft-gault"
+    value: float
+    method: str  # "recorded", "CKD-EPI 2021 from creatinine", "Cockcroft-Gault"
+    evidence: tuple[str, ...]
+    effective: date
+
+
+def ckd_epi_2021(creatinine_mg_dl: float, age: int, sex: str) -> float:
+    """eGFR (mL/min/1.73 m2) by the race-free CKD-EPI 2021 creatinine equation (Inker et al., NEJM 2021)."""
+    female = sex == "female"
+    kappa = 0.7 if female else 0.9
+    alpha = -0.241 if female else -0.302
+    ratio = creatinine_mg_dl / kappa
+    egfr = 142.0 * min(ratio, 1.0) ** alpha * max(ratio, 1.0) ** -1.200 * 0.9938**age
+    return egfr * 1.012 if female else egfr
+
+
+def cockcroft_gault(creatinine_mg_dl: float, age: int, weight_kg: float, sex: str) -> float:
+    """Creatinine clearance (mL/min) by Cockcroft-Gault (1976), actual body weight, x0.85 for women."""
+    crcl = (140 - age) * weight_kg / (72.0 * creatinine_mg_dl)
+    return crcl * 0.85 if sex == "female" else crcl
+
+
+def renal_function(facts: PatientFacts, measure: str, within_days: int) -> RenalFunction | None:
+    """The renal function in the label's own measure, from the most recent data within the window.
+
+    eGFR: a recorded eGFR is used when it is at least as recent as the latest creatinine; otherwise eGFR is
+    computed from creatinine by CKD-EPI 2021. CrCl: always Cockcroft-Gault from creatinine, weight, age, sex;
+    it is never substituted by eGFR. Returns None when the inputs are missing (unknown stays unknown).
+    """
+    age = age_years(facts)
+    creat = latest_lab(facts, "creatinine", within_days)
+    if measure == "egfr":
+        recorded = latest_lab(facts, "egfr", within_days)
+        if recorded and (creat is None or recorded.effective >= creat.effective):
+            return RenalFunction("egfr", recorded.value, "recorded", (recorded.source,), recorded.effective)
+        if creat and age is not None and facts.sex in ("female", "male"):
+            value = ckd_epi_2021(creat.value, age, facts.sex)
+            return RenalFunction("egfr", round(value, 1), "CKD-EPI 2021 from creatinine",
+                                 (creat.source, facts.patient_source), creat.effective)
+        return None
+    weight = latest_lab(facts, "weight", 365)
+    if creat and weight and age is not None and facts.sex in ("female", "male"):
+        value = cockcroft_gault(creat.value, age, weight.value, facts.sex)
+        return RenalFunction("crcl-cockcroft-gault", round(value, 1), "Cockcroft-Gault",
+                             (creat.source, weight.source, facts.patient_source), creat.effective)
+    return None
+
+
+def prednisone_equivalent_today(facts: PatientFacts) -> tuple[float | None, list[MedicationFact]]:
+    """Sum of current systemic glucocorticoid doses in mg prednisone equivalent per day.
+
+    Returns (None, meds) when a current glucocorticoid has no computable dose: the total is then unknown.
+    """
+    meds = medications_with_class(facts, "glucocorticoid")
+    if not meds:
+        return 0.0, []
+    if any(m.prednisone_equivalent_mg is None for m in meds):
+        return None, meds
+    return sum(m.prednisone_equivalent_mg or 0.0 for m in meds), meds

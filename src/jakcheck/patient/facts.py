@@ -1,0 +1,146 @@
+"""Patient Facts: the normalized, container-independent view of a patient record that rules read.
+
+Readers (FHIR Bundle, CDS Hooks prefetch, Bulk NDJSON, the patient card) build these; rules never see FHIR.
+Every fact keeps the reference of the resource it came from (`source`, e.g. "Observation/abc"), so each
+finding can show the data that triggered it. Knowledge is three-valued: a fact is known present, known absent
+or unknown; the absence of a record is never read as a normal result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+from typing import Literal
+
+Sex = Literal["female", "male", "other", "unknown"]
+ResultValue = Literal["positive", "negative", "indeterminate"]
+SmokingStatus = Literal["current", "former", "never", "unknown"]
+MatchedBy = Literal["code", "text"]
+
+
+class Tri(StrEnum):
+    """Three-valued knowledge."""
+
+    PRESENT = "present"
+    ABSENT = "absent"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class ConditionFact:
+    concept: str  # concept id from valuesets.yaml
+    source: str  # "Condition/<id>" or "card:conditions[0]"
+    display: str
+    active: bool  # clinicalStatus active/recurrence/relapse (or none given) and not abated by as_of
+    onset: date | None = None
+    abatement: date | None = None
+    matched_by: MatchedBy = "code"
+
+
+@dataclass(frozen=True)
+class LabValue:
+    """A numeric observation converted to the concept's canonical UCUM unit."""
+
+    concept: str
+    value: float
+    unit: str  # canonical unit
+    effective: date
+    source: str
+    original: str  # value and unit as recorded, e.g. "1.2 10*3/uL"
+    reference_high: float | None = None  # in the canonical unit, when the record gives one
+
+
+@dataclass(frozen=True)
+class CodedResult:
+    """A qualitative test result (TB IGRA, HBsAg, anti-HCV, pregnancy test, ...)."""
+
+    concept: str
+    result: ResultValue
+    effective: date
+    source: str
+    original: str
+
+
+@dataclass(frozen=True)
+class MedicationFact:
+    concept: str  # medication concept id
+    classes: tuple[str, ...]
+    source: str
+    display: str
+    status: str  # FHIR status as recorded
+    current: bool  # active on as_of (status and dates)
+    start: date | None = None
+    end: date | None = None
+    daily_dose_mg: float | None = None  # from dosageInstruction when it can be computed
+    prednisone_equivalent_mg: float | None = None  # glucocorticoids only
+    matched_by: MatchedBy = "code"
+
+
+@dataclass(frozen=True)
+class ImmunizationFact:
+    concept: str  # vaccine concept id
+    live: bool
+    occurred: date
+    source: str
+    display: str
+
+
+@dataclass(frozen=True)
+class SmokingFact:
+    status: SmokingStatus
+    source: str | None = None  # None when nothing is recorded
+    effective: date | None = None
+
+
+@dataclass(frozen=True)
+class StatedFact:
+    """A yes/no fact stated explicitly (patient card, or a coded observation such as pregnancy status)."""
+
+    state: Tri
+    source: str | None = None
+    effective: date | None = None
+
+
+@dataclass(frozen=True)
+class UnusableValue:
+    """A value in the record that could not be used: unknown unit, implausible value, bad date..."""
+
+    source: str  # resource reference
+    field: str  # FHIR path or card field, e.g. "valueQuantity.unit"
+    reason: str
+    concept: str | None = None
+
+
+@dataclass(frozen=True)
+class TextMatch:
+    """A concept recognised from free text only (no known code): reported, never silent."""
+
+    concept: str
+    source: str
+    text: str
+
+
+@dataclass(frozen=True)
+class PatientFacts:
+    patient_id: str
+    as_of: date
+    birth_date: date | None
+    sex: Sex
+    deceased: bool = False
+    conditions: tuple[ConditionFact, ...] = ()
+    labs: tuple[LabValue, ...] = ()
+    results: tuple[CodedResult, ...] = ()
+    medications: tuple[MedicationFact, ...] = ()
+    immunizations: tuple[ImmunizationFact, ...] = ()
+    smoking: SmokingFact = field(default_factory=lambda: SmokingFact("unknown"))
+    pregnant: StatedFact = field(default_factory=lambda: StatedFact(Tri.UNKNOWN))
+    lactating: StatedFact = field(default_factory=lambda: StatedFact(Tri.UNKNOWN))
+    child_pugh: Literal["A", "B", "C"] | None = None  # stated only; never derived silently
+    child_pugh_source: str | None = None
+    on_dialysis: bool = False
+    unusable: tuple[UnusableValue, ...] = ()
+    text_matches: tuple[TextMatch, ...] = ()
+    # Explicit statements from a patient card that a history is known absent, e.g. {"malignancy"}.
+    known_absent: frozenset[str] = frozenset()
+    patient_source: str = "Patient"

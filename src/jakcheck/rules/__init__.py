@@ -1,0 +1,23 @@
+"""Rules: one module per clinical topic. ALL_RULES is the order in which they run (output is then sorted)."""
+
+from __future__ import annotations
+
+from jakcheck.rules import (
+    cancer,
+    cardiovascular,
+    data_quality,
+    hepatitis,
+    infection,
+    interactions,
+    labs,
+    regulatory,
+    renal_hepatic,
+    reproductive,
+    tuberculosis,
+    vaccination,
+)
+from jakcheck.rules.base import Rule
+
+MODULES = (regulatory, cardiovascular, cancer, infection, tuberculosis, hepatitis, vaccination, labs,
+           renal_hepatic, interactions, reproductive, data_quality)
+ALL_RULES: tuple[Rule, ...] = tuple(r for m in MODULES for r in m.RULES)

@@ -1,0 +1,114 @@
+"""What a rule receives and what it returns.
+
+A rule is a small pure function `rule(ctx) -> list[Hit]`. `ctx` carries the Patient Facts, the knowledge
+release, the region, the indication and the drugs being assessed; a rule never reads the clock or the
+environment. A Hit is one finding plus its consequences: the verdict it imposes on the drugs it names, any
+dose it sets, and the actions it asks for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from jakcheck.assessment import Severity, Timing, Verdict
+from jakcheck.knowledge.loader import Knowledge
+from jakcheck.knowledge.schema import Cite, Dose, Region, RegionLabel
+from jakcheck.patient.facts import PatientFacts
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    code: str
+    summary: str
+    timing: Timing
+    blocking: bool
+
+
+@dataclass(frozen=True)
+class Hit:
+    code: str
+    severity: Severity
+    summary: str
+    detail: str
+    evidence: tuple[str, ...]  # resource references, or "missing:<what>" for absent data
+    cites: tuple[Cite, ...]
+    drugs: tuple[str, ...] = ()  # () = every drug assessed
+    verdict: Verdict | None = None  # imposed on `drugs` (or on all when empty)
+    doses: tuple[tuple[str, Dose], ...] = ()  # (drug, adjusted dose)
+    actions: tuple[ActionSpec, ...] = ()
+
+
+@dataclass(frozen=True)
+class Context:
+    facts: PatientFacts
+    knowledge: Knowledge
+    region: Region
+    indication: str | None
+    drugs: tuple[str, ...]  # drugs being assessed, in output order
+    settings: dict[str, float] = field(default_factory=dict)
+
+    def label(self, drug: str) -> RegionLabel:
+        lab = self.knowledge.label(drug, self.region)
+        if lab is None:  # drugs in scope always have a label for the region; the engine ensures it
+            raise KeyError(f"{drug}: no {self.region} label")
+        return lab
+
+    def threshold(self, key: str) -> float:
+        return self.knowledge.threshold(key).value
+
+    def threshold_cites(self, key: str) -> tuple[Cite, ...]:
+        return tuple(self.knowledge.threshold(key).cite)
+
+    def class_drugs(self) -> tuple[str, ...]:
+        """Drugs in scope that carry the JAK inhibitor class warnings (not TYK2)."""
+        return tuple(d for d in self.drugs if self.knowledge.drugs[d].jak_class)
+
+    def applies_to_indication(self, indications: list[str] | None) -> bool:
+        return indications is None or self.indication is None or self.indication in indications
+
+
+Rule = Callable[[Context], list[Hit]]
+
+
+def missing(what: str) -> str:
+    """Evidence entry for data that is absent from the record."""
+    return f"missing:{what}"
+
+
+def dose_text(d: Dose) -> str:
+    parts = [f"{d.amount:g} {d.unit} {d.frequency}"]
+    if d.formulation:
+        parts.append(f"({d.formulation})")
+    if d.phase:
+        parts.append(f"[{d.phase}]")
+    return " ".join(parts)
+
+
+def severity_for(verdict: Verdict | None) -> Severity:
+    if verdict in ("defer", "not-recommended", "contraindicated"):
+        return "critical"
+    if verdict in ("caution", "only-if-no-alternative"):
+        return "warning"
+    return "info"
+
+
+def regulated_drugs(ctx: Context) -> tuple[str, ...]:
+    """Drugs in scope that carry the region's JAK class measures: the EMA 2023 measures (EU) or the FDA 2021
+    boxed warning (US)."""
+    out = []
+    for d in ctx.drugs:
+        lab = ctx.knowledge.label(d, ctx.region)
+        if lab is not None and (lab.ema_2023_measures if ctx.region == "EU" else lab.boxed_warning):
+            out.append(d)
+    return tuple(out)
+
+
+def class_cite(ctx: Context) -> tuple[Cite, ...]:
+    from jakcheck.rules.cites import EMA_2023, FDA_2021
+
+    return (EMA_2023,) if ctx.region == "EU" else (FDA_2021,)
+
+
+def label_cites(ctx: Context, drugs: tuple[str, ...]) -> tuple[Cite, ...]:
+    return tuple(Cite(source=ctx.label(d).label_source, section=None) for d in drugs)

@@ -1,0 +1,78 @@
+"""Cardiovascular and venous thromboembolism risk.
+
+EMA 2023: patients with a history of atherosclerotic cardiovascular disease or other cardiovascular risk
+factors - use a JAK inhibitor only if no suitable alternative; patients with VTE risk factors other than
+those above - use with caution. FDA 2021 boxed warning: MACE and thrombosis; consider the risks in patients
+with cardiovascular risk factors and avoid in patients at increased risk of thrombosis.
+"""
+
+from __future__ import annotations
+
+from jakcheck.patient.derived import conditions, medications_with_class
+from jakcheck.rules.base import Context, Hit, class_cite, regulated_drugs, severity_for
+from jakcheck.rules.cites import ORAL_SURV
+
+CV_RISK_FACTORS = ("diabetes", "hypertension", "hyperlipidemia", "heart-failure", "ckd")
+
+
+def cardiovascular(ctx: Context) -> list[Hit]:
+    """When the record shows ASCVD (MI, stroke, coronary or peripheral arterial disease) or another
+    cardiovascular risk factor (diabetes, hypertension, dyslipidaemia, heart failure, CKD), Then (EU) only if
+    no suitable alternative; (US) caution (boxed warning: MACE)."""
+    drugs = regulated_drugs(ctx)
+    if not drugs:
+        return []
+    ascvd = conditions(ctx.facts, "ascvd")
+    factors = conditions(ctx.facts, *CV_RISK_FACTORS, active_only=True)
+    if not ascvd and not factors:
+        return []
+    verdict = "only-if-no-alternative" if ctx.region == "EU" else "caution"
+    parts = []
+    if ascvd:
+        parts.append("atherosclerotic cardiovascular disease (" + ", ".join(sorted({c.display for c in ascvd})) + ")")
+    if factors:
+        parts.append("risk factors: " + ", ".join(sorted({c.display for c in factors})))
+    detail = ("In ORAL Surveillance the excess of MACE with tofacitinib over TNF inhibitors was concentrated in "
+              "patients with a history of ASCVD. ")
+    detail += ("The EMA measures restrict use in patients with ASCVD or other CV risk factors to cases without a "
+               "suitable alternative." if ctx.region == "EU" else
+               "The boxed warning asks prescribers to weigh MACE risk, especially in current or past smokers and "
+               "patients with other CV risk factors.")
+    return [Hit(
+        code="risk.cardiovascular", severity=severity_for(verdict), drugs=drugs, verdict=verdict,
+        summary="Increased cardiovascular risk: " + "; ".join(parts) + ".",
+        detail=detail,
+        evidence=tuple(c.source for c in ascvd + factors),
+        cites=class_cite(ctx) + (ORAL_SURV,),
+    )]
+
+
+def venous_thromboembolism(ctx: Context) -> list[Hit]:
+    """When the record shows a past or current VTE (DVT, PE), or a VTE risk factor on treatment (oestrogen
+    contraception or HRT), Then (EU) use with caution; (US) the label advises avoiding JAK inhibitors in
+    patients at increased risk of thrombosis (not recommended when a clot is on record)."""
+    drugs = regulated_drugs(ctx)
+    if not drugs:
+        return []
+    vte = conditions(ctx.facts, "vte")
+    estrogen = medications_with_class(ctx.facts, "estrogen")
+    if not vte and not estrogen:
+        return []
+    verdict = "not-recommended" if ctx.region == "US" and vte else "caution"
+    parts = []
+    if vte:
+        parts.append("venous thromboembolism on record (" + ", ".join(sorted({c.display for c in vte})) + ")")
+    if estrogen:
+        parts.append("oestrogen-containing medicine (" + ", ".join(sorted({m.display for m in estrogen})) + ")")
+    return [Hit(
+        code="risk.vte", severity=severity_for(verdict), drugs=drugs, verdict=verdict,
+        summary="VTE risk: " + "; ".join(parts) + ".",
+        detail=("Thrombosis, including pulmonary embolism, occurred more often on JAK inhibitors than TNF "
+                "inhibitors; prior VTE was the strongest predictor. Stop the drug and evaluate promptly if "
+                "symptoms of thrombosis appear."),
+        evidence=tuple(c.source for c in vte) + tuple(m.source for m in estrogen),
+        cites=class_cite(ctx) + (ORAL_SURV,),
+    )]
+
+
+RULES = (cardiovascular, venous_thromboembolism)

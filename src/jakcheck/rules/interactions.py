@@ -1,0 +1,64 @@
+"""Drug interactions: CYP3A4, CYP2C19 and OAT3 modulators; combination with biologics and potent
+immunosuppressants.
+
+Each drug's label lists the interacting classes and the action (dose change, not recommended); the classes of
+the patient's current medicines come from the value sets.
+"""
+
+from __future__ import annotations
+
+from jakcheck.patient.derived import medications_with_class
+from jakcheck.rules.base import Context, Hit, dose_text, severity_for
+
+CODE_FOR = {
+    "cyp3a4-strong-inhibitor": "ddi.cyp3a4-strong-inhibitor",
+    "cyp3a4-moderate-and-cyp2c19-strong-inhibitor": "ddi.cyp3a4-moderate-cyp2c19-strong-inhibitor",
+    "cyp3a4-strong-inducer": "ddi.cyp3a4-strong-inducer",
+    "cyp2c19-strong-inhibitor": "ddi.cyp2c19-inhibitor",
+    "cyp2c19-inducer": "ddi.cyp2c19-inducer",
+    "oat3-strong-inhibitor": "ddi.oat3-inhibitor",
+    "biologic-dmard": "ddi.immunosuppressant-combination",
+    "potent-immunosuppressant": "ddi.immunosuppressant-combination",
+    "other-jak-inhibitor": "ddi.immunosuppressant-combination",
+}
+TEXT = {
+    "cyp3a4-strong-inhibitor": "strong CYP3A4 inhibitor",
+    "cyp3a4-moderate-and-cyp2c19-strong-inhibitor": "moderate CYP3A4 plus strong CYP2C19 inhibitor",
+    "cyp3a4-strong-inducer": "strong CYP3A4 inducer",
+    "cyp2c19-strong-inhibitor": "strong CYP2C19 inhibitor",
+    "cyp2c19-inducer": "CYP2C19 inducer",
+    "oat3-strong-inhibitor": "strong OAT3 inhibitor",
+    "biologic-dmard": "biologic DMARD",
+    "potent-immunosuppressant": "potent immunosuppressant",
+    "other-jak-inhibitor": "another JAK inhibitor",
+}
+
+
+def interactions(ctx: Context) -> list[Hit]:
+    """When a current medicine belongs to a class that a drug's label names, Then apply the label's action:
+    a changed dose (ddi.* with the dose), not recommended, or caution. A JAK inhibitor is not flagged as
+    interacting with itself."""
+    hits = []
+    for d in ctx.drugs:
+        for rule in ctx.label(d).interactions:
+            if rule.action == "no-change" or not ctx.applies_to_indication(rule.indications):
+                continue
+            meds = [m for m in medications_with_class(ctx.facts, rule.interacts_with) if m.concept != d]
+            if not meds:
+                continue
+            names = ", ".join(sorted({m.display for m in meds}))
+            doses = tuple((d, ch.dose) for ch in rule.doses if ctx.applies_to_indication(ch.indications))
+            verdict = None if rule.action == "dose-adjustment" else rule.action
+            what = ("; ".join(dose_text(x) for _, x in doses) if doses else rule.action.replace("-", " "))
+            hits.append(Hit(
+                code=CODE_FOR[rule.interacts_with],
+                severity="warning" if verdict is None else severity_for(verdict),
+                drugs=(d,), verdict=verdict, doses=doses,
+                summary=f"{d} with {names} ({TEXT[rule.interacts_with]}): {what}.",
+                detail=rule.note or "Interaction per label.",
+                evidence=tuple(m.source for m in meds), cites=tuple(rule.cite),
+            ))
+    return hits
+
+
+RULES = (interactions,)

@@ -1,0 +1,167 @@
+"""Baseline laboratory tests and the labels' thresholds for starting.
+
+Labels: blood counts (lymphocytes, neutrophils, haemoglobin; platelets for some drugs) and liver tests at
+baseline; do not start below the drug's thresholds; lipids after start (baseline recommended); renal function
+for dosing. A test that is not on record is a finding, never a pass.
+"""
+
+from __future__ import annotations
+
+from jakcheck.knowledge.schema import LabThreshold
+from jakcheck.patient.derived import latest_lab
+from jakcheck.rules.base import ActionSpec, Context, Hit, label_cites, missing
+
+CBC = ("lymphocytes", "neutrophils", "hemoglobin")
+CODE_FOR = {"lymphocytes": "lab.lymphopenia", "neutrophils": "lab.neutropenia", "hemoglobin": "lab.anemia",
+            "platelets": "lab.thrombocytopenia"}
+NAME = {"lymphocytes": "lymphocyte count", "neutrophils": "neutrophil count", "hemoglobin": "haemoglobin",
+        "platelets": "platelet count"}
+
+
+def _needs_platelets(ctx: Context) -> tuple[str, ...]:
+    return tuple(d for d in ctx.drugs if any(t.analyte == "platelets" for t in ctx.label(d).labs))
+
+
+def cbc_missing(ctx: Context) -> list[Hit]:
+    """When any baseline blood count the labels require (lymphocytes, neutrophils, haemoglobin, and platelets
+    for drugs with a platelet threshold) has no value in the window, Then defer until measured."""
+    days = int(ctx.threshold("cbc-baseline-lookback-days"))
+    absent = [a for a in CBC if latest_lab(ctx.facts, a, days) is None]
+    plt_drugs = _needs_platelets(ctx)
+    if plt_drugs and latest_lab(ctx.facts, "platelets", days) is None:
+        absent.append("platelets")
+    if not absent:
+        return []
+    return [Hit(
+        code="lab.cbc-missing", severity="critical", verdict="defer",
+        summary=f"Baseline blood count incomplete: no {', '.join(NAME[a] for a in absent)} in {days} days.",
+        detail="Labels set start thresholds on lymphocyte and neutrophil counts and haemoglobin (platelets for "
+               "abrocitinib and ritlecitinib); these must be known before the first dose.",
+        evidence=tuple(missing(f"{a} within {days} days") for a in absent),
+        cites=label_cites(ctx, ctx.drugs) + ctx.threshold_cites("cbc-baseline-lookback-days"),
+        actions=(ActionSpec("order-cbc", "Order a full blood count with differential.", "before-start", True),),
+    )]
+
+
+def _start_thresholds(ctx: Context, drug: str, analyte: str) -> list[LabThreshold]:
+    """The label's 'do not initiate' thresholds for an analyte; where the label gives only an
+    interruption threshold ('do not start or interrupt'), that one."""
+    rules = [t for t in ctx.label(drug).labs if t.analyte == analyte and t.below is not None
+             and ctx.applies_to_indication(t.indications)]
+    start = [t for t in rules if t.action == "do-not-initiate"]
+    return start or [t for t in rules if t.action in ("interrupt", "reduce-or-interrupt")]
+
+
+def low_counts(ctx: Context) -> list[Hit]:
+    """When the latest baseline count is below a drug's start threshold, Then do not start that drug
+    (defer) until it recovers. Thresholds differ by drug and region, so each finding lists its drugs."""
+    days = int(ctx.threshold("cbc-baseline-lookback-days"))
+    hits = []
+    for analyte, code in CODE_FOR.items():
+        lab = latest_lab(ctx.facts, analyte, days)
+        if lab is None:
+            continue
+        below: list[tuple[str, LabThreshold]] = []
+        for d in ctx.drugs:
+            ts = _start_thresholds(ctx, d, analyte)
+            hit = [t for t in ts if t.below is not None and lab.value < t.below]
+            if hit:
+                below.append((d, max(hit, key=lambda t: t.below or 0.0)))
+        if not below:
+            continue
+        per_drug = "; ".join(f"{d} < {t.below:g} {t.unit}" for d, t in below)
+        hits.append(Hit(
+            code=code, severity="critical", drugs=tuple(d for d, _ in below), verdict="defer",
+            summary=(f"{NAME[analyte].capitalize()} {lab.value:g} {lab.unit} on {lab.effective.isoformat()} is "
+                     f"below the start threshold ({per_drug})."),
+            detail=("Do not start until the value is above the label threshold; repeat the test and look for a "
+                    "cause."),
+            evidence=(lab.source,),
+            cites=tuple(c for _, t in below for c in t.cite),
+            actions=(ActionSpec(f"repeat-{analyte}", f"Repeat {NAME[analyte]} and investigate the cause.",
+                                "before-start", True),),
+        ))
+    return hits
+
+
+def liver_tests(ctx: Context) -> list[Hit]:
+    """When no ALT or AST is on record in the window, Then ask for baseline liver tests (caution). When ALT
+    or AST is above the set multiple of the upper limit of normal, Then investigate before start."""
+    days = int(ctx.threshold("liver-baseline-lookback-days"))
+    alt = latest_lab(ctx.facts, "alt", days)
+    ast = latest_lab(ctx.facts, "ast", days)
+    if alt is None and ast is None:
+        return [Hit(
+            code="lab.liver-missing", severity="warning", verdict="caution",
+            summary=f"No liver tests (ALT/AST) in {days} days: baseline liver tests are required.",
+            detail="Labels ask for baseline liver enzymes and investigation of elevations (drug-induced liver "
+                   "injury, viral hepatitis).",
+            evidence=(missing(f"ALT or AST within {days} days"),),
+            cites=label_cites(ctx, ctx.drugs) + ctx.threshold_cites("liver-baseline-lookback-days"),
+            actions=(ActionSpec("order-lfts", "Order liver tests (ALT, AST, bilirubin).", "before-start", False),),
+        )]
+    times = ctx.threshold("liver-enzymes-elevated-uln-times")
+    default_uln = ctx.threshold("alt-uln-default-u-l")
+    high = []
+    for lab in (alt, ast):
+        if lab is None:
+            continue
+        uln = lab.reference_high or default_uln
+        if lab.value > times * uln:
+            high.append((lab, uln))
+    if not high:
+        return []
+    text = "; ".join(f"{lab.concept.upper()} {lab.value:g} U/L (> {times:g} x ULN {uln:g})" for lab, uln in high)
+    return [Hit(
+        code="lab.liver-enzymes-elevated", severity="warning", verdict="caution",
+        summary=f"Liver enzymes elevated: {text}.",
+        detail="Investigate the cause before starting; labels advise interrupting if drug-induced liver injury "
+               "is suspected.",
+        evidence=tuple(lab.source for lab, _ in high),
+        cites=ctx.threshold_cites("liver-enzymes-elevated-uln-times") + ctx.threshold_cites("alt-uln-default-u-l")
+        + label_cites(ctx, ctx.drugs),
+        actions=(ActionSpec("investigate-lfts", "Investigate raised liver enzymes before start.", "before-start",
+                            False),),
+    )]
+
+
+def renal_missing(ctx: Context) -> list[Hit]:
+    """When no creatinine or eGFR is on record in the window, Then the renal dose cannot be set (caution
+    for drugs whose labels adjust dose by renal function)."""
+    days = int(ctx.threshold("renal-baseline-lookback-days"))
+    if latest_lab(ctx.facts, "creatinine", days) or latest_lab(ctx.facts, "egfr", days) or ctx.facts.on_dialysis:
+        return []
+    drugs = tuple(d for d in ctx.drugs if ctx.label(d).renal is not None)
+    return [Hit(
+        code="lab.renal-missing", severity="warning", drugs=drugs, verdict="caution",
+        summary=f"No creatinine or eGFR in {days} days: renal dose adjustment cannot be checked.",
+        detail="Several labels set the dose by creatinine clearance (Cockcroft-Gault) or eGFR.",
+        evidence=(missing(f"creatinine or eGFR within {days} days"),),
+        cites=label_cites(ctx, drugs or ctx.drugs) + ctx.threshold_cites("renal-baseline-lookback-days"),
+        actions=(ActionSpec("order-creatinine", "Order serum creatinine (eGFR) and record weight.",
+                            "before-start", False),),
+    )]
+
+
+def lipids_missing(ctx: Context) -> list[Hit]:
+    """When no lipid panel is on record in the window, Then ask for a baseline lipid panel (the labels check
+    lipids after start; a baseline is needed to compare and for cardiovascular risk)."""
+    days = int(ctx.threshold("lipids-baseline-lookback-days"))
+    if any(latest_lab(ctx.facts, c, days) for c in ("cholesterol-total", "ldl", "hdl")):
+        return []
+    drugs = ctx.class_drugs()
+    if not drugs:
+        return []
+    return [Hit(
+        code="lab.lipids-missing", severity="info", drugs=drugs,
+        summary=f"No lipid panel in {days} days: take a baseline before start.",
+        detail="JAK inhibitors raise LDL and HDL cholesterol; labels check lipids weeks after start, and a "
+               "baseline is needed for comparison and for cardiovascular risk assessment.",
+        evidence=(missing(f"lipid panel within {days} days"),),
+        cites=label_cites(ctx, drugs) + ctx.threshold_cites("lipids-baseline-lookback-days"),
+        actions=(ActionSpec("order-lipids", "Order a lipid panel (total, LDL, HDL cholesterol).", "before-start",
+                            False),),
+    )]
+
+
+RULES = (cbc_missing, low_counts, liver_tests, renal_missing, lipids_missing)

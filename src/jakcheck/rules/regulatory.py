@@ -1,0 +1,153 @@
+"""Regulatory risk groups: age 65 and over, smoking, the US TNF-blocker requirement, per-label age doses.
+
+EU (EMA 2023 Article 20 referral): in patients aged 65 or over, current or past long-time smokers, patients
+with increased cardiovascular risk or malignancy risk, JAK inhibitors for chronic inflammatory disease should
+be used only if no suitable alternative exists. US (FDA 2021): boxed warning on mortality, malignancy, MACE,
+thrombosis and serious infections; consider benefits and risks, especially in patients 65+, current or past
+smokers; most inflammatory indications are limited to patients after a TNF blocker.
+"""
+
+from __future__ import annotations
+
+from jakcheck.patient.derived import age_years, medications_with_class
+from jakcheck.rules.base import (
+    ActionSpec,
+    Context,
+    Hit,
+    class_cite,
+    dose_text,
+    missing,
+    regulated_drugs,
+    severity_for,
+)
+from jakcheck.rules.cites import ORAL_SURV
+
+
+def is_65_or_older(ctx: Context) -> bool:
+    age = age_years(ctx.facts)
+    return age is not None and age >= ctx.threshold("age-risk-years")
+
+
+def age_65_plus(ctx: Context) -> list[Hit]:
+    """When the patient is 65 or older, Then (EU) a class JAK inhibitor only if no suitable alternative;
+    (US) caution under the boxed warning. Sources: EMA 2023 referral; FDA DSC 2021; ORAL Surveillance."""
+    drugs = regulated_drugs(ctx)
+    if not drugs or not is_65_or_older(ctx):
+        return []
+    age = age_years(ctx.facts)
+    verdict = "only-if-no-alternative" if ctx.region == "EU" else "caution"
+    rule = ("use only if no suitable treatment alternative exists" if ctx.region == "EU"
+            else "weigh the boxed-warning risks (serious infection, MACE, malignancy, thrombosis, mortality)")
+    return [Hit(
+        code="risk.age-65-plus", severity=severity_for(verdict), drugs=drugs, verdict=verdict,
+        summary=f"Age {age}: 65 or older - {rule}.",
+        detail=("In ORAL Surveillance, patients aged 65 or over had higher rates of MACE, malignancy and serious "
+                "infection on tofacitinib than on a TNF inhibitor; regulators extended this to the class."),
+        evidence=(ctx.facts.patient_source,),
+        cites=class_cite(ctx) + ctx.threshold_cites("age-risk-years") + (ORAL_SURV,),
+    )]
+
+
+def smoking(ctx: Context) -> list[Hit]:
+    """When the patient is a current smoker or a former smoker, Then (EU) only if no suitable alternative,
+    (US) caution; when smoking status is unknown, Then a finding asks for it (never read as non-smoker)."""
+    drugs = regulated_drugs(ctx)
+    if not drugs:
+        return []
+    s = ctx.facts.smoking
+    if s.status == "unknown":
+        return [Hit(
+            code="risk.smoking-unknown", severity="warning", drugs=drugs,
+            summary="Smoking status not recorded: current or past smoking changes the JAK inhibitor decision.",
+            detail="No smoking status (LOINC 72166-2) or smoking condition is on record; it is treated as unknown.",
+            evidence=(missing("smoking status (LOINC 72166-2)"),), cites=class_cite(ctx),
+            actions=(ActionSpec("record-smoking-status", "Record the patient's smoking history (current, past "
+                                "and duration).", "before-start", False),),
+        )]
+    if s.status == "never":
+        return []
+    verdict = "only-if-no-alternative" if ctx.region == "EU" else "caution"
+    what = "current smoker" if s.status == "current" else "former smoker"
+    note = ("" if s.status == "current" else
+            " The EMA measure names current or past long-time smokers; the record does not give the duration, "
+            "so a former smoker is flagged until the history shows otherwise.")
+    return [Hit(
+        code="risk.smoking", severity=severity_for(verdict), drugs=drugs, verdict=verdict,
+        summary=f"Smoking: {what}." + (" Use only if no suitable alternative." if ctx.region == "EU" else
+                                       " Weigh MACE and malignancy risk (boxed warning)."),
+        detail=("Ever smokers had higher rates of MACE, malignancy (notably lung cancer) and death on "
+                "tofacitinib than on TNF inhibitors in ORAL Surveillance." + note),
+        evidence=(s.source,) if s.source else (), cites=class_cite(ctx) + (ORAL_SURV,),
+    )]
+
+
+def has_had_tnf_blocker(ctx: Context) -> list[str]:
+    return [m.source for m in medications_with_class(ctx.facts, "tnf-inhibitor", current_only=False)]
+
+
+def tnf_inadequate_response_required(ctx: Context) -> list[Hit]:
+    """When the region's label limits the drug for this indication to patients after inadequate response or
+    intolerance to a TNF blocker, and no TNF blocker is on record, Then the drug is outside its label
+    (not recommended). A current or stopped TNF blocker in the record is taken as meeting the requirement."""
+    if ctx.indication is None:
+        return []
+    prior = has_had_tnf_blocker(ctx)
+    if prior:
+        return []
+    hits = []
+    for d in ctx.drugs:
+        for rule in ctx.label(d).indications:
+            if rule.indication == ctx.indication and rule.tnf_ir_required:
+                note = f" {rule.tnf_ir_note}" if rule.tnf_ir_note else ""
+                hits.append(Hit(
+                    code="label.tnf-inadequate-response-required", severity="critical", drugs=(d,),
+                    verdict="not-recommended",
+                    summary=(f"{d}: the {ctx.region} label for {ctx.indication} requires an inadequate response "
+                             "or intolerance to a TNF blocker; none is on record."),
+                    detail=("No TNF blocker (current or past) is in the medication record. A TNF blocker that was "
+                            "stopped is assumed to have been stopped for inadequate response or intolerance; "
+                            "confirm this with the patient's history." + note),
+                    evidence=(missing("TNF blocker in medication history"),),
+                    cites=tuple(rule.cite),
+                ))
+                break
+    return hits
+
+
+def age_dose(ctx: Context) -> list[Hit]:
+    """When a drug's label sets a dose or restriction from an age (e.g. EU baricitinib 2 mg at 65+), Then
+    apply it and say so. Source: each drug's label, age section."""
+    age = age_years(ctx.facts)
+    if age is None:
+        return []
+    hits = []
+    for d in ctx.drugs:
+        for rule in ctx.label(d).age:
+            if age < rule.min_age or not ctx.applies_to_indication(rule.indications):
+                continue
+            doses = tuple((d, ch.dose) for ch in rule.doses if ctx.applies_to_indication(ch.indications))
+            verdict = None if rule.action in ("dose-adjustment", "no-change") else rule.action
+            dose_part = "; ".join(dose_text(x) for _, x in doses)
+            hits.append(Hit(
+                code="age.dose-adjustment", severity="warning", drugs=(d,), verdict=verdict, doses=doses,
+                summary=(f"{d}: age {age} (label rule from {rule.min_age})"
+                         + (f": {dose_part}." if dose_part else f": {rule.action}.")),
+                detail=rule.note or "Label age rule.",
+                evidence=(ctx.facts.patient_source,), cites=tuple(rule.cite),
+            ))
+    return hits
+
+
+def age_unknown(ctx: Context) -> list[Hit]:
+    """When the birth date is missing, Then age-based rules cannot run: say so."""
+    if ctx.facts.birth_date is not None:
+        return []
+    return [Hit(code="data.age-unknown", severity="warning",
+                summary="Birth date not recorded: age-based rules (65+, dose by age) could not be applied.",
+                detail="Patient.birthDate is absent.", evidence=(missing("Patient.birthDate"),),
+                cites=class_cite(ctx),
+                actions=(ActionSpec("record-birth-date", "Record the patient's date of birth.", "before-start",
+                                    True),))]
+
+
+RULES = (age_65_plus, smoking, tnf_inadequate_response_required, age_dose, age_unknown)

@@ -1,0 +1,116 @@
+"""Renal and hepatic impairment: each label's own measure and bands.
+
+Labels differ in the renal measure (creatinine clearance by Cockcroft-Gault vs eGFR), in band edges, and in
+the action (dose change, not recommended, contraindicated); US and EU differ for the same drug. The band
+table is in each drug's knowledge file; this module only finds the patient's band.
+"""
+
+from __future__ import annotations
+
+from jakcheck.knowledge.schema import RenalBand
+from jakcheck.patient.derived import RenalFunction, conditions, renal_function
+from jakcheck.rules.base import ActionSpec, Context, Hit, dose_text, missing, severity_for
+
+MEASURE_TEXT = {"egfr": "eGFR", "crcl-cockcroft-gault": "CrCl (Cockcroft-Gault)"}
+UNIT = {"egfr": "mL/min/1.73 m2", "crcl-cockcroft-gault": "mL/min"}
+
+
+def band_for(bands: list[RenalBand], value: float) -> RenalBand | None:
+    for b in bands:
+        if (b.min is None or value >= b.min) and (b.max is None or value < b.max):
+            return b
+    return None
+
+
+def _function(ctx: Context, measure: str) -> RenalFunction | None:
+    days = int(ctx.threshold("renal-baseline-lookback-days"))
+    if ctx.facts.on_dialysis:
+        return RenalFunction(measure, 0.0, "on dialysis (end-stage renal disease)", (ctx.facts.patient_source,),
+                             ctx.facts.as_of)
+    return renal_function(ctx.facts, measure, days)
+
+
+def renal(ctx: Context) -> list[Hit]:
+    """When the patient's renal function (in the label's measure) falls in a band with a dose change, Then
+    renal.dose-adjustment with the label's dose; in a band where the drug is not recommended or
+    contraindicated, Then renal.not-recommended. CrCl is never replaced by eGFR or the reverse."""
+    hits = []
+    for d in ctx.drugs:
+        rules = ctx.label(d).renal
+        if rules is None:
+            continue
+        fn = _function(ctx, rules.measure)
+        if fn is None:
+            continue
+        band = band_for(rules.bands, fn.value)
+        if band is None or band.action == "no-change" or not ctx.applies_to_indication(band.indications):
+            continue
+        shown = f"{MEASURE_TEXT[fn.measure]} {fn.value:g} {UNIT[fn.measure]} ({fn.method})"
+        if fn.method.startswith("on dialysis"):
+            shown = "on dialysis"
+        edges = (f"{band.min:g}" if band.min is not None else "") + "-" + (f"{band.max:g}" if band.max else "")
+        if band.action == "dose-adjustment":
+            doses = tuple((d, ch.dose) for ch in band.doses if ctx.applies_to_indication(ch.indications))
+            hits.append(Hit(
+                code="renal.dose-adjustment", severity="warning", drugs=(d,), doses=doses,
+                summary=(f"{d}: {shown} in the label band {edges}: "
+                         + ("; ".join(dose_text(x) for _, x in doses) or "dose change") + "."),
+                detail=band.note or "Renal dose adjustment per label.",
+                evidence=fn.evidence, cites=tuple(band.cite),
+            ))
+        else:
+            verdict = "contraindicated" if band.action == "contraindicated" else (
+                "not-recommended" if band.action == "not-recommended" else band.action)
+            hits.append(Hit(
+                code="renal.not-recommended", severity=severity_for(verdict), drugs=(d,), verdict=verdict,
+                summary=f"{d}: {shown} in the label band {edges}: {band.action.replace('-', ' ')}.",
+                detail=band.note or "Renal impairment band per label.",
+                evidence=fn.evidence, cites=tuple(band.cite),
+            ))
+    return hits
+
+
+def hepatic(ctx: Context) -> list[Hit]:
+    """When a Child-Pugh class is recorded, Then apply each label's hepatic rule (dose change, not
+    recommended, contraindicated). When cirrhosis is on record without a Child-Pugh class, Then ask for it:
+    hepatic impairment is never assumed absent."""
+    cp = ctx.facts.child_pugh
+    if cp is None:
+        cirrhosis = conditions(ctx.facts, "cirrhosis", active_only=True)
+        if not cirrhosis:
+            return []
+        drugs = tuple(d for d in ctx.drugs if ctx.label(d).hepatic)
+        return [Hit(
+            code="hepatic.child-pugh-unknown", severity="warning", drugs=drugs, verdict="caution",
+            summary="Cirrhosis on record without a Child-Pugh class: hepatic dosing cannot be checked.",
+            detail="Labels set doses or exclusions by Child-Pugh class; grade the liver disease before start.",
+            evidence=tuple(c.source for c in cirrhosis) + (missing("Child-Pugh class"),),
+            cites=tuple(c for d in drugs for r in ctx.label(d).hepatic for c in r.cite)[:3],
+            actions=(ActionSpec("grade-child-pugh", "Assess and record the Child-Pugh class.", "before-start",
+                                False),),
+        )]
+    hits = []
+    src = ctx.facts.child_pugh_source or ctx.facts.patient_source
+    for d in ctx.drugs:
+        for rule in ctx.label(d).hepatic:
+            if rule.child_pugh != cp or rule.action == "no-change" or not ctx.applies_to_indication(
+                    rule.indications):
+                continue
+            if rule.action == "dose-adjustment":
+                doses = tuple((d, ch.dose) for ch in rule.doses if ctx.applies_to_indication(ch.indications))
+                hits.append(Hit(
+                    code="hepatic.dose-adjustment", severity="warning", drugs=(d,), doses=doses,
+                    summary=f"{d}: Child-Pugh {cp}: " + ("; ".join(dose_text(x) for _, x in doses) or
+                                                          "dose change") + ".",
+                    detail=rule.note or "Hepatic dose adjustment per label.", evidence=(src,),
+                    cites=tuple(rule.cite)))
+            else:
+                verdict = rule.action
+                hits.append(Hit(
+                    code="hepatic.not-recommended", severity=severity_for(verdict), drugs=(d,), verdict=verdict,
+                    summary=f"{d}: Child-Pugh {cp}: {rule.action.replace('-', ' ')}.",
+                    detail=rule.note or "Hepatic impairment per label.", evidence=(src,), cites=tuple(rule.cite)))
+    return hits
+
+
+RULES = (renal, hepatic)
