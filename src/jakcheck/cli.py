@@ -12,11 +12,10 @@ import traceback
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import date
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
-import click
 import orjson
 import typer
 from rich.console import Console
@@ -32,7 +31,7 @@ kb_app = typer.Typer(no_args_is_help=True, help="Inspect and validate the knowle
 app.add_typer(kb_app, name="kb")
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     text = "text"
     json = "json"
     html = "html"
@@ -209,13 +208,17 @@ def main(argv: Sequence[str], environ: Mapping[str, str]) -> int:
     except JakcheckError as exc:
         print(f"jakcheck: error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except click.exceptions.Exit as exc:
-        return int(exc.exit_code or 0)
-    except click.ClickException as exc:
-        exc.show()
-        return 2
-    except click.exceptions.Abort:
+    except typer.Exit as exc:
+        return int(getattr(exc, "exit_code", 0) or 0)
+    except typer.Abort:
         return 130
+    except typer.TyperException as exc:
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            print(f"jakcheck: error: {exc}", file=sys.stderr)
+        return 2
     except Exception:  # noqa: BLE001 - anything else is a bug
         cid = uuid.uuid4().hex[:12]
         if environ.get("JAKCHECK_DEBUG"):

@@ -105,7 +105,7 @@ def ckd_epi_2021(creatinine_mg_dl: float, age: int, sex: str) -> float:
     kappa = 0.7 if female else 0.9
     alpha = -0.241 if female else -0.302
     ratio = creatinine_mg_dl / kappa
-    egfr = 142.0 * min(ratio, 1.0) ** alpha * max(ratio, 1.0) ** -1.200 * 0.9938**age
+    egfr: float = 142.0 * min(ratio, 1.0) ** alpha * max(ratio, 1.0) ** -1.200 * 0.9938**age
     return egfr * 1.012 if female else egfr
 
 

@@ -144,3 +144,5 @@ class PatientFacts:
     # Explicit statements from a patient card that a history is known absent, e.g. {"malignancy"}.
     known_absent: frozenset[str] = frozenset()
     patient_source: str = "Patient"
+    # True when birth_date was derived from a stated age (patient card "age:"), not recorded.
+    birth_date_estimated: bool = False

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from jakcheck.assessment import Severity, Timing, Verdict
 from jakcheck.knowledge.loader import Knowledge
-from jakcheck.knowledge.schema import Cite, Dose, Region, RegionLabel
+from jakcheck.knowledge.schema import Cite, Dose, LabelAction, Region, RegionLabel
 from jakcheck.patient.facts import PatientFacts
 
 
@@ -112,3 +112,12 @@ def class_cite(ctx: Context) -> tuple[Cite, ...]:
 
 def label_cites(ctx: Context, drugs: tuple[str, ...]) -> tuple[Cite, ...]:
     return tuple(Cite(source=ctx.label(d).label_source, section=None) for d in drugs)
+
+
+def verdict_from_action(action: LabelAction) -> Verdict | None:
+    """A label action as a verdict: a dose change or no change imposes none of its own."""
+    mapping: dict[LabelAction, Verdict | None] = {
+        "no-change": None, "dose-adjustment": None, "caution": "caution",
+        "only-if-no-alternative": "only-if-no-alternative", "not-recommended": "not-recommended",
+        "contraindicated": "contraindicated"}
+    return mapping[action]

@@ -10,6 +10,7 @@ examination.
 
 from __future__ import annotations
 
+from jakcheck.assessment import Verdict
 from jakcheck.patient.derived import conditions
 from jakcheck.rules.base import ActionSpec, Context, Hit, class_cite, regulated_drugs, severity_for
 from jakcheck.rules.cites import EULAR_CANCER, ORAL_SURV
@@ -25,7 +26,7 @@ def malignancy(ctx: Context) -> list[Hit]:
     if not found:
         return []
     active = [c for c in found if c.active]
-    verdict = "not-recommended" if active else "only-if-no-alternative"
+    verdict: Verdict = "not-recommended" if active else "only-if-no-alternative"
     names = ", ".join(sorted({c.display for c in found}))
     state = "active" if active else "history of"
     return [Hit(

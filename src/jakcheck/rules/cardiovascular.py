@@ -8,6 +8,7 @@ with cardiovascular risk factors and avoid in patients at increased risk of thro
 
 from __future__ import annotations
 
+from jakcheck.assessment import Verdict
 from jakcheck.patient.derived import conditions, medications_with_class
 from jakcheck.rules.base import Context, Hit, class_cite, regulated_drugs, severity_for
 from jakcheck.rules.cites import ORAL_SURV
@@ -26,7 +27,7 @@ def cardiovascular(ctx: Context) -> list[Hit]:
     factors = conditions(ctx.facts, *CV_RISK_FACTORS, active_only=True)
     if not ascvd and not factors:
         return []
-    verdict = "only-if-no-alternative" if ctx.region == "EU" else "caution"
+    verdict: Verdict = "only-if-no-alternative" if ctx.region == "EU" else "caution"
     parts = []
     if ascvd:
         parts.append("atherosclerotic cardiovascular disease (" + ", ".join(sorted({c.display for c in ascvd})) + ")")
@@ -58,7 +59,7 @@ def venous_thromboembolism(ctx: Context) -> list[Hit]:
     estrogen = medications_with_class(ctx.facts, "estrogen")
     if not vte and not estrogen:
         return []
-    verdict = "not-recommended" if ctx.region == "US" and vte else "caution"
+    verdict: Verdict = "not-recommended" if ctx.region == "US" and vte else "caution"
     parts = []
     if vte:
         parts.append("venous thromboembolism on record (" + ", ".join(sorted({c.display for c in vte})) + ")")

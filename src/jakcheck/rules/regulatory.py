@@ -9,6 +9,7 @@ smokers; most inflammatory indications are limited to patients after a TNF block
 
 from __future__ import annotations
 
+from jakcheck.assessment import Verdict
 from jakcheck.patient.derived import age_years, medications_with_class
 from jakcheck.rules.base import (
     ActionSpec,
@@ -19,6 +20,7 @@ from jakcheck.rules.base import (
     missing,
     regulated_drugs,
     severity_for,
+    verdict_from_action,
 )
 from jakcheck.rules.cites import ORAL_SURV
 
@@ -35,7 +37,7 @@ def age_65_plus(ctx: Context) -> list[Hit]:
     if not drugs or not is_65_or_older(ctx):
         return []
     age = age_years(ctx.facts)
-    verdict = "only-if-no-alternative" if ctx.region == "EU" else "caution"
+    verdict: Verdict = "only-if-no-alternative" if ctx.region == "EU" else "caution"
     rule = ("use only if no suitable treatment alternative exists" if ctx.region == "EU"
             else "weigh the boxed-warning risks (serious infection, MACE, malignancy, thrombosis, mortality)")
     return [Hit(
@@ -66,7 +68,7 @@ def smoking(ctx: Context) -> list[Hit]:
         )]
     if s.status == "never":
         return []
-    verdict = "only-if-no-alternative" if ctx.region == "EU" else "caution"
+    verdict: Verdict = "only-if-no-alternative" if ctx.region == "EU" else "caution"
     what = "current smoker" if s.status == "current" else "former smoker"
     note = ("" if s.status == "current" else
             " The EMA measure names current or past long-time smokers; the record does not give the duration, "
@@ -126,7 +128,7 @@ def age_dose(ctx: Context) -> list[Hit]:
             if age < rule.min_age or not ctx.applies_to_indication(rule.indications):
                 continue
             doses = tuple((d, ch.dose) for ch in rule.doses if ctx.applies_to_indication(ch.indications))
-            verdict = None if rule.action in ("dose-adjustment", "no-change") else rule.action
+            verdict = verdict_from_action(rule.action)
             dose_part = "; ".join(dose_text(x) for _, x in doses)
             hits.append(Hit(
                 code="age.dose-adjustment", severity="warning", drugs=(d,), verdict=verdict, doses=doses,

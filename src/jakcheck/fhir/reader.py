@@ -1,0 +1,979 @@
+"""Read a FHIR R4 patient record (Bundle, list of resources, Patient, CDS Hooks prefetch) into PatientFacts.
+
+One pass over the resources, plain dicts from orjson, no model objects per resource. Only the resource
+types rules read are looked at (Patient, Condition, Observation, MedicationRequest, MedicationStatement,
+Immunization, Medication for references); everything else is ignored.
+
+Guarantees:
+* Any input gives either PatientFacts or an InputError; malformed parts of a resource never raise anything
+  else. A value that belongs to a known concept but cannot be used (unit, range, date) becomes an
+  UnusableValue, so nothing a rule could read disappears silently.
+* Every clinical resource must be about the one Patient in the document. Its subject/patient reference may be
+  "Patient/<id>", the Patient entry's fullUrl, "urn:uuid:<id>", or an absolute URL ending in "Patient/<id>"
+  (optionally followed by "/_history/<v>"). A reference to another Patient, or one that resolves to nothing
+  else we know, is an InputError. A resource with no subject/patient reference (or an identifier-only one)
+  is taken to be about the document's patient.
+* The reader does not log.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from jakcheck.errors import InputError
+from jakcheck.patient.facts import (
+    CodedResult,
+    ConditionFact,
+    ImmunizationFact,
+    LabValue,
+    MatchedBy,
+    MedicationFact,
+    PatientFacts,
+    ResultValue,
+    Sex,
+    SmokingFact,
+    SmokingStatus,
+    StatedFact,
+    TextMatch,
+    Tri,
+    UnusableValue,
+)
+from jakcheck.patient.terminology import ConceptLike, Terminology
+from jakcheck.patient.units import ImplausibleValue, UnitProblem, convert, to_canonical
+
+DEFAULT_MAX_BYTES = 100 * 1024 * 1024
+MAX_AGE_YEARS = 130
+MAX_BUNDLE_NESTING = 8
+
+# Systems whose codes the value sets are expected to cover; an Observation coded in one of these that maps to
+# no concept is a different test, so its free text is not searched (e.g. "Hemoglobin A1c" is not haemoglobin).
+_STANDARD_OBSERVATION_SYSTEMS = frozenset({"http://loinc.org", "http://snomed.info/sct"})
+
+_CONDITION_ACTIVE = frozenset({"active", "recurrence", "relapse"})
+_CONDITION_SKIP = frozenset({"refuted", "entered-in-error"})
+_OBSERVATION_SKIP = frozenset({"entered-in-error", "cancelled"})
+# Medication status: on-hold counts as current (the patient is still under the drug's effects and the order
+# can resume); unknown, draft and intended do not.
+_MEDICATION_CURRENT = frozenset({"active", "on-hold"})
+
+_SMOKING_ANSWERS: dict[str, SmokingStatus] = {
+    "smoking-current": "current", "smoking-former": "former", "smoking-never": "never",
+    "smoking-unknown": "unknown",
+}
+_SMOKING_SEVERITY = {"unknown": 0, "never": 1, "former": 2, "current": 3}
+_RESULT_ANSWERS: dict[str, ResultValue] = {
+    "result-positive": "positive", "result-negative": "negative", "result-indeterminate": "indeterminate",
+}
+# HL7 v3 ObservationInterpretation codes used when a qualitative test carries no coded value.
+_INTERPRETATION: dict[str, ResultValue] = {
+    "POS": "positive", "NEG": "negative", "IND": "indeterminate", "DET": "positive", "ND": "negative",
+}
+# LOINC answer list LL4129-4 (pregnancy status, LOINC 82810-3), used when the value sets do not cover them.
+_PREGNANCY_ANSWERS: dict[tuple[str, str], Tri] = {
+    ("http://snomed.info/sct", "77386006"): Tri.PRESENT,  # Pregnant
+    ("http://snomed.info/sct", "60001007"): Tri.ABSENT,  # Not pregnant
+    ("http://snomed.info/sct", "261665006"): Tri.UNKNOWN,  # Unknown
+}
+_COMPONENT_CONCEPTS = frozenset({"systolic-bp"})
+
+# Days per UCUM time unit in Timing.repeat.periodUnit (mo and a: mean Julian month and year, as in UCUM).
+_PERIOD_DAYS = {"s": 1 / 86400, "min": 1 / 1440, "h": 1 / 24, "d": 1.0, "wk": 7.0, "mo": 30.4375, "a": 365.25}
+# HL7 v3 GTSAbbreviation timing codes -> administrations per day.
+_TIMING_CODES = {
+    "QD": 1.0, "AM": 1.0, "PM": 1.0, "BID": 2.0, "TID": 3.0, "QID": 4.0, "QOD": 0.5, "WK": 1 / 7,
+    "Q4H": 6.0, "Q6H": 4.0, "Q8H": 3.0, "Q12H": 2.0,
+}
+_MG_PER_UNIT = {"mg": 1.0, "g": 1000.0, "ug": 0.001, "mcg": 0.001, "µg": 0.001}
+_DOSE_FORM_UNITS = frozenset({
+    "", "1", "{tbl}", "{tablet}", "{tablets}", "tablet", "tablets", "tab", "tabs", "TAB", "{capsule}",
+    "capsule", "capsules", "cap", "CAP", "{Tablet}", "Tablet", "Capsule",
+})
+_STRENGTH = re.compile(r"(\d+(?:\.\d+)?)\s*MG\b(\s*/)?", re.IGNORECASE)
+_SOLID_FORM = re.compile(r"\b(tablet|capsule)\b", re.IGNORECASE)
+_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})?)?)?)?$")
+
+
+class _BadDate(ValueError):
+    pass
+
+
+def parse_fhir_date(value: object, *, full: bool = False) -> date:
+    """Calendar date of a FHIR date/dateTime/instant (the date as written, time zone ignored).
+
+    Partial dates ("2009", "2009-04") give the first day of the period unless `full` is set.
+    """
+    if not isinstance(value, str):
+        raise _BadDate(f"not a date: {value!r}")
+    m = _DATE.match(value.strip())
+    if not m:
+        raise _BadDate(f"not a FHIR date: {value!r}")
+    year, month, day = m.group(1), m.group(2), m.group(3)
+    if full and day is None:
+        raise _BadDate(f"partial date {value!r}")
+    try:
+        return date(int(year), int(month or 1), int(day or 1))
+    except ValueError as exc:
+        raise _BadDate(f"invalid date {value!r}") from exc
+
+
+def _dict(x: object) -> dict[str, Any]:
+    return x if isinstance(x, dict) else {}
+
+
+def _list(x: object) -> list[Any]:
+    return x if isinstance(x, list) else []
+
+
+def _str(x: object) -> str | None:
+    return x if isinstance(x, str) else None
+
+
+def _num(x: object) -> float | None:
+    if isinstance(x, bool) or not isinstance(x, int | float):
+        return None
+    try:
+        f = float(x)
+    except OverflowError:
+        return None
+    return f if math.isfinite(f) else None
+
+
+# ---------------------------------------------------------------------------------------------- public API
+
+
+def read_file(path: str | Path, *, as_of: date, knowledge: Terminology,
+              max_bytes: int = DEFAULT_MAX_BYTES) -> PatientFacts:
+    """Read a FHIR JSON document or a patient card (YAML, or JSON with a top-level "patient" object)."""
+    p = Path(path)
+    name = str(path)
+    try:
+        if p.is_dir():
+            raise InputError("is a directory, not a file", file=name)
+        size = p.stat().st_size
+    except OSError as exc:
+        raise InputError(f"cannot read file: {exc.strerror or exc}", file=name) from exc
+    if size > max_bytes:
+        raise InputError(f"file is {size} bytes, more than the limit of {max_bytes} bytes", file=name)
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read file: {exc.strerror or exc}", file=name) from exc
+    if len(data) > max_bytes:
+        raise InputError(f"file is more than the limit of {max_bytes} bytes", file=name)
+    if p.suffix.lower() in (".yaml", ".yml"):
+        from jakcheck.patient.card import read_card_text
+
+        return read_card_text(_decode(data, name), source_name=name, as_of=as_of, knowledge=knowledge)
+    return read_json_text(data, source_name=name, as_of=as_of, knowledge=knowledge)
+
+
+def read_json_text(text: str | bytes, *, source_name: str, as_of: date, knowledge: Terminology,
+                   max_bytes: int = DEFAULT_MAX_BYTES) -> PatientFacts:
+    """Parse JSON text (str or UTF-8 bytes) and read it with `read_document`."""
+    if len(text) > max_bytes:
+        raise InputError(f"input is more than the limit of {max_bytes} bytes", file=source_name)
+    if isinstance(text, bytes):
+        text = _decode(text, source_name)
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    try:
+        obj = orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        line, col, msg = exc.lineno, exc.colno, exc.msg
+        try:
+            json.loads(text)
+        except json.JSONDecodeError as exc2:
+            line, col, msg = exc2.lineno, exc2.colno, exc2.msg
+        except (ValueError, RecursionError):
+            pass
+        raise InputError(f"not valid JSON: {msg}", file=source_name, line=line, column=col) from None
+    return read_document(obj, source_name=source_name, as_of=as_of, knowledge=knowledge)
+
+
+def read_document(obj: object, *, source_name: str, as_of: date, knowledge: Terminology) -> PatientFacts:
+    """Read a parsed JSON document: Bundle, list of resources, single resource, CDS Hooks prefetch or
+    hook request, or a patient card (a dict whose "patient" member is an object without resourceType)."""
+    if isinstance(obj, dict) and "resourceType" not in obj and isinstance(obj.get("patient"), dict) \
+            and "resourceType" not in obj["patient"]:
+        from jakcheck.patient.card import read_card
+
+        return read_card(obj, source_name=source_name, as_of=as_of, knowledge=knowledge)
+    return _Reader(source_name, as_of, knowledge).read(obj)
+
+
+def _decode(data: bytes, name: str) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text (byte {exc.start})", file=name) from None
+
+
+# ---------------------------------------------------------------------------------------------- reader
+
+
+class _Reader:
+    def __init__(self, source_name: str, as_of: date, knowledge: Terminology) -> None:
+        self.file = source_name
+        self.as_of = as_of
+        self.kb = knowledge
+        self._concepts: dict[str, ConceptLike | None] = {}
+        self._text_cache: dict[str, tuple[str, ...]] = {}
+        self.conditions: list[ConditionFact] = []
+        self.labs: list[LabValue] = []
+        self.results: list[CodedResult] = []
+        self.medications: list[MedicationFact] = []
+        self.immunizations: list[ImmunizationFact] = []
+        self.unusable: list[UnusableValue] = []
+        self.text_matches: list[TextMatch] = []
+        self.smoking: tuple[date, int, SmokingFact] | None = None
+        self.smoking_condition: SmokingFact | None = None
+        self.pregnant: tuple[date, int, StatedFact] | None = None
+        self.lactating: StatedFact | None = None
+        self.medication_index: dict[str, dict[str, Any]] = {}
+        self.patient_refs: set[str] = set()
+        self.patient_id = ""
+        self.context_patient: str | None = None
+
+    # --- collection ------------------------------------------------------------------------------------
+
+    def _error(self, message: str, *, resource: str | None = None, field: str | None = None) -> InputError:
+        return InputError(message, file=self.file, resource=resource, field=field)
+
+    def _collect(self, obj: object) -> list[tuple[dict[str, Any], str | None]]:
+        out: list[tuple[dict[str, Any], str | None]] = []
+        if isinstance(obj, list):
+            for i, item in enumerate(obj):
+                if not isinstance(item, dict) or not isinstance(item.get("resourceType"), str):
+                    raise self._error(f"item [{i}] of the list is not a FHIR resource (no resourceType)")
+                self._add(item, None, out, 0)
+        elif isinstance(obj, dict):
+            if "resourceType" in obj:
+                if not isinstance(obj["resourceType"], str):
+                    raise self._error("resourceType is not a string", field="resourceType")
+                self._add(obj, None, out, 0)
+            else:
+                self._collect_prefetch(obj, out)
+        else:
+            raise self._error("not a FHIR document (expected a JSON object or list with resourceType)")
+        return out
+
+    def _collect_prefetch(self, obj: dict[str, Any], out: list[tuple[dict[str, Any], str | None]]) -> None:
+        prefetch = obj
+        context_patient: str | None = None
+        if "prefetch" in obj:
+            if not isinstance(obj["prefetch"], dict):
+                raise self._error("CDS Hooks request: prefetch is not an object", field="prefetch")
+            prefetch = obj["prefetch"]
+            context_patient = _str(_dict(obj.get("context")).get("patientId"))
+        found = False
+        for key, value in prefetch.items():
+            if isinstance(value, dict) and isinstance(value.get("resourceType"), str):
+                self._add(value, None, out, 0)
+                found = True
+            elif value is not None and not isinstance(value, str):
+                raise self._error(f"prefetch member {key!r} is not a FHIR resource", field=f"prefetch.{key}")
+        if not found:
+            raise self._error("not a FHIR document: no resourceType, and no CDS Hooks prefetch resources")
+        if context_patient is not None:
+            self.context_patient = context_patient
+
+    def _add(self, res: dict[str, Any], full_url: str | None, out: list[tuple[dict[str, Any], str | None]],
+             depth: int) -> None:
+        if res["resourceType"] != "Bundle":
+            out.append((res, full_url))
+            return
+        if depth >= MAX_BUNDLE_NESTING:
+            raise self._error(f"Bundles nested more than {MAX_BUNDLE_NESTING} deep")
+        entries = res.get("entry", [])
+        if not isinstance(entries, list):
+            raise self._error("Bundle.entry is not a list", field="entry")
+        for i, entry in enumerate(entries):
+            if not isinstance(entry, dict):
+                raise self._error(f"Bundle entry [{i}] is not an object", field=f"entry[{i}]")
+            inner = entry.get("resource")
+            if inner is None:
+                continue  # e.g. a DELETE request or a response entry
+            if not isinstance(inner, dict) or not isinstance(inner.get("resourceType"), str):
+                raise self._error(f"Bundle entry [{i}] resource has no resourceType",
+                                  field=f"entry[{i}].resource")
+            self._add(inner, _str(entry.get("fullUrl")), out, depth + 1)
+
+    # --- main ---------------------------------------------------------------------------------------------
+
+    def read(self, obj: object) -> PatientFacts:
+        resources = self._collect(obj)
+        patient = self._find_patient(resources)
+        self._index(resources, patient)
+        for n, (res, full_url) in enumerate(resources):
+            rtype = res["resourceType"]
+            handler = _HANDLERS.get(rtype)
+            if handler is None:
+                continue
+            rid = _str(res.get("id"))
+            source = f"{rtype}/{rid}" if rid else (full_url or f"{rtype}#{n}")
+            handler(self, res, source)
+        return self._facts(patient)
+
+    def _find_patient(self, resources: list[tuple[dict[str, Any], str | None]]) -> dict[str, Any]:
+        found: dict[str, Any] | None = None
+        for res, _url in resources:
+            if res["resourceType"] != "Patient":
+                continue
+            pid = res.get("id")
+            if pid is not None and not isinstance(pid, str):
+                raise self._error("Patient.id is not a string", resource="Patient", field="id")
+            if found is None:
+                found = res
+            elif found.get("id") != pid:
+                raise self._error(f"two different Patients in one document: Patient/{found.get('id')} and "
+                                  f"Patient/{pid}")
+        if found is None:
+            raise self._error("no Patient resource in the document")
+        pid = _str(found.get("id")) or ""
+        if self.context_patient is not None and pid and self.context_patient != pid:
+            raise self._error(f"CDS Hooks context.patientId {self.context_patient} does not match "
+                              f"Patient/{pid} in the prefetch", field="context.patientId")
+        return found
+
+    def _index(self, resources: list[tuple[dict[str, Any], str | None]], patient: dict[str, Any]) -> None:
+        pid = _str(patient.get("id")) or ""
+        self.patient_id = pid
+        if pid:
+            self.patient_refs.update({f"Patient/{pid}", f"urn:uuid:{pid}"})
+        for res, url in resources:
+            if res["resourceType"] == "Patient" and url:
+                self.patient_refs.add(url)
+            elif res["resourceType"] == "Medication":
+                mid = _str(res.get("id"))
+                if mid:
+                    self.medication_index[f"Medication/{mid}"] = res
+                if url:
+                    self.medication_index[url] = res
+
+    def _check_subject(self, res: dict[str, Any], source: str, field: str) -> None:
+        ref_obj = res.get(field)
+        if ref_obj is None:
+            return
+        if not isinstance(ref_obj, dict):
+            raise self._error("is not a Reference", resource=source, field=field)
+        ref = ref_obj.get("reference")
+        if ref is None:
+            return  # identifier- or display-only reference: taken to be the document's patient
+        if not isinstance(ref, str):
+            raise self._error("reference is not a string", resource=source, field=f"{field}.reference")
+        if ref in self.patient_refs:
+            return
+        target = re.sub(r"/_history/[^/]*$", "", ref)
+        if self.patient_id and target.endswith(f"Patient/{self.patient_id}") and (
+                target == f"Patient/{self.patient_id}" or target.endswith(f"/Patient/{self.patient_id}")):
+            return
+        m = re.search(r"(?:^|/)Patient/([^/]+)$", target)
+        if m:
+            raise self._error(f"refers to another patient (Patient/{m.group(1)}), not Patient/{self.patient_id}",
+                              resource=source, field=f"{field}.reference")
+        raise self._error(f"reference {ref!r} does not resolve to the Patient in the document",
+                          resource=source, field=f"{field}.reference")
+
+    # --- terminology -------------------------------------------------------------------------------------
+
+    def _concept(self, cid: str) -> ConceptLike | None:
+        if cid not in self._concepts:
+            try:
+                self._concepts[cid] = self.kb.concept(cid)
+            except KeyError:
+                self._concepts[cid] = None
+        return self._concepts[cid]
+
+    def _kind(self, cid: str) -> str | None:
+        c = self._concept(cid)
+        return c.kind if c is not None else None
+
+    def _codes(self, cc: object, kind: str) -> list[str]:
+        ids: list[str] = []
+        for coding in _list(_dict(cc).get("coding")):
+            if not isinstance(coding, dict):
+                continue
+            system, code = coding.get("system"), coding.get("code")
+            if not isinstance(system, str) or not isinstance(code, str):
+                continue
+            for cid in self.kb.concepts_for_code(system, code):
+                if cid not in ids and self._kind(cid) == kind:
+                    ids.append(cid)
+        return ids
+
+    def _texts(self, cc: object) -> list[str]:
+        d = _dict(cc)
+        texts: list[str] = []
+        t = _str(d.get("text"))
+        if t and t.strip():
+            texts.append(t)
+        for coding in _list(d.get("coding")):
+            disp = _str(_dict(coding).get("display"))
+            if disp and disp.strip() and disp not in texts:
+                texts.append(disp)
+        return texts
+
+    def _display(self, cc: object) -> str:
+        texts = self._texts(cc)
+        return texts[0] if texts else ""
+
+    def _text_concepts(self, text: str) -> tuple[str, ...]:
+        hit = self._text_cache.get(text)
+        if hit is None:
+            hit = self.kb.concepts_for_text(text)
+            self._text_cache[text] = hit
+        return hit
+
+    def _match(self, cc: object, kind: str, source: str, *, allow_text: bool = True) \
+            -> tuple[list[str], MatchedBy]:
+        ids = self._codes(cc, kind)
+        if ids or not allow_text:
+            return ids, "code"
+        for text in self._texts(cc):
+            found = [c for c in self._text_concepts(text) if self._kind(c) == kind]
+            if found:
+                for c in found:
+                    self.text_matches.append(TextMatch(c, source, text))
+                return found, "text"
+        return [], "code"
+
+    def _unusable(self, source: str, field: str, reason: str, concept: str | None = None) -> None:
+        self.unusable.append(UnusableValue(source, field, reason, concept))
+
+    def _date_field(self, value: object, source: str, field: str, concept: str | None,
+                    *, future_ok: bool = False) -> tuple[date | None, bool]:
+        """(date, ok): ok is False when the value was present but unusable (already recorded)."""
+        if value is None:
+            return None, True
+        try:
+            d = parse_fhir_date(value)
+        except _BadDate as exc:
+            self._unusable(source, field, str(exc), concept)
+            return None, False
+        if not future_ok and d > self.as_of:
+            self._unusable(source, field, f"dated {d.isoformat()}, after the assessment date "
+                                          f"{self.as_of.isoformat()}", concept)
+            return None, False
+        return d, True
+
+    # --- Patient ------------------------------------------------------------------------------------------
+
+    def _facts(self, patient: dict[str, Any]) -> PatientFacts:
+        pid = self.patient_id
+        source = f"Patient/{pid}" if pid else "Patient"
+        gender = patient.get("gender")
+        sex: Sex = gender if gender in ("female", "male", "other", "unknown") else "unknown"
+        birth: date | None = None
+        raw_birth = patient.get("birthDate")
+        if raw_birth is not None:
+            try:
+                birth = parse_fhir_date(raw_birth, full=True)
+            except _BadDate as exc:
+                if isinstance(raw_birth, str) and re.fullmatch(r"\d{4}(-\d{2})?", raw_birth.strip()):
+                    self._unusable(source, "birthDate", f"{exc}: age cannot be computed exactly")
+                else:
+                    raise self._error(f"birthDate is not a valid date: {raw_birth!r}", resource=source,
+                                      field="birthDate") from None
+            if birth is not None:
+                if birth > self.as_of:
+                    raise self._error(f"birthDate {birth.isoformat()} is after the assessment date "
+                                      f"{self.as_of.isoformat()}", resource=source, field="birthDate")
+                age = self.as_of.year - birth.year - ((self.as_of.month, self.as_of.day) < (birth.month, birth.day))
+                if age > MAX_AGE_YEARS:
+                    raise self._error(f"birthDate {birth.isoformat()} gives an age of {age} years (more than "
+                                      f"{MAX_AGE_YEARS})", resource=source, field="birthDate")
+        deceased = patient.get("deceasedBoolean") is True or patient.get("deceasedDateTime") is not None
+
+        smoking = self.smoking[2] if self.smoking else (self.smoking_condition or SmokingFact("unknown"))
+        pregnant = self.pregnant[2] if self.pregnant else StatedFact(Tri.UNKNOWN)
+        return PatientFacts(
+            patient_id=pid,
+            as_of=self.as_of,
+            birth_date=birth,
+            sex=sex,
+            deceased=deceased,
+            conditions=tuple(self.conditions),
+            labs=tuple(self.labs),
+            results=tuple(self.results),
+            medications=tuple(self.medications),
+            immunizations=tuple(self.immunizations),
+            smoking=smoking,
+            pregnant=pregnant,
+            lactating=self.lactating or StatedFact(Tri.UNKNOWN),
+            unusable=tuple(self.unusable),
+            text_matches=tuple(self.text_matches),
+            patient_source=source,
+        )
+
+    # --- Condition ----------------------------------------------------------------------------------------
+
+    def _condition(self, res: dict[str, Any], source: str) -> None:
+        verification = self._status_code(res.get("verificationStatus"))
+        if verification in _CONDITION_SKIP:
+            return
+        ids, matched_by = self._match(res.get("code"), "condition", source)
+        if not ids:
+            return
+        self._check_subject(res, source, "subject")
+        first = ids[0]
+        onset, _ = self._date_field(_period_start(res, "onset"), source, _which(res, "onset"), first)
+        abatement, _ = self._date_field(_period_start(res, "abatement"), source, _which(res, "abatement"),
+                                        first, future_ok=True)
+        clinical = self._status_code(res.get("clinicalStatus"))
+        if clinical is None:
+            active = abatement is None or abatement > self.as_of
+        else:
+            active = clinical in _CONDITION_ACTIVE and (abatement is None or abatement > self.as_of)
+        display = self._display(res.get("code"))
+        for cid in ids:
+            self.conditions.append(ConditionFact(cid, source, display, active, onset, abatement, matched_by))
+            if not active:
+                continue
+            if cid == "pregnancy":
+                self._set_pregnant(onset or date.min, 1, StatedFact(Tri.PRESENT, source, onset))
+            elif cid == "lactation":
+                self.lactating = StatedFact(Tri.PRESENT, source, onset)
+            elif cid == "tobacco-smoker":
+                self.smoking_condition = SmokingFact("current", source, onset)
+            elif cid == "ex-smoker" and (self.smoking_condition is None
+                                         or self.smoking_condition.status != "current"):
+                self.smoking_condition = SmokingFact("former", source, onset)
+
+    @staticmethod
+    def _status_code(cc: object) -> str | None:
+        for coding in _list(_dict(cc).get("coding")):
+            code = _str(_dict(coding).get("code"))
+            if code:
+                return code
+        return None
+
+    # --- Observation --------------------------------------------------------------------------------------
+
+    def _observation(self, res: dict[str, Any], source: str) -> None:
+        if res.get("status") in _OBSERVATION_SKIP:
+            return
+        code = res.get("code")
+        allow_text = not any(_dict(c).get("system") in _STANDARD_OBSERVATION_SYSTEMS
+                             for c in _list(_dict(code).get("coding")))
+        ids, _ = self._match(code, "observation", source, allow_text=allow_text)
+        components: list[tuple[str, dict[str, Any], int]] = []
+        for i, comp in enumerate(_list(res.get("component"))):
+            for cid in self._codes(_dict(comp).get("code"), "observation"):
+                if cid in _COMPONENT_CONCEPTS and cid not in ids:
+                    components.append((cid, _dict(comp), i))
+        if not ids and not components:
+            return
+        self._check_subject(res, source, "subject")
+        raw_date, field = _effective(res)
+        problem: str | None = None
+        effective = date.min
+        if raw_date is None:
+            problem = "no effective date or issued time"
+        else:
+            try:
+                effective = parse_fhir_date(raw_date)
+            except _BadDate as exc:
+                problem = str(exc)
+            else:
+                if effective > self.as_of:
+                    problem = (f"dated {effective.isoformat()}, after the assessment date "
+                               f"{self.as_of.isoformat()}")
+        if problem is not None:
+            for cid in ids + [c[0] for c in components]:
+                self._unusable(source, field, problem, cid)
+            return
+        for cid in ids:
+            self._observation_value(res, source, cid, effective, "")
+        for cid, comp, i in components:
+            self._observation_value(comp, source, cid, effective, f"component[{i}].")
+
+    def _observation_value(self, res: dict[str, Any], source: str, cid: str, effective: date,
+                           prefix: str) -> None:
+        concept = self._concept(cid)
+        if concept is None:
+            return
+        if cid == "smoking-status":
+            self._smoking(res, source, effective, prefix)
+            return
+        if cid == "pregnancy-status":
+            self._pregnancy_status(res, source, effective, prefix)
+            return
+        if concept.unit:
+            self._quantity(res, source, cid, concept.unit, effective, prefix)
+            return
+        result, original = self._qualitative(res)
+        if result is None:
+            reason = self._absent_reason(res) or "no recognised positive/negative result"
+            self._unusable(source, prefix + "value[x]", reason, cid)
+            return
+        self.results.append(CodedResult(cid, result, effective, source, original))
+        if cid == "pregnancy-test" and result != "indeterminate":
+            state = Tri.PRESENT if result == "positive" else Tri.ABSENT
+            self._set_pregnant(effective, 2, StatedFact(state, source, effective))
+
+    @staticmethod
+    def _absent_reason(res: dict[str, Any]) -> str | None:
+        dar = res.get("dataAbsentReason")
+        if dar is None:
+            return None
+        codes = [c.get("code") for c in _list(_dict(dar).get("coding")) if isinstance(c, dict)]
+        return f"no value (dataAbsentReason: {next((c for c in codes if isinstance(c, str)), 'given')})"
+
+    def _quantity(self, res: dict[str, Any], source: str, cid: str, unit: str, effective: date,
+                  prefix: str) -> None:
+        vq = res.get("valueQuantity")
+        if not isinstance(vq, dict):
+            reason = self._absent_reason(res)
+            if reason is None:
+                present = [k for k in res if k.startswith("value")]
+                reason = f"{present[0]} is not a quantity" if present else "no value"
+            self._unusable(source, prefix + "valueQuantity", reason, cid)
+            return
+        value = _num(vq.get("value"))
+        if value is None:
+            self._unusable(source, prefix + "valueQuantity.value", "missing or not a number", cid)
+            return
+        comparator = vq.get("comparator")
+        raw_unit = _str(vq.get("code")) or _str(vq.get("unit"))
+        original = f"{vq.get('value')} {raw_unit or ''}".strip()
+        if comparator is not None:
+            self._unusable(source, prefix + "valueQuantity.comparator",
+                           f"value is a bound ({comparator}{original}), not a measurement", cid)
+            return
+        try:
+            canonical = self._convert_quantity(cid, value, vq, unit, plausible=True)
+        except UnitProblem as exc:
+            self._unusable(source, prefix + "valueQuantity.unit" if not _is_range(exc) else
+                           prefix + "valueQuantity.value", exc.reason, cid)
+            return
+        high: float | None = None
+        for rr in _list(res.get("referenceRange"))[:1]:
+            hq = _dict(rr).get("high")
+            if isinstance(hq, dict) and _num(hq.get("value")) is not None:
+                hv = _num(hq.get("value"))
+                assert hv is not None
+                try:
+                    high = self._convert_quantity(cid, hv, hq, unit, plausible=False, fallback=vq)
+                except UnitProblem as exc:
+                    self._unusable(source, prefix + "referenceRange[0].high", exc.reason, cid)
+        self.labs.append(LabValue(cid, canonical, unit, effective, source, original, high))
+
+    @staticmethod
+    def _convert_quantity(cid: str, value: float, q: dict[str, Any], unit: str, *, plausible: bool,
+                          fallback: dict[str, Any] | None = None) -> float:
+        code, text = _str(q.get("code")), _str(q.get("unit"))
+        if code is None and text is None and fallback is not None:
+            code, text = _str(fallback.get("code")), _str(fallback.get("unit"))
+        fn = to_canonical if plausible else convert
+        if code is not None and code != text:
+            try:
+                return fn(cid, value, code, unit)
+            except UnitProblem as exc:
+                if text is None or _is_range(exc):
+                    raise
+        return fn(cid, value, text if text is not None else code, unit)
+
+    def _answer_ids(self, res: dict[str, Any]) -> tuple[list[str], str]:
+        cc = res.get("valueCodeableConcept")
+        ids = self._codes(cc, "answer")
+        display = self._display(cc)
+        if not ids:
+            texts = self._texts(cc)
+            vs = _str(res.get("valueString"))
+            if vs:
+                texts.append(vs)
+                display = display or vs
+            for text in texts:
+                ids = [c for c in self._text_concepts(text) if self._kind(c) == "answer"]
+                if ids:
+                    break
+        return ids, display
+
+    def _qualitative(self, res: dict[str, Any]) -> tuple[ResultValue | None, str]:
+        ids, display = self._answer_ids(res)
+        results = {_RESULT_ANSWERS[c] for c in ids if c in _RESULT_ANSWERS}
+        if len(results) == 1:
+            return results.pop(), display
+        if len(results) > 1:
+            return None, display
+        for interp in _list(res.get("interpretation")):
+            for coding in _list(_dict(interp).get("coding")):
+                code = _str(_dict(coding).get("code"))
+                if code in _INTERPRETATION:
+                    return _INTERPRETATION[code], display or f"interpretation {code}"
+        return None, display
+
+    def _smoking(self, res: dict[str, Any], source: str, effective: date, prefix: str) -> None:
+        ids, _ = self._answer_ids(res)
+        statuses = {_SMOKING_ANSWERS[c] for c in ids if c in _SMOKING_ANSWERS}
+        if not statuses:
+            self._unusable(source, prefix + "valueCodeableConcept",
+                           self._absent_reason(res) or "smoking status answer not recognised", "smoking-status")
+            return
+        status = max(statuses, key=lambda s: _SMOKING_SEVERITY[s])
+        fact = SmokingFact(status, source, effective)
+        rank = _SMOKING_SEVERITY[status]
+        if status == "unknown":
+            if self.smoking is None:
+                self.smoking = (date.min, 0, fact)
+            return
+        if self.smoking is None or (effective, rank) >= self.smoking[:2]:
+            self.smoking = (effective, rank, fact)
+
+    def _pregnancy_status(self, res: dict[str, Any], source: str, effective: date, prefix: str) -> None:
+        cc = res.get("valueCodeableConcept")
+        states: set[Tri] = set()
+        for coding in _list(_dict(cc).get("coding")):
+            system, code = _str(_dict(coding).get("system")), _str(_dict(coding).get("code"))
+            if system is None or code is None:
+                continue
+            for cid in self.kb.concepts_for_code(system, code):
+                if cid in ("pregnancy", "result-positive"):
+                    states.add(Tri.PRESENT)
+                elif cid == "result-negative":
+                    states.add(Tri.ABSENT)
+            fixed = _PREGNANCY_ANSWERS.get((system.rstrip("/"), code.strip()))
+            if fixed is not None:
+                states.add(fixed)
+        known = states - {Tri.UNKNOWN}
+        if len(known) != 1:
+            reason = "conflicting pregnancy status answers" if known else (
+                self._absent_reason(res) or "pregnancy status answer not recognised")
+            if states == {Tri.UNKNOWN}:
+                return  # an explicit "unknown" answer is not unusable; it just tells nothing
+            self._unusable(source, prefix + "valueCodeableConcept", reason, "pregnancy-status")
+            return
+        state = known.pop()
+        self._set_pregnant(effective, 2, StatedFact(state, source, effective))
+
+    def _set_pregnant(self, when: date, rank: int, fact: StatedFact) -> None:
+        key = (when, rank + (1 if fact.state is Tri.PRESENT else 0))
+        if self.pregnant is None or key >= self.pregnant[:2]:
+            self.pregnant = (key[0], key[1], fact)
+
+    # --- Medications --------------------------------------------------------------------------------------
+
+    def _medication(self, res: dict[str, Any], source: str) -> None:
+        status = _str(res.get("status")) or "unknown"
+        if status == "entered-in-error":
+            return
+        cc: object = res.get("medicationCodeableConcept")
+        field = "medicationCodeableConcept"
+        if cc is None and "medicationReference" in res:
+            field = "medicationReference"
+            ref_obj = _dict(res.get("medicationReference"))
+            ref = _str(ref_obj.get("reference"))
+            med = self._resolve_medication(res, ref) if ref else None
+            if med is not None:
+                cc = med.get("code")
+            elif _str(ref_obj.get("display")):
+                cc = {"text": ref_obj["display"]}
+            else:
+                cc = None
+        ids, matched_by = self._match(cc, "medication", source)
+        if not ids:
+            if field == "medicationReference" and cc is None:
+                self._check_subject(res, source, "subject")
+                self._unusable(source, field, "medication reference does not resolve to a Medication")
+            return
+        self._check_subject(res, source, "subject")
+        display = self._display(cc)
+        start_raw, end_raw = _medication_period(res)
+        start, _ = self._date_field(start_raw, source, "start", ids[0], future_ok=True)
+        end, _ = self._date_field(end_raw, source, "end", ids[0], future_ok=True)
+        current = (status in _MEDICATION_CURRENT and (end is None or end >= self.as_of)
+                   and (start is None or start <= self.as_of))
+        daily = _daily_dose_mg(res, cc) if len(ids) == 1 else None
+        for cid in ids:
+            concept = self._concept(cid)
+            if concept is None:
+                continue
+            classes = tuple(concept.classes)
+            pred: float | None = None
+            if daily is not None and "glucocorticoid" in classes and concept.prednisone_equivalence is not None:
+                pred = daily * concept.prednisone_equivalence
+            self.medications.append(MedicationFact(cid, classes, source, display, status, current, start, end,
+                                                   daily, pred, matched_by))
+
+    def _resolve_medication(self, res: dict[str, Any], ref: str) -> dict[str, Any] | None:
+        if ref.startswith("#"):
+            for c in _list(res.get("contained")):
+                if isinstance(c, dict) and c.get("resourceType") == "Medication" and c.get("id") == ref[1:]:
+                    return c
+            return None
+        hit = self.medication_index.get(ref)
+        if hit is None:
+            m = re.search(r"(?:^|/)(Medication/[^/]+?)(?:/_history/[^/]*)?$", ref)
+            if m:
+                hit = self.medication_index.get(m.group(1))
+        return hit
+
+    # --- Immunization -------------------------------------------------------------------------------------
+
+    def _immunization(self, res: dict[str, Any], source: str) -> None:
+        if res.get("status") != "completed":
+            return
+        ids, _ = self._match(res.get("vaccineCode"), "vaccine", source)
+        if not ids:
+            return
+        self._check_subject(res, source, "patient")
+        raw = res.get("occurrenceDateTime")
+        if raw is None:
+            field = "occurrenceString" if "occurrenceString" in res else "occurrence[x]"
+            for cid in ids:
+                self._unusable(source, field, "no usable occurrence date", cid)
+            return
+        when, _ = self._date_field(raw, source, "occurrenceDateTime", ids[0])
+        if when is None:
+            return
+        display = self._display(res.get("vaccineCode"))
+        for cid in ids:
+            concept = self._concept(cid)
+            if concept is None:
+                continue
+            self.immunizations.append(ImmunizationFact(cid, bool(concept.live), when, source, display))
+
+
+_HANDLERS = {
+    "Condition": _Reader._condition,
+    "Observation": _Reader._observation,
+    "MedicationRequest": _Reader._medication,
+    "MedicationStatement": _Reader._medication,
+    "Immunization": _Reader._immunization,
+}
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+
+
+def _is_range(exc: UnitProblem) -> bool:
+    return isinstance(exc, ImplausibleValue)
+
+
+def _which(res: dict[str, Any], prefix: str) -> str:
+    for suffix in ("DateTime", "Period", "String", "Age", "Range"):
+        if prefix + suffix in res:
+            return prefix + suffix + (".start" if suffix == "Period" else "")
+    return prefix + "[x]"
+
+
+def _period_start(res: dict[str, Any], prefix: str) -> object:
+    """onsetDateTime / onsetPeriod.start (or the abatement equivalents); string/age/range forms give None."""
+    if prefix + "DateTime" in res:
+        return res[prefix + "DateTime"]
+    if prefix + "Period" in res:
+        return _dict(res[prefix + "Period"]).get("start")
+    return None
+
+
+def _effective(res: dict[str, Any]) -> tuple[object, str]:
+    if "effectiveDateTime" in res:
+        return res["effectiveDateTime"], "effectiveDateTime"
+    if "effectivePeriod" in res:
+        start = _dict(res["effectivePeriod"]).get("start")
+        if start is not None:
+            return start, "effectivePeriod.start"
+    if "effectiveInstant" in res:
+        return res["effectiveInstant"], "effectiveInstant"
+    if "issued" in res:
+        return res["issued"], "issued"
+    return None, "effective[x]"
+
+
+def _medication_period(res: dict[str, Any]) -> tuple[object, object]:
+    start: object = None
+    end: object = None
+    for di in _list(res.get("dosageInstruction")) + _list(res.get("dosage")):
+        bounds = _dict(_dict(_dict(_dict(di).get("timing")).get("repeat")).get("boundsPeriod"))
+        start = start if start is not None else bounds.get("start")
+        end = end if end is not None else bounds.get("end")
+    if res.get("resourceType") == "MedicationStatement":
+        if "effectivePeriod" in res:
+            p = _dict(res["effectivePeriod"])
+            start = start if start is not None else p.get("start")
+            end = end if end is not None else p.get("end")
+        elif start is None:
+            start = res.get("effectiveDateTime")
+    validity = _dict(_dict(res.get("dispenseRequest")).get("validityPeriod"))
+    start = start if start is not None else validity.get("start")
+    end = end if end is not None else validity.get("end")
+    if start is None:
+        start = res.get("authoredOn")
+    return start, end
+
+
+def _strength_mg(cc: object) -> float | None:
+    """Per-unit strength from a single-ingredient solid oral form display, e.g. "predniSONE 5 MG Oral Tablet"."""
+    d = _dict(cc)
+    texts = [_str(_dict(c).get("display")) for c in _list(d.get("coding"))] + [_str(d.get("text"))]
+    found: set[float] = set()
+    for t in texts:
+        if not t or not _SOLID_FORM.search(t):
+            continue
+        strengths = _STRENGTH.findall(t)
+        if len(strengths) != 1 or strengths[0][1]:
+            return None  # several ingredients, or a per-volume strength (MG/ML)
+        found.add(float(strengths[0][0]))
+    return found.pop() if len(found) == 1 else None
+
+
+def _daily_dose_mg(res: dict[str, Any], cc: object) -> float | None:
+    doses = []
+    for di in _list(res.get("dosageInstruction")) + _list(res.get("dosage")):
+        di = _dict(di)
+        for dr in _list(di.get("doseAndRate")):
+            dq = _dict(dr).get("doseQuantity")
+            if isinstance(dq, dict):
+                doses.append((di, dq))
+    if len(doses) != 1:
+        return None
+    di, dq = doses[0]
+    if di.get("asNeededBoolean") is True or "asNeededCodeableConcept" in di:
+        return None
+    value = _num(dq.get("value"))
+    if value is None or value <= 0:
+        return None
+    unit = (_str(dq.get("code")) or _str(dq.get("unit")) or "").strip()
+    if unit in _MG_PER_UNIT:
+        per_dose = value * _MG_PER_UNIT[unit]
+    elif unit in _DOSE_FORM_UNITS:
+        strength = _strength_mg(cc)
+        if strength is None:
+            return None
+        per_dose = value * strength
+    else:
+        return None
+    per_day = _per_day(_dict(di.get("timing")))
+    return None if per_day is None else per_dose * per_day
+
+
+def _per_day(timing: dict[str, Any]) -> float | None:
+    repeat = timing.get("repeat")
+    if isinstance(repeat, dict) and ("frequency" in repeat or "period" in repeat):
+        freq = _num(repeat.get("frequency", 1))
+        period = _num(repeat.get("period", 1))
+        unit = repeat.get("periodUnit", "d")
+        if freq is None or period is None or period <= 0 or freq <= 0 or not isinstance(unit, str) \
+                or unit not in _PERIOD_DAYS:
+            return None
+        return freq / (period * _PERIOD_DAYS[unit])
+    for coding in _list(_dict(timing.get("code")).get("coding")):
+        code = _str(_dict(coding).get("code"))
+        if code in _TIMING_CODES:
+            return _TIMING_CODES[code]
+    return None
+
+
+def iter_patient_bundles(folder: Path) -> Iterator[Path]:
+    """JSON files in a folder that are not Synthea's shared hospital/practitioner/group bundles."""
+    for p in sorted(folder.glob("*.json")):
+        if not p.name.startswith(("hospitalInformation", "practitionerInformation", "groupInformation")):
+            yield p

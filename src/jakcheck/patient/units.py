@@ -1,0 +1,192 @@
+"""Conversion of observation values to each concept's canonical UCUM unit, with plausibility checks.
+
+Everything here is an explicit table: a unit that is not listed for a concept is refused (UnitError), never
+guessed. Unit strings are first normalised (whitespace, micro sign, "x10^9/L" style exponents) and then
+looked up in the table of the concept's *family*; the same spelling can therefore mean different things in
+different families without ambiguity (e.g. "G/L" is giga-per-litre for cell counts only).
+
+Conversion factors and where they come from (SI conversion factors as tabulated in the AMA Manual of Style,
+"Units of Measure: SI conversion factors", and derived from the molar masses given):
+
+* Cell counts: 1 x 10^9/L = 1 x 10^3/uL = 1 000 /uL = 1 000 /mm3 (1 uL = 1 mm3 = 10^-6 L). Definitional.
+* Haemoglobin: 1 g/dL = 10 g/L = 0.6206 mmol/L. The mmol/L convention used by laboratories (the Netherlands,
+  Scandinavia) counts the haemoglobin *monomer* (one haem, Hb(Fe), molar mass 16 114.5 g/mol; ICSH 1995
+  reference method): 10 g/L / 16.1145 g/mmol = 0.6206 mmol/L, i.e. 1 mmol/L = 1.6114 g/dL. (The brief called
+  it "Fe4"; the tetramer Hb(Fe4) would give 0.155 mmol/L per g/dL and is not in laboratory use.)
+* Creatinine: molar mass 113.12 g/mol, so 1 mg/dL = 10 mg/L / 113.12 mg/mmol = 88.4 umol/L (AMA and KDIGO use
+  88.4; 88.42 is sometimes quoted and differs by 0.02 %).
+* Cholesterol (total, HDL, LDL): molar mass 386.65 g/mol, 1 mmol/L = 38.67 mg/dL.
+* Triglycerides (as triolein, 885.7 g/mol): 1 mmol/L = 88.57 mg/dL.
+* Bilirubin: molar mass 584.66 g/mol, 1 mg/dL = 17.10 umol/L.
+* CRP: 1 mg/dL = 10 mg/L. Definitional.
+* ALT/AST: 1 U = 1 umol/min = 1/60 ukat, so 1 ukat/L = 60 U/L and 1 U/L = 16.67 nkat/L.
+* eGFR: mL/min/{1.73_m2}; 1 mL/s/{1.73_m2} = 60 mL/min/{1.73_m2}. Plain "mL/min" is accepted for eGFR only:
+  every eGFR code (e.g. LOINC 33914-3 "Glomerular filtration rate/1.73 sq M.predicted") is normalised to
+  1.73 m2 by definition, and systems (Synthea among them) often drop the suffix from the unit.
+* Weight: 1 [lb_av] = 0.45359237 kg (international avoirdupois pound, exact); 1 kg = 1000 g.
+* Height: 1 [in_i] = 2.54 cm, 1 [ft_i] = 30.48 cm (international inch and foot, exact); 1 m = 100 cm.
+* BMI kg/m2, blood pressure mm[Hg], ESR mm/h: spelling variants only.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+
+class UnitProblem(ValueError):
+    """A value that cannot be used; `reason` is a short sentence for the report."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+class UnitError(UnitProblem):
+    """Unknown, missing or inconvertible unit."""
+
+
+class ImplausibleValue(UnitProblem):
+    """A value outside the physiologically plausible range (or not a finite number)."""
+
+
+@dataclass(frozen=True)
+class Family:
+    """Units of one measured quantity: factor that multiplies a value in that unit to give the base unit."""
+
+    name: str
+    base: str
+    factors: dict[str, float]
+
+
+def _family(name: str, base: str, factors: dict[str, float]) -> Family:
+    return Family(name, base, {**factors, base: 1.0})
+
+
+COUNT = _family("cell count", "10*9/L", {
+    "10*3/uL": 1.0, "10^3/uL": 1.0, "10*3/mm3": 1.0, "10^3/mm3": 1.0, "K/uL": 1.0, "k/uL": 1.0,
+    "thou/uL": 1.0, "10*9/l": 1.0, "10^9/L": 1.0, "G/L": 1.0, "Gi/L": 1.0,
+    "/uL": 1e-3, "/mm3": 1e-3, "cells/uL": 1e-3, "{cells}/uL": 1e-3, "cells/mm3": 1e-3, "{cells}/mm3": 1e-3,
+    "10*6/L": 1e-3, "10^6/L": 1e-3,
+})
+HEMOGLOBIN = _family("haemoglobin concentration", "g/dL", {
+    "g/L": 0.1, "g/l": 0.1, "g/dl": 1.0, "gm/dL": 1.0, "mmol/L": 1 / 0.6206, "mmol/l": 1 / 0.6206,
+})
+CREATININE = _family("creatinine concentration", "mg/dL", {
+    "umol/L": 1 / 88.4, "umol/l": 1 / 88.4, "mmol/L": 1000 / 88.4, "mg/dl": 1.0, "mg/L": 0.1,
+})
+CHOLESTEROL = _family("cholesterol concentration", "mg/dL", {"mmol/L": 38.67, "mmol/l": 38.67, "mg/dl": 1.0})
+TRIGLYCERIDES = _family("triglyceride concentration", "mg/dL", {"mmol/L": 88.57, "mmol/l": 88.57, "mg/dl": 1.0})
+BILIRUBIN = _family("bilirubin concentration", "mg/dL", {"umol/L": 1 / 17.10, "umol/l": 1 / 17.10, "mg/dl": 1.0})
+CRP = _family("CRP concentration", "mg/L", {"mg/dL": 10.0, "mg/dl": 10.0, "mg/l": 1.0, "ug/mL": 1.0})
+ENZYME = _family("enzyme activity", "U/L", {
+    "[IU]/L": 1.0, "IU/L": 1.0, "U/l": 1.0, "u/L": 1.0, "ukat/L": 60.0, "nkat/L": 0.06,
+})
+EGFR = _family("eGFR", "mL/min/{1.73_m2}", {
+    "mL/min/1.73_m2": 1.0, "mL/min/1.73m2": 1.0, "mL/min/{1.73m2}": 1.0, "mL/min/1.73.m2": 1.0,
+    "mL/min/(1.73_m2)": 1.0, "ml/min/1.73m2": 1.0, "mL/min/[1.73_m2]": 1.0, "mL/min": 1.0, "ml/min": 1.0,
+    "mL/s/{1.73_m2}": 60.0, "mL/s/1.73m2": 60.0,
+})
+WEIGHT = _family("body weight", "kg", {"g": 1e-3, "[lb_av]": 0.45359237, "lb": 0.45359237, "lbs": 0.45359237})
+HEIGHT = _family("body height", "cm", {
+    "m": 100.0, "mm": 0.1, "[in_i]": 2.54, "in": 2.54, "[in_us]": 2.54, "[ft_i]": 30.48,
+})
+BMI = _family("body mass index", "kg/m2", {"kg/m^2": 1.0, "kg/(m2)": 1.0, "kg/m.m": 1.0})
+PRESSURE = _family("blood pressure", "mm[Hg]", {"mmHg": 1.0, "mm Hg": 1.0, "mm[hg]": 1.0})
+ESR = _family("erythrocyte sedimentation rate", "mm/h", {"mm/hr": 1.0, "mm/(1.h)": 1.0, "mm/1h": 1.0})
+VIRAL_LOAD = _family("viral load", "[IU]/mL", {"IU/mL": 1.0, "[iU]/mL": 1.0, "IU/ml": 1.0})
+
+# concept id -> (family, plausible minimum, plausible maximum), bounds in the family's base unit, inclusive.
+PLAUSIBLE: dict[str, tuple[Family, float, float]] = {
+    "lymphocytes": (COUNT, 0.0, 100.0),
+    "neutrophils": (COUNT, 0.0, 100.0),
+    "wbc": (COUNT, 0.0, 500.0),
+    "platelets": (COUNT, 0.0, 2000.0),
+    "hemoglobin": (HEMOGLOBIN, 2.0, 25.0),
+    "creatinine": (CREATININE, 0.1, 25.0),
+    "egfr": (EGFR, 0.0, 250.0),
+    "alt": (ENZYME, 0.0, 20000.0),
+    "ast": (ENZYME, 0.0, 20000.0),
+    "bilirubin": (BILIRUBIN, 0.0, 50.0),
+    "cholesterol-total": (CHOLESTEROL, 20.0, 1500.0),
+    "hdl": (CHOLESTEROL, 1.0, 300.0),
+    "ldl": (CHOLESTEROL, 0.0, 1000.0),
+    "triglycerides": (TRIGLYCERIDES, 5.0, 20000.0),
+    "crp": (CRP, 0.0, 1000.0),
+    "esr": (ESR, 0.0, 200.0),
+    "weight": (WEIGHT, 0.2, 700.0),
+    "height": (HEIGHT, 20.0, 280.0),
+    "bmi": (BMI, 5.0, 200.0),
+    "systolic-bp": (PRESSURE, 30.0, 330.0),
+    "hbv-dna": (VIRAL_LOAD, 0.0, 1e12),
+    "hcv-rna": (VIRAL_LOAD, 0.0, 1e12),
+}
+
+_EXPONENT = re.compile(r"^(?:x|×|\*)?\s*10\s*(?:\^|\*|e|E)\s*(\d+)\s*(/.*)$")
+_SUPERSCRIPT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
+_SUPER_POWER = re.compile("10([⁰¹²³⁴⁵⁶⁷⁸⁹]+)")
+
+
+def normalize_unit(unit: str) -> str:
+    """Spelling normalisation only: whitespace, micro sign, and "x10^9/L"-style powers of ten."""
+    u = unit.strip().replace("µ", "u").replace("μ", "u")
+    u = _SUPER_POWER.sub(lambda m: "10^" + m.group(1).translate(_SUPERSCRIPT), u)
+    u = re.sub(r"\s*/\s*", "/", u)
+    if u.lower().startswith(("x", "×", "*", "10")):
+        u = u.replace(" ", "")
+    m = _EXPONENT.match(u)
+    if m:
+        u = f"10*{m.group(1)}{m.group(2)}"
+    return u
+
+
+def family_of(concept_id: str) -> Family | None:
+    entry = PLAUSIBLE.get(concept_id)
+    return entry[0] if entry else None
+
+
+def _factor(family: Family, unit: str) -> float | None:
+    f = family.factors.get(unit)
+    if f is None:
+        f = family.factors.get(normalize_unit(unit))
+    return f
+
+
+def convert(concept_id: str, value: float, unit: str | None, canonical_unit: str) -> float:
+    """`value` in `unit` expressed in `canonical_unit`, without the plausibility check. Raises UnitError."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ImplausibleValue(f"value {value!r} is not a finite number")
+    if unit is None or not unit.strip():
+        raise UnitError("no unit given")
+    family = family_of(concept_id)
+    if family is None:
+        # No table for this concept: accept only the canonical unit itself.
+        if normalize_unit(unit) == normalize_unit(canonical_unit):
+            return float(value)
+        raise UnitError(f"unit {unit!r} cannot be converted to {canonical_unit!r} (no conversion table for "
+                        f"{concept_id})")
+    src = _factor(family, unit)
+    if src is None:
+        raise UnitError(f"unknown unit {unit!r} for {family.name} (expected {canonical_unit!r} or a listed "
+                        "equivalent)")
+    dst = _factor(family, canonical_unit)
+    if dst is None:
+        raise UnitError(f"canonical unit {canonical_unit!r} of {concept_id} is not a {family.name} unit")
+    return float(value) * src / dst
+
+
+def to_canonical(concept_id: str, value: float, unit: str | None, canonical_unit: str) -> float:
+    """Convert to the canonical unit and check plausibility. Raises UnitError or ImplausibleValue."""
+    result = convert(concept_id, value, unit, canonical_unit)
+    entry = PLAUSIBLE.get(concept_id)
+    if entry is None:
+        if result < 0:
+            raise ImplausibleValue(f"negative value {value} {unit}")
+        return result
+    family, low, high = entry
+    base_value = float(value) * (_factor(family, unit or "") or 1.0)
+    if not math.isfinite(base_value) or not low <= base_value <= high:
+        raise ImplausibleValue(f"{value} {unit} is outside the plausible range for {concept_id} "
+                               f"({low:g}-{high:g} {family.base})")
+    return result

@@ -1,0 +1,123 @@
+"""Presentation helpers shared by the text and HTML renderings of an Assessment.
+
+Everything here is pure and deterministic: it only reorders/groups what the Assessment already holds and turns
+codes into labels. No clinical logic lives here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from jakcheck.assessment import (
+    SEVERITY_ORDER,
+    VERDICT_ORDER,
+    Action,
+    Assessment,
+    DoseOut,
+    Finding,
+    Missing,
+    Severity,
+    Timing,
+    Verdict,
+)
+
+TIMING_ORDER: tuple[Timing, ...] = ("before-start", "at-start", "after-start")
+
+REGION_LABELS: dict[str, str] = {"EU": "EU (EMA)", "US": "US (FDA)"}
+
+VERDICT_LABELS: dict[Verdict, str] = {
+    "appropriate": "Appropriate",
+    "caution": "Caution",
+    "only-if-no-alternative": "Only if no alternative",
+    "defer": "Defer",
+    "not-recommended": "Not recommended",
+    "contraindicated": "Contraindicated",
+}
+
+SEVERITY_LABELS: dict[Severity, str] = {"critical": "Critical", "warning": "Warning", "info": "Info"}
+
+TIMING_LABELS: dict[Timing, str] = {
+    "before-start": "Before start",
+    "at-start": "At start",
+    "after-start": "After start",
+}
+
+ALL_DRUGS = "all assessed drugs"
+
+assert set(VERDICT_LABELS) == set(VERDICT_ORDER)
+assert set(SEVERITY_LABELS) == set(SEVERITY_ORDER)
+
+
+def region_label(region: str) -> str:
+    return REGION_LABELS.get(region, region)
+
+
+def age_label(age: int | None) -> str:
+    return "unknown" if age is None else str(age)
+
+
+def indication_label(indication: str | None) -> str:
+    return indication if indication else "not specified"
+
+
+def drugs_label(drugs: Sequence[str]) -> str:
+    """An empty drug list means the item applies to every drug assessed."""
+    return ", ".join(drugs) if drugs else ALL_DRUGS
+
+
+def dose_label(dose: DoseOut | None) -> str:
+    """'2 mg once daily', with the formulation in brackets when not the standard tablet."""
+    if dose is None:
+        return "no dose"
+    text = f"{dose.amount:g} {dose.unit} {dose.frequency}"
+    if dose.formulation:
+        text += f" ({dose.formulation})"
+    return text
+
+
+def phase_label(dose: DoseOut | None) -> str | None:
+    if dose is None or not dose.phase:
+        return None
+    return f"{dose.phase} phase"
+
+
+def evidence_label(item: str | Missing) -> str:
+    return f"missing: {item.missing}" if isinstance(item, Missing) else item
+
+
+def is_missing(item: str | Missing) -> bool:
+    return isinstance(item, Missing)
+
+
+def findings_by_severity(assessment: Assessment) -> list[tuple[Severity, list[Finding]]]:
+    """Non-empty severity groups in SEVERITY_ORDER; the assessment's order is kept within a group."""
+    out: list[tuple[Severity, list[Finding]]] = []
+    for sev in SEVERITY_ORDER:
+        group = [f for f in assessment.findings if f.severity == sev]
+        if group:
+            out.append((sev, group))
+    return out
+
+
+def actions_by_timing(assessment: Assessment) -> list[tuple[Timing, list[Action]]]:
+    """Non-empty timing groups in TIMING_ORDER; the assessment's order is kept within a group."""
+    out: list[tuple[Timing, list[Action]]] = []
+    for timing in TIMING_ORDER:
+        group = [a for a in assessment.actions if a.timing == timing]
+        if group:
+            out.append((timing, group))
+    return out
+
+
+def finding_anchor_ids(assessment: Assessment) -> tuple[list[str], dict[str, str]]:
+    """HTML ids for the findings (by position) and, per code, the id of its first finding."""
+    ids = [f"finding-{i}" for i in range(1, len(assessment.findings) + 1)]
+    by_code: dict[str, str] = {}
+    for fid, f in zip(ids, assessment.findings, strict=True):
+        by_code.setdefault(f.code, fid)
+    return ids, by_code
+
+
+def is_web_url(url: str) -> bool:
+    """Only http(s) URLs become links; anything else (e.g. javascript:) is shown as plain text."""
+    lowered = url.strip().lower()
+    return lowered.startswith("https://") or lowered.startswith("http://")

@@ -1,0 +1,237 @@
+"""Terminal/plain-text rendering of an Assessment, for a clinician.
+
+Built with Rich on an in-memory console: no terminal detection, no environment lookup, no clock. The caller
+decides whether ANSI colour is wanted. All assessment text is rendered as literal text (Rich markup is off and
+no string from the assessment is ever parsed as markup).
+"""
+
+from __future__ import annotations
+
+from io import StringIO
+
+from rich.console import Console, Group, RenderableType
+from rich.padding import Padding
+from rich.panel import Panel
+from rich.rule import Rule
+from rich.table import Table
+from rich.text import Text
+
+from jakcheck.assessment import Assessment, Finding, Severity, SourceRef, Verdict
+from jakcheck.report._shared import (
+    SEVERITY_LABELS,
+    TIMING_LABELS,
+    actions_by_timing,
+    age_label,
+    dose_label,
+    drugs_label,
+    evidence_label,
+    findings_by_severity,
+    indication_label,
+    is_missing,
+    phase_label,
+    region_label,
+)
+
+VERDICT_STYLES: dict[Verdict, str] = {
+    "appropriate": "green",
+    "caution": "yellow",
+    "only-if-no-alternative": "bold dark_orange",
+    "defer": "magenta",
+    "not-recommended": "red",
+    "contraindicated": "bold red",
+}
+
+SEVERITY_STYLES: dict[Severity, str] = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
+
+SEVERITY_MARKS: dict[Severity, str] = {"critical": "!!", "warning": "! ", "info": "i "}
+
+INDENT = 4
+
+
+def render_text(assessment: Assessment, *, width: int = 100, color: bool = True) -> str:
+    """Render `assessment` as a human-readable report.
+
+    `width` is the line width in characters. With `color=True` the output carries ANSI styles (256-colour);
+    with `color=False` it is plain text. The output is deterministic for the same assessment and arguments.
+    """
+    buf = StringIO()
+    console = Console(
+        file=buf,
+        width=width,
+        force_terminal=color,
+        force_jupyter=False,
+        force_interactive=False,
+        color_system="256" if color else None,
+        no_color=not color,
+        markup=False,
+        emoji=False,
+        highlight=False,
+        legacy_windows=False,
+        soft_wrap=False,
+        _environ={},
+    )
+    for part in _parts(assessment):
+        console.print(part)
+    return buf.getvalue()
+
+
+def _parts(a: Assessment) -> list[RenderableType]:
+    parts: list[RenderableType] = [_header(a), Text("")]
+    parts += [_section("Verdicts by drug"), _verdict_table(a), Text("")]
+    parts += [_section("Findings"), *_findings(a)]
+    parts += [_section("Checklist"), *_checklist(a)]
+    parts += [_section("Monitoring plan"), *_monitoring(a)]
+    if a.alternatives:
+        parts += [_section("Alternatives"), *_alternatives(a)]
+    parts.append(_footer(a))
+    return parts
+
+
+def _section(title: str) -> Rule:
+    return Rule(Text(title, style="bold"), align="left", style="dim")
+
+
+def _field(label: str, value: str, style: str = "") -> Text:
+    return Text.assemble((f"{label}: ", "bold"), (value, style))
+
+
+def _line(*fields: Text) -> Text:
+    return Text("   ").join(fields)
+
+
+def _header(a: Assessment) -> Panel:
+    ready = Text.assemble(
+        ("READY TO START: ", "bold"),
+        ("YES", "bold green") if a.ready_to_start else ("NO", "bold red"),
+    )
+    body = Group(
+        _line(_field("Patient", a.patient.id), _field("Age", age_label(a.patient.age)),
+              _field("Sex", a.patient.sex)),
+        _line(_field("Region", region_label(a.region)), _field("Indication", indication_label(a.indication))),
+        _line(_field("As of", a.as_of), _field("Knowledge", f"{a.knowledge.version} ({a.knowledge.date})")),
+        ready,
+    )
+    return Panel(body, title=Text("jakcheck: JAK inhibitor assessment", style="bold"), title_align="left",
+                 expand=True)
+
+
+def _verdict_table(a: Assessment) -> RenderableType:
+    if not a.drugs:
+        return Padding(Text("No drug was assessed.", style="italic"), (0, 0, 0, 2))
+    table = Table(show_lines=True, expand=True, header_style="bold")
+    table.add_column("Drug", overflow="fold", ratio=2)
+    table.add_column("Verdict", overflow="fold", ratio=3)
+    table.add_column("Dose", overflow="fold", ratio=4)
+    table.add_column("Findings", overflow="fold", ratio=4)
+    for d in a.drugs:
+        dose = Text(dose_label(d.dose), style="" if d.dose else "dim")
+        phase = phase_label(d.dose)
+        if phase:
+            dose.append(f"\n{phase}")
+        if d.dose is not None and d.dose.note:
+            dose.append(f"\nNote: {d.dose.note}", style="dim")
+        codes = Text("\n".join(d.findings)) if d.findings else Text("none", style="dim")
+        table.add_row(Text(d.drug, style="bold"), Text(d.verdict, style=VERDICT_STYLES[d.verdict]), dose, codes)
+    return table
+
+
+def _indented(renderable: RenderableType, level: int = 1) -> Padding:
+    return Padding(renderable, (0, 0, 0, INDENT * level))
+
+
+def _source_text(s: SourceRef) -> Text:
+    t = Text("- ")
+    t.append(s.title, style="italic")
+    if s.section:
+        t.append(f", {s.section}")
+    if s.date:
+        t.append(f" ({s.date})")
+    t.append(f"\n  {s.url}", style="blue")
+    return t
+
+
+def _sources_block(sources: list[SourceRef], level: int) -> list[RenderableType]:
+    if not sources:
+        return []
+    return [_indented(Text("Sources:", style="bold"), level),
+            *(_indented(_source_text(s), level + 1) for s in sources)]
+
+
+def _finding(f: Finding) -> list[RenderableType]:
+    head = Text.assemble(
+        (f"[{SEVERITY_MARKS[f.severity]}] ", SEVERITY_STYLES[f.severity]),
+        (f.code, "bold"),
+        (f"  ({drugs_label(f.drugs)})", "dim"),
+    )
+    out: list[RenderableType] = [_indented(head, 0), _indented(Text(f.summary))]
+    if f.detail:
+        out.append(_indented(Text(f.detail, style="dim")))
+    if f.evidence:
+        out.append(_indented(Text("Evidence:", style="bold")))
+        for e in f.evidence:
+            style = "bold yellow" if is_missing(e) else ""
+            out.append(_indented(Text.assemble("- ", (evidence_label(e), style)), 2))
+    out += _sources_block(f.sources, 1)
+    out.append(Text(""))
+    return out
+
+
+def _findings(a: Assessment) -> list[RenderableType]:
+    groups = findings_by_severity(a)
+    if not groups:
+        return [_indented(Text("No findings.", style="italic"), 0), Text("")]
+    out: list[RenderableType] = []
+    for sev, findings in groups:
+        out.append(Text(f"{SEVERITY_LABELS[sev].upper()} ({len(findings)})", style=SEVERITY_STYLES[sev]))
+        for f in findings:
+            out += _finding(f)
+    return out
+
+
+def _checklist(a: Assessment) -> list[RenderableType]:
+    groups = actions_by_timing(a)
+    if not groups:
+        return [Text("No actions.", style="italic"), Text("")]
+    out: list[RenderableType] = []
+    for timing, actions in groups:
+        out.append(Text(TIMING_LABELS[timing], style="bold"))
+        for act in actions:
+            line = Text("[ ] ")
+            if act.blocking:
+                line.append("BLOCKING ", style="bold red")
+            line.append(act.summary)
+            line.append(f"  ({act.code}; {drugs_label(act.drugs)})", style="dim")
+            # Hanging indent so wrapped lines align after the box.
+            out.append(_indented(line, 0) if False else Padding(line, (0, 0, 0, 2)))
+        out.append(Text(""))
+    return out
+
+
+def _monitoring(a: Assessment) -> list[RenderableType]:
+    if not a.monitoring:
+        return [Text("No monitoring items.", style="italic"), Text("")]
+    out: list[RenderableType] = []
+    for m in a.monitoring:
+        out.append(Text.assemble("* ", (m.test, "bold"), ": ", m.schedule))
+        out.append(_indented(_field("Drugs", drugs_label(m.drugs))))
+        out += _sources_block(m.sources, 1)
+    out.append(Text(""))
+    return out
+
+
+def _alternatives(a: Assessment) -> list[RenderableType]:
+    out: list[RenderableType] = []
+    for alt in a.alternatives:
+        out.append(Text.assemble("* ", (alt.option, "bold")))
+        out.append(_indented(Text(alt.why)))
+        out += _sources_block(alt.sources, 1)
+    out.append(Text(""))
+    return out
+
+
+def _footer(a: Assessment) -> Text:
+    return Text(
+        f"{a.schema_} | knowledge {a.knowledge.version} ({a.knowledge.date}) | "
+        "Decision support only: confirm against the current product information and clinical judgement.",
+        style="dim",
+    )
