@@ -28,7 +28,7 @@ check: $(STAMP)
 	$(BIN)/mypy src/jakcheck
 
 docs: $(STAMP)
-	$(BIN)/python -m jakcheck.docs > docs/rules.md
+	$(BIN)/python -m tests.spec.rules_doc > docs/rules.md
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/assess_bench.py

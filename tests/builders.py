@@ -17,6 +17,7 @@ from jakcheck.patient.facts import (
     PatientFacts,
     SmokingFact,
     StatedFact,
+    TextMatch,
     Tri,
     UnusableValue,
 )
@@ -123,6 +124,11 @@ class PatientBuilder:
     def with_unusable(self, source: str, field: str, reason: str) -> PatientBuilder:
         u = UnusableValue(source=source, field=field, reason=reason)
         self.facts = replace(self.facts, unusable=self.facts.unusable + (u,))
+        return self
+
+    def with_text_match(self, concept: str, text: str) -> PatientBuilder:
+        t = TextMatch(concept=concept, source=self._ref("Condition"), text=text)
+        self.facts = replace(self.facts, text_matches=self.facts.text_matches + (t,))
         return self
 
     def screened(self) -> PatientBuilder:

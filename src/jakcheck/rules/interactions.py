@@ -7,8 +7,10 @@ the patient's current medicines come from the value sets.
 
 from __future__ import annotations
 
+from jakcheck.knowledge.schema import Cite
 from jakcheck.patient.derived import medications_with_class
-from jakcheck.rules.base import Context, Hit, dose_text, severity_for
+from jakcheck.patient.facts import MedicationFact
+from jakcheck.rules.base import ActionSpec, Context, Hit, dose_text, severity_for, verdict_from_action
 
 CODE_FOR = {
     "cyp3a4-strong-inhibitor": "ddi.cyp3a4-strong-inhibitor",
@@ -48,8 +50,11 @@ def interactions(ctx: Context) -> list[Hit]:
                 continue
             names = ", ".join(sorted({m.display for m in meds}))
             doses = tuple((d, ch.dose) for ch in rule.doses if ctx.applies_to_indication(ch.indications))
-            verdict = None if rule.action == "dose-adjustment" else rule.action
             what = ("; ".join(dose_text(x) for _, x in doses) if doses else rule.action.replace("-", " "))
+            if rule.interacts_with in COMBINATION_CLASSES:
+                hits.append(_combination(d, rule.interacts_with, names, what, rule.note, meds, rule.cite))
+                continue
+            verdict = verdict_from_action(rule.action)
             hits.append(Hit(
                 code=CODE_FOR[rule.interacts_with],
                 severity="warning" if verdict is None else severity_for(verdict),
@@ -59,6 +64,26 @@ def interactions(ctx: Context) -> list[Hit]:
                 evidence=tuple(m.source for m in meds), cites=tuple(rule.cite),
             ))
     return hits
+
+
+COMBINATION_CLASSES = ("biologic-dmard", "potent-immunosuppressant", "other-jak-inhibitor")
+
+
+def _combination(drug: str, cls: str, names: str, what: str, note: str | None, meds: list[MedicationFact],
+                 cites: list[Cite]) -> Hit:
+    """Combination with a biologic, another JAK inhibitor or a potent immunosuppressant is outside the label.
+    A current one is usually being replaced: the finding asks to stop it before the first dose (caution), so
+    a switch is not reported as a contraindication."""
+    return Hit(
+        code="ddi.immunosuppressant-combination", severity="warning", drugs=(drug,), verdict="caution",
+        summary=f"{drug} with {names} ({TEXT[cls]}): combination {what}; stop it before the first dose.",
+        detail=(note + " " if note else "") + "Labels do not support combining a JAK inhibitor with biologic "
+        "DMARDs, other JAK inhibitors or potent immunosuppressants such as azathioprine or ciclosporin; "
+        "methotrexate and other conventional DMARDs may continue.",
+        evidence=tuple(m.source for m in meds), cites=tuple(cites),
+        actions=(ActionSpec("stop-combination", f"Stop {names} before the first JAK inhibitor dose (no "
+                            "combination).", "at-start", False),),
+    )
 
 
 RULES = (interactions,)

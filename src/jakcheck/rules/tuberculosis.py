@@ -6,6 +6,8 @@ TB; treat latent TB before starting. Missing screening is a finding, never a pas
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from jakcheck.patient.derived import conditions, latest_result
 from jakcheck.rules.base import ActionSpec, Context, Hit, label_cites, missing
 from jakcheck.rules.cites import ACR_TB
@@ -28,8 +30,14 @@ def active_tb(ctx: Context) -> list[Hit]:
     )]
 
 
+TB_PREVENTIVE = ("isoniazid", "rifapentine", "rifampicin")
+
+
 def has_tb_preventive_therapy(ctx: Context) -> list[str]:
-    return [m.source for m in ctx.facts.medications if "tb-preventive" in m.classes]
+    """Latent-TB preventive therapy (isoniazid, rifapentine, rifampicin) current or started in the past year."""
+    since = ctx.facts.as_of - timedelta(days=365)
+    return [m.source for m in ctx.facts.medications
+            if m.concept in TB_PREVENTIVE and (m.current or (m.start is not None and m.start >= since))]
 
 
 def latent_tb_untreated(ctx: Context) -> list[Hit]:

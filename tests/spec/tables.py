@@ -1,0 +1,317 @@
+"""Spec tables: for every rule, a patient for whom it fires and one for whom it narrowly does not.
+
+Each case names the rule (module.function), the clinical scenario, the region and indication, the patient
+(built from a complete normal work-up unless stated), and the expected findings. The same tables generate
+docs/rules.md, which is what a clinical reviewer reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from jakcheck.patient.facts import PatientFacts
+from tests.builders import PatientBuilder as P
+
+RA = "rheumatoid-arthritis"
+AD = "atopic-dermatitis"
+
+
+@dataclass(frozen=True)
+class Case:
+    rule: str  # "module.function"
+    scenario: str
+    patient: Callable[[], PatientFacts]
+    code: str  # the finding code the rule emits
+    fires: bool
+    region: str = "EU"
+    indication: str | None = RA
+    drugs: tuple[str, ...] = ()  # --drug
+    for_drug: str | None = None  # the finding must apply to this drug (or must not, when fires is False)
+    verdict: tuple[str, str] | None = None  # (drug, expected verdict)
+    dose: tuple[str, float, str] | None = None  # (drug, amount, frequency)
+    also_absent: tuple[str, ...] = field(default=())
+
+
+def ra(age: int = 50) -> P:
+    return P().aged(age).with_condition(RA, display="Rheumatoid arthritis")
+
+
+CASES: list[Case] = [
+    # regulatory
+    Case("regulatory.age_65_plus", "EU, 65 years old with RA", lambda: ra(65).screened().build(),
+         "risk.age-65-plus", True, for_drug="tofacitinib", verdict=("tofacitinib", "only-if-no-alternative")),
+    Case("regulatory.age_65_plus", "EU, 64 years old with RA", lambda: ra(64).screened().build(),
+         "risk.age-65-plus", False, verdict=("tofacitinib", "appropriate")),
+    Case("regulatory.age_65_plus", "US, 70 years old with RA after a TNF blocker: caution under the boxed warning",
+         lambda: ra(70).screened().with_med("adalimumab", current=False).build(), "risk.age-65-plus", True,
+         region="US", for_drug="baricitinib", verdict=("baricitinib", "caution")),
+    Case("regulatory.age_65_plus", "TYK2 inhibitor for psoriasis at 70: no JAK class measure",
+         lambda: P().aged(70).with_condition("plaque-psoriasis").screened().build(), "risk.age-65-plus", False,
+         indication="plaque-psoriasis"),
+    Case("regulatory.smoking", "EU, current smoker", lambda: ra().screened().smoking("current").build(),
+         "risk.smoking", True, for_drug="upadacitinib", verdict=("upadacitinib", "only-if-no-alternative")),
+    Case("regulatory.smoking", "EU, former smoker (duration unknown)", lambda: ra().screened().smoking("former").build(),
+         "risk.smoking", True, for_drug="filgotinib"),
+    Case("regulatory.smoking", "EU, never smoked", lambda: ra().screened().smoking("never").build(),
+         "risk.smoking", False),
+    Case("regulatory.smoking", "smoking status not recorded", lambda: ra().screened().smoking("unknown").build(),
+         "risk.smoking-unknown", True),
+    Case("regulatory.tnf_inadequate_response_required", "US RA with no TNF blocker on record",
+         lambda: ra().screened().build(), "label.tnf-inadequate-response-required", True, region="US",
+         for_drug="tofacitinib", verdict=("tofacitinib", "not-recommended")),
+    Case("regulatory.tnf_inadequate_response_required", "US RA after a stopped TNF blocker",
+         lambda: ra().screened().with_med("adalimumab", current=False).build(),
+         "label.tnf-inadequate-response-required", False, region="US"),
+    Case("regulatory.tnf_inadequate_response_required", "EU RA with no TNF blocker (EU labels need DMARD-IR only)",
+         lambda: ra().screened().build(), "label.tnf-inadequate-response-required", False),
+    Case("regulatory.age_dose", "EU baricitinib at 65: 2 mg once daily", lambda: ra(65).screened().build(),
+         "age.dose-adjustment", True, for_drug="baricitinib", dose=("baricitinib", 2, "once daily")),
+    Case("regulatory.age_dose", "EU baricitinib at 64: 4 mg once daily", lambda: ra(64).screened().build(),
+         "age.dose-adjustment", False, dose=("baricitinib", 4, "once daily")),
+    Case("regulatory.age_unknown", "no birth date", lambda: ra().screened().born(None).build(),
+         "data.age-unknown", True),
+    Case("regulatory.age_unknown", "birth date recorded", lambda: ra().screened().build(), "data.age-unknown", False),
+    # cardiovascular
+    Case("cardiovascular.cardiovascular", "EU, previous myocardial infarction",
+         lambda: ra().screened().with_condition("ascvd", active=False, display="Myocardial infarction").build(),
+         "risk.cardiovascular", True, for_drug="tofacitinib", verdict=("tofacitinib", "only-if-no-alternative")),
+    Case("cardiovascular.cardiovascular", "EU, treated hypertension", lambda: ra().screened().with_condition(
+        "hypertension").build(), "risk.cardiovascular", True, for_drug="baricitinib"),
+    Case("cardiovascular.cardiovascular", "EU, resolved hypertension (not active)", lambda: ra().screened()
+         .with_condition("hypertension", active=False).build(), "risk.cardiovascular", False),
+    Case("cardiovascular.venous_thromboembolism", "EU, previous DVT: caution",
+         lambda: ra().screened().with_condition("vte", active=False, display="Deep vein thrombosis").build(),
+         "risk.vte", True, for_drug="tofacitinib", verdict=("tofacitinib", "caution")),
+    Case("cardiovascular.venous_thromboembolism", "EU, on a combined oral contraceptive",
+         lambda: ra().screened().with_med("estrogen-contraceptive").build(), "risk.vte", True),
+    Case("cardiovascular.venous_thromboembolism", "no VTE and no oestrogen", lambda: ra().screened().build(),
+         "risk.vte", False),
+    # cancer
+    Case("cancer.malignancy", "EU, breast cancer in remission", lambda: ra().screened().with_condition(
+        "malignancy", active=False, display="Breast cancer").build(), "risk.malignancy", True,
+         for_drug="tofacitinib", verdict=("tofacitinib", "only-if-no-alternative")),
+    Case("cancer.malignancy", "active lung cancer: not recommended", lambda: ra().screened().with_condition(
+        "malignancy", display="Lung cancer").build(), "risk.malignancy", True,
+         verdict=("upadacitinib", "not-recommended")),
+    Case("cancer.malignancy", "basal cell carcinoma only (NMSC is not 'malignancy')", lambda: ra().screened()
+         .with_condition("nmsc", active=False).build(), "risk.malignancy", False),
+    Case("cancer.skin_cancer", "basal cell carcinoma on record", lambda: ra().screened().with_condition(
+        "nmsc", active=False).build(), "risk.nmsc", True),
+    Case("cancer.skin_cancer", "no skin cancer", lambda: ra().screened().build(), "risk.nmsc", False),
+    # infection
+    Case("infection.active_serious_infection", "active pneumonia: defer", lambda: ra().screened().with_condition(
+        "serious-infection", display="Pneumonia").build(), "infection.active-serious", True,
+         verdict=("tofacitinib", "defer")),
+    Case("infection.active_serious_infection", "pneumonia resolved", lambda: ra().screened().with_condition(
+        "serious-infection", active=False).build(), "infection.active-serious", False),
+    Case("infection.herpes_zoster_history", "previous shingles", lambda: ra().screened().with_condition(
+        "herpes-zoster", active=False).build(), "hz.history", True, for_drug="baricitinib"),
+    Case("infection.herpes_zoster_history", "no shingles", lambda: ra().screened().build(), "hz.history", False),
+    Case("infection.glucocorticoid_high_dose", "prednisone 10 mg/day", lambda: ra().screened().with_med(
+        "prednisone", mg_per_day=10).build(), "glucocorticoid.high-dose", True),
+    Case("infection.glucocorticoid_high_dose", "prednisolone 7.5 mg/day (at the threshold)", lambda: ra().screened()
+         .with_med("prednisolone", mg_per_day=7.5).build(), "glucocorticoid.high-dose", True),
+    Case("infection.glucocorticoid_high_dose", "prednisone 5 mg/day", lambda: ra().screened().with_med(
+        "prednisone", mg_per_day=5).build(), "glucocorticoid.high-dose", False),
+    Case("infection.glucocorticoid_high_dose", "methylprednisolone 8 mg/day = 10 mg prednisone", lambda: ra()
+         .screened().with_med("methylprednisolone", mg_per_day=8).build(), "glucocorticoid.high-dose", True),
+    Case("infection.glucocorticoid_high_dose", "prednisone with no dose: dose unknown", lambda: ra().screened()
+         .with_med("prednisone").build(), "glucocorticoid.dose-unknown", True),
+    # tuberculosis
+    Case("tuberculosis.active_tb", "active pulmonary TB: contraindicated", lambda: ra().screened().with_condition(
+        "active-tb").build(), "tb.active", True, verdict=("tofacitinib", "contraindicated")),
+    Case("tuberculosis.active_tb", "no TB", lambda: ra().screened().build(), "tb.active", False),
+    Case("tuberculosis.latent_tb_untreated", "positive IGRA, no preventive therapy", lambda: ra().screened()
+         .with_result("tb-igra", "positive", days_ago=5).build(), "tb.latent-untreated", True,
+         verdict=("baricitinib", "defer")),
+    Case("tuberculosis.latent_tb_untreated", "positive IGRA, on isoniazid", lambda: ra().screened()
+         .with_result("tb-igra", "positive", days_ago=5).with_med("isoniazid", days_ago=40).build(),
+         "tb.latent-untreated", False),
+    Case("tuberculosis.tb_screening_missing", "no TB test on record", lambda: _without(
+        ra().screened().build(), "tb-igra"), "tb.screening-missing", True, verdict=("tofacitinib", "defer")),
+    Case("tuberculosis.tb_screening_missing", "only IGRA is older than the look-back window", lambda: _old_igra(400),
+         "tb.screening-missing", True),
+    Case("tuberculosis.tb_screening_missing", "IGRA inside the look-back window", lambda: _old_igra(300),
+         "tb.screening-missing", False),
+    Case("tuberculosis.tb_screening_missing", "indeterminate IGRA counts as not screened", lambda: ra().screened()
+         .with_result("tb-igra", "indeterminate", days_ago=1).build(), "tb.screening-missing", True),
+    # hepatitis
+    Case("hepatitis.hbv_status", "HBsAg positive: defer for hepatology", lambda: ra().screened().with_result(
+        "hbsag", "positive", days_ago=1).build(), "hbv.chronic", True, verdict=("tofacitinib", "defer")),
+    Case("hepatitis.hbv_status", "anti-HBc positive, HBsAg negative: monitor HBV DNA", lambda: ra().screened()
+         .with_result("anti-hbc", "positive", days_ago=1).build(), "hbv.resolved", True,
+         verdict=("tofacitinib", "caution")),
+    Case("hepatitis.hbv_status", "both markers negative", lambda: ra().screened().build(), "hbv.screening-missing",
+         False, also_absent=("hbv.chronic", "hbv.resolved")),
+    Case("hepatitis.hbv_status", "no anti-HBc result", lambda: _without(ra().screened().build(), "anti-hbc"),
+         "hbv.screening-missing", True),
+    Case("hepatitis.hcv_status", "HCV RNA positive", lambda: ra().screened().with_result("hcv-rna", "positive",
+                                                                                          days_ago=1).build(),
+         "hcv.active", True, verdict=("upadacitinib", "defer")),
+    Case("hepatitis.hcv_status", "anti-HCV positive, RNA negative (cleared)", lambda: ra().screened()
+         .with_result("anti-hcv", "positive", days_ago=2).with_result("hcv-rna", "negative", days_ago=1).build(),
+         "hcv.active", False),
+    Case("hepatitis.hcv_status", "no hepatitis C test", lambda: _without(ra().screened().build(), "anti-hcv"),
+         "hcv.screening-missing", True),
+    # vaccination
+    Case("vaccination.zoster_vaccine_due", "one RZV dose of two", lambda: _without_vaccine(
+        ra().screened().build(), "zoster-recombinant", keep=1), "vaccine.zoster-due", True),
+    Case("vaccination.zoster_vaccine_due", "only the live zoster vaccine", lambda: _without_vaccine(
+        ra().screened().with_vaccine("zoster-live", days_ago=900).build(), "zoster-recombinant", keep=0),
+         "vaccine.zoster-due", True),
+    Case("vaccination.zoster_vaccine_due", "two RZV doses", lambda: ra().screened().build(), "vaccine.zoster-due",
+         False),
+    Case("vaccination.pneumococcal_vaccine_due", "no pneumococcal vaccine", lambda: _without_vaccine(
+        ra().screened().build(), "pneumococcal", keep=0), "vaccine.pneumococcal-due", True),
+    Case("vaccination.pneumococcal_vaccine_due", "pneumococcal vaccine given", lambda: ra().screened().build(),
+         "vaccine.pneumococcal-due", False),
+    Case("vaccination.influenza_vaccine_due", "last flu vaccine 400 days ago", lambda: _without_vaccine(
+        ra().screened().with_vaccine("influenza", days_ago=400).build(), "influenza", keep=1),
+         "vaccine.influenza-due", True),
+    Case("vaccination.influenza_vaccine_due", "flu vaccine 60 days ago", lambda: ra().screened().build(),
+         "vaccine.influenza-due", False),
+    Case("vaccination.live_vaccine_recent", "MMR 10 days ago: defer", lambda: ra().screened().with_vaccine(
+        "mmr", days_ago=10).build(), "vaccine.live-recent", True, verdict=("tofacitinib", "defer")),
+    Case("vaccination.live_vaccine_recent", "MMR 40 days ago", lambda: ra().screened().with_vaccine(
+        "mmr", days_ago=40).build(), "vaccine.live-recent", False),
+    # labs
+    Case("labs.cbc_missing", "no blood count", lambda: _without_labs(ra().screened().build(), "lymphocytes",
+                                                                   "neutrophils", "hemoglobin"),
+         "lab.cbc-missing", True, verdict=("tofacitinib", "defer")),
+    Case("labs.cbc_missing", "blood count 60 days old", lambda: ra().screened().build(), "lab.cbc-missing", False),
+    Case("labs.low_counts", "lymphocytes 0.4 x10^9/L", lambda: ra().screened().with_lab("lymphocytes", 0.4,
+                                                                                        days_ago=1).build(),
+         "lab.lymphopenia", True, for_drug="baricitinib", verdict=("baricitinib", "defer")),
+    Case("labs.low_counts", "lymphocytes 0.6 x10^9/L (above 0.5)", lambda: ra().screened().with_lab(
+        "lymphocytes", 0.6, days_ago=1).build(), "lab.lymphopenia", False, for_drug="baricitinib"),
+    Case("labs.low_counts", "neutrophils 0.9 x10^9/L", lambda: ra().screened().with_lab("neutrophils", 0.9,
+                                                                                       days_ago=1).build(),
+         "lab.neutropenia", True, for_drug="upadacitinib"),
+    Case("labs.low_counts", "US haemoglobin 8.5 g/dL: below tofacitinib's 9, above baricitinib's 8",
+         lambda: ra().screened().with_med("adalimumab", current=False).with_lab("hemoglobin", 8.5, days_ago=1)
+         .build(), "lab.anemia", True, region="US", for_drug="tofacitinib", verdict=("baricitinib", "appropriate")),
+    Case("labs.low_counts", "EU atopic dermatitis, platelets 120 x10^9/L: abrocitinib start threshold 150",
+         lambda: P().aged(30).with_condition(AD).screened().with_lab("platelets", 120, days_ago=1).build(),
+         "lab.thrombocytopenia", True, indication=AD, for_drug="abrocitinib"),
+    Case("labs.liver_tests", "no liver tests", lambda: _without_labs(ra().screened().build(), "alt", "ast"),
+         "lab.liver-missing", True),
+    Case("labs.liver_tests", "ALT 130 U/L, lab ULN 40: more than 3x", lambda: ra().screened().with_lab(
+        "alt", 130, days_ago=1, reference_high=40).build(), "lab.liver-enzymes-elevated", True),
+    Case("labs.liver_tests", "ALT 110 U/L, lab ULN 40: under 3x", lambda: ra().screened().with_lab(
+        "alt", 110, days_ago=1, reference_high=40).build(), "lab.liver-enzymes-elevated", False),
+    Case("labs.renal_missing", "no creatinine", lambda: _without_labs(ra().screened().build(), "creatinine"),
+         "lab.renal-missing", True),
+    Case("labs.renal_missing", "creatinine on record", lambda: ra().screened().build(), "lab.renal-missing", False),
+    Case("labs.lipids_missing", "no lipid panel", lambda: _without_labs(ra().screened().build(), "cholesterol-total",
+                                                                       "hdl"), "lab.lipids-missing", True),
+    Case("labs.lipids_missing", "lipid panel on record", lambda: ra().screened().build(), "lab.lipids-missing",
+         False),
+    # renal and hepatic
+    Case("renal_hepatic.renal", "US baricitinib, eGFR 45: 1 mg once daily", lambda: ra().screened().with_med(
+        "adalimumab", current=False).with_lab("egfr", 45, days_ago=1).build(), "renal.dose-adjustment", True,
+         region="US", for_drug="baricitinib", dose=("baricitinib", 1, "once daily")),
+    Case("renal_hepatic.renal", "US baricitinib, eGFR 25: not recommended", lambda: ra().screened().with_med(
+        "adalimumab", current=False).with_lab("egfr", 25, days_ago=1).build(), "renal.not-recommended", True,
+         region="US", for_drug="baricitinib", verdict=("baricitinib", "not-recommended")),
+    Case("renal_hepatic.renal", "US baricitinib, eGFR 60: no change", lambda: ra().screened().with_med(
+        "adalimumab", current=False).with_lab("egfr", 60, days_ago=1).build(), "renal.dose-adjustment", False,
+         region="US", for_drug="baricitinib", dose=("baricitinib", 2, "once daily")),
+    Case("renal_hepatic.renal", "US tofacitinib, CrCl about 40 mL/min (Cockcroft-Gault): 5 mg once daily",
+         lambda: ra(80).male().screened().with_med("adalimumab", current=False).with_lab("creatinine", 1.5,
+                                                                                          days_ago=1).build(),
+         "renal.dose-adjustment", True, region="US", for_drug="tofacitinib", dose=("tofacitinib", 5, "once daily")),
+    Case("renal_hepatic.hepatic", "US tofacitinib, Child-Pugh C: not recommended", lambda: ra().screened()
+         .with_med("adalimumab", current=False).child_pugh("C").build(), "hepatic.not-recommended", True,
+         region="US", for_drug="tofacitinib", verdict=("tofacitinib", "not-recommended")),
+    Case("renal_hepatic.hepatic", "US tofacitinib, Child-Pugh B: 5 mg once daily", lambda: ra().screened()
+         .with_med("adalimumab", current=False).child_pugh("B").build(), "hepatic.dose-adjustment", True,
+         region="US", for_drug="tofacitinib", dose=("tofacitinib", 5, "once daily")),
+    Case("renal_hepatic.hepatic", "Child-Pugh A: no change", lambda: ra().screened().child_pugh("A").build(),
+         "hepatic.not-recommended", False, also_absent=("hepatic.dose-adjustment",)),
+    Case("renal_hepatic.hepatic", "cirrhosis without Child-Pugh class", lambda: ra().screened().with_condition(
+        "cirrhosis").build(), "hepatic.child-pugh-unknown", True),
+    # interactions
+    Case("interactions.interactions", "US tofacitinib with ketoconazole: 5 mg once daily", lambda: ra().screened()
+         .with_med("adalimumab", current=False).with_med("ketoconazole").build(), "ddi.cyp3a4-strong-inhibitor",
+         True, region="US", for_drug="tofacitinib", dose=("tofacitinib", 5, "once daily")),
+    Case("interactions.interactions", "US tofacitinib with a stopped ketoconazole course", lambda: ra().screened()
+         .with_med("adalimumab", current=False).with_med("ketoconazole", current=False).build(),
+         "ddi.cyp3a4-strong-inhibitor", False, region="US", dose=("tofacitinib", 5, "twice daily")),
+    Case("interactions.interactions", "EU baricitinib with probenecid: 2 mg once daily", lambda: ra().screened()
+         .with_med("probenecid").build(), "ddi.oat3-inhibitor", True, for_drug="baricitinib",
+         dose=("baricitinib", 2, "once daily")),
+    Case("interactions.interactions", "current adalimumab: stop before the first dose", lambda: ra().screened()
+         .with_med("adalimumab").build(), "ddi.immunosuppressant-combination", True, for_drug="baricitinib",
+         verdict=("baricitinib", "caution")),
+    Case("interactions.interactions", "methotrexate is not a combination problem", lambda: ra().screened()
+         .with_med("methotrexate").build(), "ddi.immunosuppressant-combination", False),
+    Case("interactions.interactions", "EU abrocitinib with fluvoxamine: dose halved", lambda: P().aged(30)
+         .with_condition(AD).screened().with_med("fluvoxamine").build(), "ddi.cyp2c19-inhibitor", True,
+         indication=AD, for_drug="abrocitinib"),
+    # reproductive
+    Case("reproductive.pregnancy", "EU, pregnant: baricitinib contraindicated", lambda: ra(30).screened()
+         .pregnant().build(), "pregnancy.current", True, for_drug="baricitinib",
+         verdict=("baricitinib", "contraindicated")),
+    Case("reproductive.pregnancy", "not pregnant", lambda: ra(30).screened().build(), "pregnancy.current", False),
+    Case("reproductive.lactation", "EU, breastfeeding", lambda: ra(30).screened().lactating().build(),
+         "lactation.current", True, for_drug="baricitinib"),
+    Case("reproductive.lactation", "not breastfeeding", lambda: ra(30).screened().build(), "lactation.current",
+         False),
+    Case("reproductive.contraception", "woman aged 30", lambda: ra(30).screened().build(), "contraception.counsel",
+         True),
+    Case("reproductive.contraception", "woman aged 55", lambda: ra(55).screened().build(), "contraception.counsel",
+         False),
+    Case("reproductive.contraception", "man aged 30", lambda: ra(30).male().screened().build(),
+         "contraception.counsel", False),
+    # data quality
+    Case("data_quality.unusable_values", "creatinine with an unknown unit", lambda: ra().screened().with_unusable(
+        "Observation/cr1", "valueQuantity.unit", "unknown unit 'mmol/dL' for creatinine").build(),
+         "data.unusable-value", True),
+    Case("data_quality.unusable_values", "all values usable", lambda: ra().screened().build(),
+         "data.unusable-value", False),
+    Case("data_quality.text_matches", "RA recognised from free text only", lambda: ra().screened().with_text_match(
+        "rheumatoid-arthritis", "RA - seropositive").build(), "data.text-match", True),
+    Case("data_quality.text_matches", "everything coded", lambda: ra().screened().build(), "data.text-match", False),
+    # engine scope
+    Case("engine.choose_scope", "no indication given or recorded", lambda: P().aged(50).screened().build(),
+         "indication.unspecified", True, indication=None),
+    Case("engine.choose_scope", "RA recorded: indication inferred", lambda: ra().screened().build(),
+         "indication.unspecified", False, indication=None),
+    Case("engine.choose_scope", "abrocitinib asked for RA", lambda: ra().screened().build(),
+         "indication.not-approved", True, drugs=("abrocitinib",), for_drug="abrocitinib",
+         verdict=("abrocitinib", "not-recommended")),
+    Case("engine.choose_scope", "filgotinib asked for in the US (not authorised)", lambda: ra().screened().build(),
+         "indication.not-approved", True, region="US", drugs=("filgotinib",)),
+    Case("engine.choose_scope", "baricitinib asked for RA in the EU (approved)", lambda: ra().screened().build(),
+         "indication.not-approved", False, drugs=("baricitinib",)),
+]
+
+
+def _without(facts: PatientFacts, concept: str) -> PatientFacts:
+    from dataclasses import replace
+
+    return replace(facts, results=tuple(r for r in facts.results if r.concept != concept))
+
+
+def _without_labs(facts: PatientFacts, *concepts: str) -> PatientFacts:
+    from dataclasses import replace
+
+    return replace(facts, labs=tuple(lab for lab in facts.labs if lab.concept not in concepts))
+
+
+def _without_vaccine(facts: PatientFacts, concept: str, keep: int) -> PatientFacts:
+    from dataclasses import replace
+
+    matching = [i for i in facts.immunizations if i.concept == concept]
+    kept = set(id(i) for i in matching[len(matching) - keep:]) if keep else set()
+    return replace(facts, immunizations=tuple(i for i in facts.immunizations
+                                              if i.concept != concept or id(i) in kept))
+
+
+def _old_igra(days_ago: int) -> PatientFacts:
+    from dataclasses import replace
+
+    old = ra().with_result("tb-igra", "negative", days_ago=days_ago).build().results
+    return replace(_without(ra().screened().build(), "tb-igra"), results=_without(
+        ra().screened().build(), "tb-igra").results + old)
