@@ -114,6 +114,21 @@ def kb_validate() -> None:
           f"{len(k.thresholds)} thresholds; {gaps} unverified label facts not encoded (docs/knowledge-gaps.md)")
 
 
+@kb_app.command("gaps")
+def kb_gaps(
+    write: Annotated[Path | None, typer.Option("--write", help="update this markdown file in place")] = None,
+) -> None:
+    """Print (or write into docs/knowledge-gaps.md) the label facts left unencoded because unverified."""
+    from jakcheck.knowledge.gaps import render_gaps, splice
+
+    text = render_gaps(_knowledge())
+    if write is None:
+        print(text, end="")
+        return
+    current = write.read_text(encoding="utf-8") if write.exists() else ""
+    write.write_text(splice(current, text), encoding="utf-8")
+
+
 @kb_app.command("list")
 def kb_list() -> None:
     """List the drugs with their approved indications per region."""
