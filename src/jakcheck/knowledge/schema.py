@@ -155,6 +155,20 @@ class AgeRule(Strict):
     cite: list[Cite] = Field(min_length=1)
 
 
+RiskGroup = Literal["age-65-plus", "smoking", "cardiovascular", "malignancy", "vte"]
+
+
+class RiskDoseRule(Strict):
+    """A lower dose the label recommends for patients in the named risk groups (EU 2023 wording: patients at
+    higher risk of VTE, MACE or malignancy)."""
+
+    risks: list[RiskGroup] = Field(min_length=1)
+    doses: list[DoseChange] = Field(min_length=1)
+    indications: list[str] | None = None
+    note: str | None = None
+    cite: list[Cite] = Field(min_length=1)
+
+
 class ReproductiveRules(Strict):
     pregnancy: LabelAction
     pregnancy_note: str | None = None
@@ -182,6 +196,7 @@ class RegionLabel(Strict):
     labs: list[LabThreshold] = []
     interactions: list[InteractionRule] = []
     age: list[AgeRule] = []
+    risk_doses: list[RiskDoseRule] = []
     reproductive: ReproductiveRules | None = None
     live_vaccines: str | None = None
     monitoring: list[MonitoringItem] = []

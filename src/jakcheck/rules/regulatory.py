@@ -10,7 +10,7 @@ smokers; most inflammatory indications are limited to patients after a TNF block
 from __future__ import annotations
 
 from jakcheck.assessment import Verdict
-from jakcheck.patient.derived import age_years, medications_with_class
+from jakcheck.patient.derived import age_years, conditions, medications_with_class
 from jakcheck.rules.base import (
     ActionSpec,
     Context,
@@ -22,6 +22,7 @@ from jakcheck.rules.base import (
     severity_for,
     verdict_from_action,
 )
+from jakcheck.rules.cardiovascular import CV_RISK_FACTORS
 from jakcheck.rules.cites import ORAL_SURV
 
 
@@ -140,6 +141,50 @@ def age_dose(ctx: Context) -> list[Hit]:
     return hits
 
 
+def risk_groups(ctx: Context) -> dict[str, tuple[str, ...]]:
+    """The EMA risk groups this patient belongs to, each with its evidence."""
+    f = ctx.facts
+    groups: dict[str, tuple[str, ...]] = {}
+    if is_65_or_older(ctx):
+        groups["age-65-plus"] = (f.patient_source,)
+    if f.smoking.status in ("current", "former"):
+        groups["smoking"] = (f.smoking.source,) if f.smoking.source else ()
+    cv = conditions(f, "ascvd") + conditions(f, *CV_RISK_FACTORS, active_only=True)
+    if cv:
+        groups["cardiovascular"] = tuple(c.source for c in cv)
+    cancer = conditions(f, "malignancy")
+    if cancer:
+        groups["malignancy"] = tuple(c.source for c in cancer)
+    vte = conditions(f, "vte")
+    if vte:
+        groups["vte"] = tuple(c.source for c in vte)
+    return groups
+
+
+def high_risk_dose(ctx: Context) -> list[Hit]:
+    """When the patient is at higher risk of VTE, MACE or malignancy and the drug's label recommends a lower
+    dose for such patients (EU 2023 wording, e.g. baricitinib 2 mg, filgotinib 100 mg, abrocitinib 100 mg),
+    Then that dose. Source: each drug's SmPC section 4.2."""
+    groups = risk_groups(ctx)
+    if not groups:
+        return []
+    hits = []
+    for d in ctx.drugs:
+        for rule in ctx.label(d).risk_doses:
+            present = [g for g in rule.risks if g in groups]
+            if not present or not ctx.applies_to_indication(rule.indications):
+                continue
+            doses = tuple((d, ch.dose) for ch in rule.doses if ctx.applies_to_indication(ch.indications))
+            hits.append(Hit(
+                code="risk.lower-dose", severity="warning", drugs=(d,), doses=doses,
+                summary=f"{d}: higher-risk patient ({', '.join(present)}): " + "; ".join(dose_text(x) for _, x in doses)
+                + ".",
+                detail=rule.note or "Lower dose for patients at higher risk per label.",
+                evidence=tuple(e for g in present for e in groups[g]), cites=tuple(rule.cite),
+            ))
+    return hits
+
+
 def age_unknown(ctx: Context) -> list[Hit]:
     """When the birth date is missing, Then age-based rules cannot run: say so."""
     if ctx.facts.birth_date is not None:
@@ -152,4 +197,4 @@ def age_unknown(ctx: Context) -> list[Hit]:
                                     True),))]
 
 
-RULES = (age_65_plus, smoking, tnf_inadequate_response_required, age_dose, age_unknown)
+RULES = (age_65_plus, smoking, tnf_inadequate_response_required, age_dose, high_risk_dose, age_unknown)
