@@ -29,6 +29,7 @@ from typing import Any
 import orjson
 
 from jakcheck.errors import InputError
+from jakcheck.patient.card import parse_yaml, read_card
 from jakcheck.patient.facts import (
     CodedResult,
     ConditionFact,
@@ -46,7 +47,7 @@ from jakcheck.patient.facts import (
     Tri,
     UnusableValue,
 )
-from jakcheck.patient.terminology import ConceptLike, Terminology
+from jakcheck.patient.terminology import ConceptLike, Terminology, concepts_in_text
 from jakcheck.patient.units import ImplausibleValue, UnitProblem, convert, to_canonical
 
 DEFAULT_MAX_BYTES = 100 * 1024 * 1024
@@ -169,9 +170,11 @@ def read_file(path: str | Path, *, as_of: date, knowledge: Terminology,
     if len(data) > max_bytes:
         raise InputError(f"file is more than the limit of {max_bytes} bytes", file=name)
     if p.suffix.lower() in (".yaml", ".yml"):
-        from jakcheck.patient.card import read_card_text
-
-        return read_card_text(_decode(data, name), source_name=name, as_of=as_of, knowledge=knowledge)
+        # A YAML file is a patient card, unless it holds a FHIR resource written as YAML.
+        obj = parse_yaml(_decode(data, name), source_name=name)
+        if isinstance(obj, dict) and "resourceType" in obj:
+            return read_document(obj, source_name=name, as_of=as_of, knowledge=knowledge)
+        return read_card(obj, source_name=name, as_of=as_of, knowledge=knowledge)
     return read_json_text(data, source_name=name, as_of=as_of, knowledge=knowledge)
 
 
@@ -203,8 +206,6 @@ def read_document(obj: object, *, source_name: str, as_of: date, knowledge: Term
     hook request, or a patient card (a dict whose "patient" member is an object without resourceType)."""
     if isinstance(obj, dict) and "resourceType" not in obj and isinstance(obj.get("patient"), dict) \
             and "resourceType" not in obj["patient"]:
-        from jakcheck.patient.card import read_card
-
         return read_card(obj, source_name=source_name, as_of=as_of, knowledge=knowledge)
     return _Reader(source_name, as_of, knowledge).read(obj)
 
@@ -225,7 +226,8 @@ class _Reader:
         self.as_of = as_of
         self.kb = knowledge
         self._concepts: dict[str, ConceptLike | None] = {}
-        self._text_cache: dict[str, tuple[str, ...]] = {}
+        self._text_cache: dict[tuple[str, str], list[str]] = {}
+        self._code_cache: dict[tuple[str, str, str], tuple[str, ...]] = {}
         self.conditions: list[ConditionFact] = []
         self.labs: list[LabValue] = []
         self.results: list[CodedResult] = []
@@ -295,16 +297,22 @@ class _Reader:
         entries = res.get("entry", [])
         if not isinstance(entries, list):
             raise self._error("Bundle.entry is not a list", field="entry")
+        append = out.append
         for i, entry in enumerate(entries):
             if not isinstance(entry, dict):
                 raise self._error(f"Bundle entry [{i}] is not an object", field=f"entry[{i}]")
             inner = entry.get("resource")
             if inner is None:
                 continue  # e.g. a DELETE request or a response entry
-            if not isinstance(inner, dict) or not isinstance(inner.get("resourceType"), str):
+            rtype = inner.get("resourceType") if isinstance(inner, dict) else None
+            if not isinstance(rtype, str):
                 raise self._error(f"Bundle entry [{i}] resource has no resourceType",
                                   field=f"entry[{i}].resource")
-            self._add(inner, _str(entry.get("fullUrl")), out, depth + 1)
+            url = entry.get("fullUrl")
+            if rtype == "Bundle":
+                self._add(inner, _str(url), out, depth + 1)
+            else:
+                append((inner, url if isinstance(url, str) else None))
 
     # --- main ---------------------------------------------------------------------------------------------
 
@@ -404,8 +412,13 @@ class _Reader:
             system, code = coding.get("system"), coding.get("code")
             if not isinstance(system, str) or not isinstance(code, str):
                 continue
-            for cid in self.kb.concepts_for_code(system, code):
-                if cid not in ids and self._kind(cid) == kind:
+            key = (system, code, kind)
+            hit = self._code_cache.get(key)
+            if hit is None:
+                hit = tuple(c for c in self.kb.concepts_for_code(system, code) if self._kind(c) == kind)
+                self._code_cache[key] = hit
+            for cid in hit:
+                if cid not in ids:
                     ids.append(cid)
         return ids
 
@@ -425,11 +438,11 @@ class _Reader:
         texts = self._texts(cc)
         return texts[0] if texts else ""
 
-    def _text_concepts(self, text: str) -> tuple[str, ...]:
-        hit = self._text_cache.get(text)
+    def _text_concepts(self, text: str, kind: str) -> list[str]:
+        hit = self._text_cache.get((text, kind))
         if hit is None:
-            hit = self.kb.concepts_for_text(text)
-            self._text_cache[text] = hit
+            hit = concepts_in_text(self.kb, text, kind)
+            self._text_cache[(text, kind)] = hit
         return hit
 
     def _match(self, cc: object, kind: str, source: str, *, allow_text: bool = True) \
@@ -438,7 +451,7 @@ class _Reader:
         if ids or not allow_text:
             return ids, "code"
         for text in self._texts(cc):
-            found = [c for c in self._text_concepts(text) if self._kind(c) == kind]
+            found = self._text_concepts(text, kind)
             if found:
                 for c in found:
                     self.text_matches.append(TextMatch(c, source, text))
@@ -558,10 +571,10 @@ class _Reader:
     # --- Observation --------------------------------------------------------------------------------------
 
     def _observation(self, res: dict[str, Any], source: str) -> None:
-        if res.get("status") in _OBSERVATION_SKIP:
+        if _str(res.get("status")) in _OBSERVATION_SKIP:
             return
         code = res.get("code")
-        allow_text = not any(_dict(c).get("system") in _STANDARD_OBSERVATION_SYSTEMS
+        allow_text = not any(_str(_dict(c).get("system")) in _STANDARD_OBSERVATION_SYSTEMS
                              for c in _list(_dict(code).get("coding")))
         ids, _ = self._match(code, "observation", source, allow_text=allow_text)
         components: list[tuple[str, dict[str, Any], int]] = []
@@ -692,7 +705,7 @@ class _Reader:
                 texts.append(vs)
                 display = display or vs
             for text in texts:
-                ids = [c for c in self._text_concepts(text) if self._kind(c) == "answer"]
+                ids = self._text_concepts(text, "answer")
                 if ids:
                     break
         return ids, display
@@ -786,9 +799,9 @@ class _Reader:
             return
         self._check_subject(res, source, "subject")
         display = self._display(cc)
-        start_raw, end_raw = _medication_period(res)
-        start, _ = self._date_field(start_raw, source, "start", ids[0], future_ok=True)
-        end, _ = self._date_field(end_raw, source, "end", ids[0], future_ok=True)
+        (start_raw, start_field), (end_raw, end_field) = _medication_period(res)
+        start, _ = self._date_field(start_raw, source, start_field, ids[0], future_ok=True)
+        end, _ = self._date_field(end_raw, source, end_field, ids[0], future_ok=True)
         current = (status in _MEDICATION_CURRENT and (end is None or end >= self.as_of)
                    and (start is None or start <= self.as_of))
         daily = _daily_dose_mg(res, cc) if len(ids) == 1 else None
@@ -888,25 +901,34 @@ def _effective(res: dict[str, Any]) -> tuple[object, str]:
     return None, "effective[x]"
 
 
-def _medication_period(res: dict[str, Any]) -> tuple[object, object]:
-    start: object = None
-    end: object = None
-    for di in _list(res.get("dosageInstruction")) + _list(res.get("dosage")):
+def _medication_period(res: dict[str, Any]) -> tuple[tuple[object, str], tuple[object, str]]:
+    """((start, field), (end, field)): dosage boundsPeriod, then MedicationStatement.effective[x], then
+    dispenseRequest.validityPeriod, then authoredOn for the start."""
+    start: tuple[object, str] = (None, "")
+    end: tuple[object, str] = (None, "")
+    key = "dosage" if res.get("resourceType") == "MedicationStatement" else "dosageInstruction"
+    for i, di in enumerate(_list(res.get(key))):
         bounds = _dict(_dict(_dict(_dict(di).get("timing")).get("repeat")).get("boundsPeriod"))
-        start = start if start is not None else bounds.get("start")
-        end = end if end is not None else bounds.get("end")
+        field = f"{key}[{i}].timing.repeat.boundsPeriod"
+        if start[0] is None and bounds.get("start") is not None:
+            start = (bounds["start"], field + ".start")
+        if end[0] is None and bounds.get("end") is not None:
+            end = (bounds["end"], field + ".end")
     if res.get("resourceType") == "MedicationStatement":
-        if "effectivePeriod" in res:
-            p = _dict(res["effectivePeriod"])
-            start = start if start is not None else p.get("start")
-            end = end if end is not None else p.get("end")
-        elif start is None:
-            start = res.get("effectiveDateTime")
+        period = _dict(res.get("effectivePeriod"))
+        if start[0] is None and period.get("start") is not None:
+            start = (period["start"], "effectivePeriod.start")
+        if end[0] is None and period.get("end") is not None:
+            end = (period["end"], "effectivePeriod.end")
+        if start[0] is None and res.get("effectiveDateTime") is not None:
+            start = (res["effectiveDateTime"], "effectiveDateTime")
     validity = _dict(_dict(res.get("dispenseRequest")).get("validityPeriod"))
-    start = start if start is not None else validity.get("start")
-    end = end if end is not None else validity.get("end")
-    if start is None:
-        start = res.get("authoredOn")
+    if start[0] is None and validity.get("start") is not None:
+        start = (validity["start"], "dispenseRequest.validityPeriod.start")
+    if end[0] is None and validity.get("end") is not None:
+        end = (validity["end"], "dispenseRequest.validityPeriod.end")
+    if start[0] is None and res.get("authoredOn") is not None:
+        start = (res["authoredOn"], "authoredOn")
     return start, end
 
 

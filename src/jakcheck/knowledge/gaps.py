@@ -16,7 +16,7 @@ def render_gaps(k: Knowledge) -> str:
     for d in k.drug_ids():
         drug = k.drugs[d]
         for region in ("US", "EU"):
-            lab = drug.regions.get(region)  # type: ignore[call-overload]
+            lab = drug.regions.get(region)
             if lab is None or not lab.unverified:
                 continue
             lines.append(f"### {drug.name} ({region})")

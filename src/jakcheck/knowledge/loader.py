@@ -8,6 +8,7 @@ so a broken knowledge release is refused at start-up rather than discovered in a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -86,8 +87,10 @@ class Knowledge:
         return self.code_index.get((_norm_system(system), code.strip()), ())
 
     def concepts_for_text(self, text: str) -> tuple[str, ...]:
-        low = text.lower()
-        return tuple(c for phrase, c in self.text_index if phrase in low)
+        """Concepts whose phrase occurs as whole words in the text ("diabetes" does not match "prediabetes")."""
+        words = " " + " ".join(_WORD.findall(text.lower())) + " "
+        return tuple(dict.fromkeys(c for phrase, c in self.text_index
+                                   if " " + " ".join(_WORD.findall(phrase)) + " " in words))
 
     def concept(self, concept_id: str) -> Concept:
         return self.concepts[concept_id]
@@ -99,6 +102,8 @@ class Knowledge:
         return tuple(d for d in DRUG_ORDER if d in self.drugs) + tuple(
             sorted(d for d in self.drugs if d not in DRUG_ORDER))
 
+
+_WORD = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*")
 
 _SYSTEM_ALIASES = {
     "http://www.nlm.nih.gov/research/umls/rxnorm": "rxnorm",

@@ -25,7 +25,9 @@ Conversion factors and where they come from (SI conversion factors as tabulated 
   1.73 m2 by definition, and systems (Synthea among them) often drop the suffix from the unit.
 * Weight: 1 [lb_av] = 0.45359237 kg (international avoirdupois pound, exact); 1 kg = 1000 g.
 * Height: 1 [in_i] = 2.54 cm, 1 [ft_i] = 30.48 cm (international inch and foot, exact); 1 m = 100 cm.
-* BMI kg/m2, blood pressure mm[Hg], ESR mm/h: spelling variants only.
+* Tuberculin skin test induration: mm (1 cm = 10 mm).
+* BMI kg/m2, blood pressure mm[Hg], ESR mm/h, viral loads [IU]/mL: spelling variants only. HBV DNA in copies/mL
+  is refused: the copies-to-IU factor depends on the assay.
 """
 
 from __future__ import annotations
@@ -95,6 +97,7 @@ HEIGHT = _family("body height", "cm", {
 BMI = _family("body mass index", "kg/m2", {"kg/m^2": 1.0, "kg/(m2)": 1.0, "kg/m.m": 1.0})
 PRESSURE = _family("blood pressure", "mm[Hg]", {"mmHg": 1.0, "mm Hg": 1.0, "mm[hg]": 1.0})
 ESR = _family("erythrocyte sedimentation rate", "mm/h", {"mm/hr": 1.0, "mm/(1.h)": 1.0, "mm/1h": 1.0})
+INDURATION = _family("skin induration", "mm", {"cm": 10.0, "[mm]": 1.0})
 VIRAL_LOAD = _family("viral load", "[IU]/mL", {"IU/mL": 1.0, "[iU]/mL": 1.0, "IU/ml": 1.0})
 
 # concept id -> (family, plausible minimum, plausible maximum), bounds in the family's base unit, inclusive.
@@ -119,6 +122,7 @@ PLAUSIBLE: dict[str, tuple[Family, float, float]] = {
     "height": (HEIGHT, 20.0, 280.0),
     "bmi": (BMI, 5.0, 200.0),
     "systolic-bp": (PRESSURE, 30.0, 330.0),
+    "tb-skin-test": (INDURATION, 0.0, 100.0),
     "hbv-dna": (VIRAL_LOAD, 0.0, 1e12),
     "hcv-rna": (VIRAL_LOAD, 0.0, 1e12),
 }

@@ -7,6 +7,7 @@ codes into labels. No clinical logic lives here.
 from __future__ import annotations
 
 from collections.abc import Sequence
+
 from jakcheck.assessment import (
     SEVERITY_ORDER,
     VERDICT_ORDER,

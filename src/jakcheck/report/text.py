@@ -7,6 +7,7 @@ no string from the assessment is ever parsed as markup).
 
 from __future__ import annotations
 
+import re
 from io import StringIO
 
 from rich.console import Console, Group, RenderableType
@@ -47,6 +48,8 @@ SEVERITY_MARKS: dict[Severity, str] = {"critical": "!!", "warning": "! ", "info"
 
 INDENT = 4
 
+_TRAILING_SPACE = re.compile(r" +((?:\x1b\[[0-9;]*m)*)$")
+
 
 def render_text(assessment: Assessment, *, width: int = 100, color: bool = True) -> str:
     """Render `assessment` as a human-readable report.
@@ -72,7 +75,9 @@ def render_text(assessment: Assessment, *, width: int = 100, color: bool = True)
     )
     for part in _parts(assessment):
         console.print(part)
-    return buf.getvalue()
+    # Rich pads blocks to their widest line; drop that trailing padding (no background colours are used, so
+    # this changes nothing visible) to keep the text clean for copying and diffing.
+    return "\n".join(_TRAILING_SPACE.sub(r"\1", line) for line in buf.getvalue().split("\n"))
 
 
 def _parts(a: Assessment) -> list[RenderableType]:
@@ -117,12 +122,15 @@ def _header(a: Assessment) -> Panel:
 
 def _verdict_table(a: Assessment) -> RenderableType:
     if not a.drugs:
-        return Padding(Text("No drug was assessed.", style="italic"), (0, 0, 0, 2))
+        return Padding(Text("No drug was assessed.", style="italic"), (0, 0, 0, 2), expand=False)
     table = Table(show_lines=True, expand=True, header_style="bold")
-    table.add_column("Drug", overflow="fold", ratio=2)
-    table.add_column("Verdict", overflow="fold", ratio=3)
-    table.add_column("Dose", overflow="fold", ratio=4)
-    table.add_column("Findings", overflow="fold", ratio=4)
+    # Drug and verdict are never wrapped (at most 22 characters); dose and findings share the rest.
+    table.add_column("Drug", no_wrap=True)
+    table.add_column("Verdict", no_wrap=True)
+    # Keep finding codes whole where the width allows; the dose text wraps instead.
+    longest_code = max((len(c) for d in a.drugs for c in d.findings), default=8)
+    table.add_column("Dose", overflow="fold", ratio=1, min_width=17)
+    table.add_column("Findings", overflow="fold", ratio=1, min_width=min(longest_code, 40))
     for d in a.drugs:
         dose = Text(dose_label(d.dose), style="" if d.dose else "dim")
         phase = phase_label(d.dose)
@@ -136,7 +144,7 @@ def _verdict_table(a: Assessment) -> RenderableType:
 
 
 def _indented(renderable: RenderableType, level: int = 1) -> Padding:
-    return Padding(renderable, (0, 0, 0, INDENT * level))
+    return Padding(renderable, (0, 0, 0, INDENT * level), expand=False)
 
 
 def _source_text(s: SourceRef) -> Text:
@@ -195,15 +203,18 @@ def _checklist(a: Assessment) -> list[RenderableType]:
     out: list[RenderableType] = []
     for timing, actions in groups:
         out.append(Text(TIMING_LABELS[timing], style="bold"))
+        # A grid gives a hanging indent: wrapped lines align after the box.
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(no_wrap=True)
+        grid.add_column(ratio=1, overflow="fold")
         for act in actions:
-            line = Text("[ ] ")
+            line = Text()
             if act.blocking:
                 line.append("BLOCKING ", style="bold red")
             line.append(act.summary)
             line.append(f"  ({act.code}; {drugs_label(act.drugs)})", style="dim")
-            # Hanging indent so wrapped lines align after the box.
-            out.append(_indented(line, 0) if False else Padding(line, (0, 0, 0, 2)))
-        out.append(Text(""))
+            grid.add_row(Text("[ ]"), line)
+        out += [Padding(grid, (0, 0, 0, 2), expand=False), Text("")]
     return out
 
 
