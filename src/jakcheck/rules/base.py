@@ -65,7 +65,8 @@ class Context:
         return tuple(d for d in self.drugs if self.knowledge.drugs[d].jak_class)
 
     def applies_to_indication(self, indications: list[str] | None) -> bool:
-        return indications is None or self.indication is None or self.indication in indications
+        """A rule limited to some indications applies only when the indication is known and among them."""
+        return indications is None or (self.indication is not None and self.indication in indications)
 
 
 Rule = Callable[[Context], list[Hit]]

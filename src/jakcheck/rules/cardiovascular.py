@@ -50,8 +50,7 @@ def cardiovascular(ctx: Context) -> list[Hit]:
 
 def venous_thromboembolism(ctx: Context) -> list[Hit]:
     """When the record shows a past or current VTE (DVT, PE), or a VTE risk factor on treatment (oestrogen
-    contraception or HRT), Then (EU) use with caution; (US) the label advises avoiding JAK inhibitors in
-    patients at increased risk of thrombosis (not recommended when a clot is on record)."""
+    contraception or HRT), Then use with caution (EU 2023 measures; US boxed warning on thrombosis)."""
     drugs = regulated_drugs(ctx)
     if not drugs:
         return []
@@ -59,7 +58,7 @@ def venous_thromboembolism(ctx: Context) -> list[Hit]:
     estrogen = medications_with_class(ctx.facts, "estrogen")
     if not vte and not estrogen:
         return []
-    verdict: Verdict = "not-recommended" if ctx.region == "US" and vte else "caution"
+    verdict: Verdict = "caution"
     parts = []
     if vte:
         parts.append("venous thromboembolism on record (" + ", ".join(sorted({c.display for c in vte})) + ")")
