@@ -16,7 +16,10 @@ setup: $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/jakcheck kb validate
-	$(BIN)/jakcheck assess examples/ra-71-smoker-eu.json --region EU --format text
+	$(BIN)/jakcheck assess examples/ra-71-smoker-eu.json --region EU --as-of 2026-11-26 --format text
+	@echo
+	@echo "Assess your own record:  .venv/bin/jakcheck assess FILE.json --region EU|US [--indication ID] [--format json|html]"
+	@echo "Knowledge base:          .venv/bin/jakcheck kb list | kb show DRUG | kb sources | kb gaps"
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests
