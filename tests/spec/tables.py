@@ -191,6 +191,9 @@ CASES: list[Case] = [
     Case("labs.low_counts", "lymphocytes 0.4 x10^9/L", lambda: ra().screened().with_lab("lymphocytes", 0.4,
                                                                                         days_ago=1).build(),
          "lab.lymphopenia", True, for_drug="baricitinib", verdict=("baricitinib", "defer")),
+    Case("labs.low_counts", "EU tofacitinib, lymphocytes 0.4: the verified US threshold 0.5 applies (EU not verified)",
+         lambda: ra().screened().with_lab("lymphocytes", 0.4, days_ago=1).build(), "lab.lymphopenia", True,
+         for_drug="tofacitinib", verdict=("tofacitinib", "defer")),
     Case("labs.low_counts", "lymphocytes 0.6 x10^9/L (above 0.5)", lambda: ra().screened().with_lab(
         "lymphocytes", 0.6, days_ago=1).build(), "lab.lymphopenia", False, for_drug="baricitinib"),
     Case("labs.low_counts", "neutrophils 0.9 x10^9/L", lambda: ra().screened().with_lab("neutrophils", 0.9,

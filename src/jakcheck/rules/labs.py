@@ -7,7 +7,7 @@ for dosing. A test that is not on record is a finding, never a pass.
 
 from __future__ import annotations
 
-from jakcheck.knowledge.schema import LabThreshold
+from jakcheck.knowledge.schema import LabThreshold, Region, RegionLabel
 from jakcheck.patient.derived import latest_lab
 from jakcheck.rules.base import ActionSpec, Context, Hit, label_cites, missing
 
@@ -43,13 +43,26 @@ def cbc_missing(ctx: Context) -> list[Hit]:
     )]
 
 
-def _start_thresholds(ctx: Context, drug: str, analyte: str) -> list[LabThreshold]:
-    """The label's 'do not initiate' thresholds for an analyte; where the label gives only an
-    interruption threshold ('do not start or interrupt'), that one."""
-    rules = [t for t in ctx.label(drug).labs if t.analyte == analyte and t.below is not None
+def _thresholds_in(ctx: Context, label: RegionLabel | None, analyte: str) -> list[LabThreshold]:
+    if label is None or not label.authorised:
+        return []
+    rules = [t for t in label.labs if t.analyte == analyte and t.below is not None
              and ctx.applies_to_indication(t.indications)]
     start = [t for t in rules if t.action == "do-not-initiate"]
     return start or [t for t in rules if t.action in ("interrupt", "reduce-or-interrupt")]
+
+
+def _start_thresholds(ctx: Context, drug: str, analyte: str) -> tuple[list[LabThreshold], str | None]:
+    """The label's 'do not initiate' thresholds for an analyte; where the label gives only an interruption
+    threshold ('do not start or interrupt'), that one. When this region's label has no verified threshold for
+    the analyte but the other region's label of the same drug has one, that verified threshold is used as the
+    nearest verified rule, and the finding says so (returned region)."""
+    own = _thresholds_in(ctx, ctx.label(drug), analyte)
+    if own:
+        return own, None
+    other: Region = "US" if ctx.region == "EU" else "EU"
+    borrowed = _thresholds_in(ctx, ctx.knowledge.label(drug, other), analyte)
+    return borrowed, (other if borrowed else None)
 
 
 def low_counts(ctx: Context) -> list[Hit]:
@@ -62,20 +75,26 @@ def low_counts(ctx: Context) -> list[Hit]:
         if lab is None:
             continue
         below: list[tuple[str, LabThreshold]] = []
+        borrowed_from: dict[str, str] = {}
         for d in ctx.drugs:
-            ts = _start_thresholds(ctx, d, analyte)
+            ts, other = _start_thresholds(ctx, d, analyte)
             hit = [t for t in ts if t.below is not None and lab.value < t.below]
             if hit:
                 below.append((d, max(hit, key=lambda t: t.below or 0.0)))
+                if other:
+                    borrowed_from[d] = other
         if not below:
             continue
-        per_drug = "; ".join(f"{d} < {t.below:g} {t.unit}" for d, t in below)
+        per_drug = "; ".join(f"{d} < {t.below:g} {t.unit}" + (f" ({borrowed_from[d]} label)" if d in borrowed_from
+                                                              else "") for d, t in below)
+        note = "".join(f" No verified {ctx.region} start threshold for {d}: the {o} label's verified threshold is "
+                       "applied as the nearest verified rule." for d, o in borrowed_from.items())
         hits.append(Hit(
             code=code, severity="critical", drugs=tuple(d for d, _ in below), verdict="defer",
             summary=(f"{NAME[analyte].capitalize()} {lab.value:g} {lab.unit} on {lab.effective.isoformat()} is "
                      f"below the start threshold ({per_drug})."),
             detail=("Do not start until the value is above the label threshold; repeat the test and look for a "
-                    "cause."),
+                    "cause." + note),
             evidence=(lab.source,),
             cites=tuple(c for _, t in below for c in t.cite),
             actions=(ActionSpec(f"repeat-{analyte}", f"Repeat {NAME[analyte]} and investigate the cause.",
