@@ -232,6 +232,9 @@ CASES: list[Case] = [
          lambda: ra(80).male().screened().with_med("adalimumab", current=False).with_lab("creatinine", 1.5,
                                                                                           days_ago=1).build(),
          "renal.dose-adjustment", True, region="US", for_drug="tofacitinib", dose=("tofacitinib", 5, "once daily")),
+    Case("renal_hepatic.renal", "EU baricitinib on haemodialysis (ESRD): not recommended", lambda: ra().screened()
+         .with_condition("esrd-dialysis").build(), "renal.not-recommended", True, for_drug="baricitinib",
+         verdict=("baricitinib", "not-recommended")),
     Case("renal_hepatic.hepatic", "US tofacitinib, Child-Pugh C: not recommended", lambda: ra().screened()
          .with_med("adalimumab", current=False).child_pugh("C").build(), "hepatic.not-recommended", True,
          region="US", for_drug="tofacitinib", verdict=("tofacitinib", "not-recommended")),

@@ -24,7 +24,7 @@ import re
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast
 
 import orjson
 
@@ -239,6 +239,7 @@ class _Reader:
         self.smoking_condition: SmokingFact | None = None
         self.pregnant: tuple[date, int, StatedFact] | None = None
         self.lactating: StatedFact | None = None
+        self.child_pugh: tuple[date, str, Literal["A", "B", "C"]] | None = None
         self.medication_index: dict[str, dict[str, Any]] = {}
         self.patient_refs: set[str] = set()
         self.patient_id = ""
@@ -521,6 +522,8 @@ class _Reader:
             smoking=smoking,
             pregnant=pregnant,
             lactating=self.lactating or StatedFact(Tri.UNKNOWN),
+            child_pugh=self.child_pugh[2] if self.child_pugh else None,
+            child_pugh_source=self.child_pugh[1] if self.child_pugh else None,
             unusable=tuple(self.unusable),
             text_matches=tuple(self.text_matches),
             patient_source=source,
@@ -619,6 +622,9 @@ class _Reader:
         if cid == "pregnancy-status":
             self._pregnancy_status(res, source, effective, prefix)
             return
+        if cid == "child-pugh":
+            self._child_pugh(res, source, effective, prefix)
+            return
         if concept.unit:
             self._quantity(res, source, cid, concept.unit, effective, prefix)
             return
@@ -631,6 +637,16 @@ class _Reader:
         if cid == "pregnancy-test" and result != "indeterminate":
             state = Tri.PRESENT if result == "positive" else Tri.ABSENT
             self._set_pregnant(effective, 2, StatedFact(state, source, effective))
+
+    def _child_pugh(self, res: dict[str, Any], source: str, effective: date, prefix: str) -> None:
+        """Child-Pugh class from a class letter ("B", "Class B", "Child-Pugh C") or a total score (5-15)."""
+        cls = child_pugh_class(res)
+        if cls is None:
+            self._unusable(source, prefix + "value[x]", "Child-Pugh class not recognised (expected A, B, C or a "
+                           "score from 5 to 15)", "child-pugh")
+            return
+        if self.child_pugh is None or (effective, source) >= self.child_pugh[:2]:
+            self.child_pugh = (effective, source, cls)
 
     @staticmethod
     def _absent_reason(res: dict[str, Any]) -> str | None:
@@ -999,3 +1015,32 @@ def iter_patient_bundles(folder: Path) -> Iterator[Path]:
     for p in sorted(folder.glob("*.json")):
         if not p.name.startswith(("hospitalInformation", "practitionerInformation", "groupInformation")):
             yield p
+
+
+_CP_LETTER = re.compile(r"(?:^|[^a-z])(?:class|child[- ]?pugh|grade)?\s*([abc])\s*$")
+
+
+def child_pugh_class(res: dict[str, Any]) -> Literal["A", "B", "C"] | None:
+    """Child-Pugh class from an Observation value: a letter (string or coded text) or a total score 5-15
+    (A 5-6, B 7-9, C 10-15, Pugh 1973)."""
+    score = res.get("valueInteger")
+    if score is None:
+        score = _num(_dict(res.get("valueQuantity")).get("value"))
+    if isinstance(score, int | float) and not isinstance(score, bool):
+        if 5 <= score <= 6:
+            return "A"
+        if 7 <= score <= 9:
+            return "B"
+        if 10 <= score <= 15:
+            return "C"
+        return None
+    texts = [_str(res.get("valueString"))]
+    cc = _dict(res.get("valueCodeableConcept"))
+    texts.append(_str(cc.get("text")))
+    texts += [_str(_dict(c).get("display")) or _str(_dict(c).get("code")) for c in _list(cc.get("coding"))]
+    for t in texts:
+        if t:
+            m = _CP_LETTER.search(t.strip().lower())
+            if m:
+                return cast(Literal["A", "B", "C"], m.group(1).upper())
+    return None

@@ -8,7 +8,7 @@ for dosing. A test that is not on record is a finding, never a pass.
 from __future__ import annotations
 
 from jakcheck.knowledge.schema import LabThreshold, Region, RegionLabel
-from jakcheck.patient.derived import latest_lab
+from jakcheck.patient.derived import conditions, latest_lab
 from jakcheck.rules.base import ActionSpec, Context, Hit, label_cites, missing
 
 CBC = ("lymphocytes", "neutrophils", "hemoglobin")
@@ -148,7 +148,8 @@ def renal_missing(ctx: Context) -> list[Hit]:
     """When no creatinine or eGFR is on record in the window, Then the renal dose cannot be set (caution
     for drugs whose labels adjust dose by renal function)."""
     days = int(ctx.threshold("renal-baseline-lookback-days"))
-    if latest_lab(ctx.facts, "creatinine", days) or latest_lab(ctx.facts, "egfr", days) or ctx.facts.on_dialysis:
+    if (latest_lab(ctx.facts, "creatinine", days) or latest_lab(ctx.facts, "egfr", days) or ctx.facts.on_dialysis
+            or conditions(ctx.facts, "esrd-dialysis", active_only=True)):
         return []
     drugs = tuple(d for d in ctx.drugs if ctx.label(d).renal is not None)
     return [Hit(

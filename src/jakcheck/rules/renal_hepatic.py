@@ -24,9 +24,10 @@ def band_for(bands: list[RenalBand], value: float) -> RenalBand | None:
 
 def _function(ctx: Context, measure: str) -> RenalFunction | None:
     days = int(ctx.threshold("renal-baseline-lookback-days"))
-    if ctx.facts.on_dialysis:
-        return RenalFunction(measure, 0.0, "on dialysis (end-stage renal disease)", (ctx.facts.patient_source,),
-                             ctx.facts.as_of)
+    esrd = conditions(ctx.facts, "esrd-dialysis", active_only=True)
+    if ctx.facts.on_dialysis or esrd:
+        evidence = tuple(c.source for c in esrd) or (ctx.facts.patient_source,)
+        return RenalFunction(measure, 0.0, "on dialysis (end-stage renal disease)", evidence, ctx.facts.as_of)
     return renal_function(ctx.facts, measure, days)
 
 
