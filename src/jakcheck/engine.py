@@ -37,6 +37,8 @@ from jakcheck.rules.cites import EMA_2023, FDA_2021
 
 TIMING_ORDER = ("before-start", "at-start", "after-start")
 NO_DOSE_VERDICTS = ("not-recommended", "contraindicated")
+UNVERIFIED_SCHEDULE = ("No monitoring schedule for this region was verified for this knowledge release: follow the "
+                       "current label (blood counts, liver tests, lipids).")
 
 
 def candidate_indications(facts: PatientFacts, knowledge: Knowledge) -> list[tuple[str, tuple[str, ...]]]:
@@ -226,6 +228,13 @@ def _monitoring(knowledge: Knowledge, region: Region, drugs: Sequence[str]) -> l
             ds, cs = grouped.setdefault((m.test, m.schedule), ([], []))
             ds.append(d)
             cs.extend(m.cite)
+    unlisted = [d for d in drugs if (lab := knowledge.label(d, region)) is not None and not lab.monitoring]
+    for d in unlisted:
+        lab = knowledge.label(d, region)
+        assert lab is not None
+        ds, cs = grouped.setdefault(("label-schedule", UNVERIFIED_SCHEDULE), ([], []))
+        ds.append(d)
+        cs.append(Cite(source=lab.label_source))
     out = [MonitoringItemOut(test=t, schedule=s, drugs=ds, sources=_source_refs(knowledge, cs))
            for (t, s), (ds, cs) in grouped.items()]
     out.sort(key=lambda m: (m.test, m.schedule))
