@@ -6,24 +6,15 @@ Skips cleanly when the shared data folder is absent.
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import pytest
 
 from jakcheck.engine import assess
-from jakcheck.fhir.reader import iter_patient_bundles, read_file
+from jakcheck.fhir.reader import read_file
 from jakcheck.knowledge.loader import default_knowledge
+from tests.shared_data import synthea_patient_files as _files
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
-FOLDERS = [DATA / "synthea-r4-bulk-data-server", DATA / "synthea-r4-generated-sample-data"]
 AS_OF = date(2021, 6, 1)  # after both folders' latest encounters
-
-
-def _files() -> list[Path]:
-    files = [p for f in FOLDERS if f.is_dir() for p in iter_patient_bundles(f)]
-    if not files:
-        pytest.skip("shared Synthea data is absent")
-    return files
 
 
 def test_every_synthea_patient_is_assessed_in_both_regions() -> None:

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import pytest
 
 from jakcheck.fhir.reader import iter_patient_bundles, read_file
 from jakcheck.knowledge.loader import DATA_DIR, Knowledge, default_knowledge
 from jakcheck.patient.units import PLAUSIBLE, family_of, normalize_unit
+from tests.shared_data import SYNTHEA_FOLDERS
 
-SYNTHEA = [Path("/work/shared/data/synthea-r4-bulk-data-server"),
-           Path("/work/shared/data/synthea-r4-generated-sample-data")]
+SYNTHEA = SYNTHEA_FOLDERS
 
 
 def real_knowledge() -> Knowledge:

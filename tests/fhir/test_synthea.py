@@ -1,4 +1,4 @@
-"""Read every Synthea R4 patient bundle in /work/shared/data; hand-checked facts for two patients."""
+"""Read every Synthea R4 patient bundle in ../shared/data; hand-checked facts for two patients."""
 
 from __future__ import annotations
 
@@ -9,21 +9,18 @@ from pathlib import Path
 import pytest
 
 from jakcheck.errors import InputError
-from jakcheck.fhir.reader import iter_patient_bundles, read_file
+from jakcheck.fhir.reader import read_file
 from jakcheck.patient.facts import Tri
+from tests.shared_data import SYNTHEA_FOLDERS, synthea_patient_files
 
 from .conftest import FakeTerminology
 
-DATA = Path("/work/shared/data")
-FOLDERS = [DATA / "synthea-r4-bulk-data-server", DATA / "synthea-r4-generated-sample-data"]
+FOLDERS = SYNTHEA_FOLDERS
 AS_OF = date(2021, 6, 1)  # after both folders' reference dates
 
 
 def _files() -> list[Path]:
-    files = [p for folder in FOLDERS if folder.is_dir() for p in iter_patient_bundles(folder)]
-    if not files:
-        pytest.skip("Synthea data folders are absent")
-    return files
+    return synthea_patient_files()
 
 
 def _one(folder: Path, prefix: str) -> Path:

@@ -7,9 +7,11 @@ potential is unknown unless recorded.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from jakcheck.patient.derived import age_years, conditions, latest_result
 from jakcheck.patient.facts import Tri
-from jakcheck.rules.base import ActionSpec, Context, Hit, missing, severity_for
+from jakcheck.rules.base import ActionSpec, Context, Hit, missing, severity_for, verdict_from_action
 
 CHILDBEARING_AGES = (12, 50)  # years; used only to decide whether to counsel, never to rule out pregnancy
 
@@ -24,46 +26,41 @@ def is_pregnant(ctx: Context) -> tuple[bool, tuple[str, ...]]:
     return bool(ev), ev
 
 
+def _label_hits(ctx: Context, state: Literal["pregnancy", "lactation"], evidence: tuple[str, ...]) -> list[Hit]:
+    """One finding per drug whose label sets an action for pregnancy or breastfeeding."""
+    code, word = ("pregnancy.current", "pregnancy") if state == "pregnancy" else ("lactation.current", "breastfeeding")
+    hits = []
+    for d in ctx.drugs:
+        rep = ctx.label(d).reproductive
+        if rep is None:
+            continue
+        action = rep.pregnancy if state == "pregnancy" else rep.lactation
+        note = rep.pregnancy_note if state == "pregnancy" else rep.lactation_note
+        if action == "no-change":
+            continue
+        verdict = verdict_from_action(action) or "caution"
+        hits.append(Hit(
+            code=code, severity=severity_for(verdict), drugs=(d,), verdict=verdict,
+            summary=f"{d}: {word} - {verdict.replace('-', ' ')}.",
+            detail=note or f"{word.capitalize()} per label.", evidence=evidence, cites=tuple(rep.cite)))
+    return hits
+
+
 def pregnancy(ctx: Context) -> list[Hit]:
     """When the patient is pregnant, Then apply each label's pregnancy action (contraindicated in the EU for
     most drugs; avoid / weigh in the US)."""
     pregnant, ev = is_pregnant(ctx)
-    if not pregnant:
-        return []
-    hits = []
-    for d in ctx.drugs:
-        rep = ctx.label(d).reproductive
-        if rep is None or rep.pregnancy == "no-change":
-            continue
-        verdict = rep.pregnancy if rep.pregnancy != "dose-adjustment" else "caution"
-        hits.append(Hit(
-            code="pregnancy.current", severity=severity_for(verdict), drugs=(d,), verdict=verdict,
-            summary=f"{d}: pregnancy - {verdict.replace('-', ' ')}.",
-            detail=rep.pregnancy_note or "Pregnancy per label.", evidence=ev, cites=tuple(rep.cite)))
-    return hits
+    return _label_hits(ctx, "pregnancy", ev) if pregnant else []
 
 
 def lactation(ctx: Context) -> list[Hit]:
     """When the patient is breastfeeding, Then apply each label's lactation action."""
     f = ctx.facts
-    ev: tuple[str, ...] = ()
     if f.lactating.state == Tri.PRESENT:
-        ev = (f.lactating.source or f.patient_source,)
+        ev: tuple[str, ...] = (f.lactating.source or f.patient_source,)
     else:
         ev = tuple(c.source for c in conditions(f, "lactation", active_only=True))
-    if not ev:
-        return []
-    hits = []
-    for d in ctx.drugs:
-        rep = ctx.label(d).reproductive
-        if rep is None or rep.lactation == "no-change":
-            continue
-        verdict = rep.lactation if rep.lactation != "dose-adjustment" else "caution"
-        hits.append(Hit(
-            code="lactation.current", severity=severity_for(verdict), drugs=(d,), verdict=verdict,
-            summary=f"{d}: breastfeeding - {verdict.replace('-', ' ')}.",
-            detail=rep.lactation_note or "Breastfeeding per label.", evidence=ev, cites=tuple(rep.cite)))
-    return hits
+    return _label_hits(ctx, "lactation", ev) if ev else []
 
 
 def contraception(ctx: Context) -> list[Hit]:
