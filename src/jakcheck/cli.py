@@ -21,7 +21,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from jakcheck.errors import InputError, JakcheckError
+from jakcheck.errors import ConfigError, InputError, JakcheckError
 from jakcheck.knowledge.loader import Knowledge, load_knowledge
 from jakcheck.settings import Settings, load_settings, parse_region
 
@@ -86,7 +86,10 @@ def assess(
     from jakcheck.engine import assess as run_assessment
     from jakcheck.fhir.reader import read_file
 
-    reg = parse_region(region, "--region") if region else STATE.settings.region
+    try:
+        reg = parse_region(region, "--region") if region else STATE.settings.region
+    except ConfigError as exc:  # a bad option value is an input error (exit 2), like --indication
+        raise InputError(str(exc)) from exc
     day = _parse_date(as_of, "--as-of")
     knowledge = _knowledge()
     facts = read_file(file, as_of=day, knowledge=knowledge, max_bytes=STATE.settings.max_input_bytes)
@@ -210,6 +213,97 @@ def kb_sources() -> None:
     for s in sorted(k.sources.values(), key=lambda s: s.id):
         table.add_row(s.id, s.title, s.publisher, s.version, s.date.isoformat(), s.url)
     Console(width=200).print(table)
+
+
+class CalcFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+def _calc_input(value: str | None, name: str) -> dict[str, object]:
+    if value is None:
+        raise InputError(f"calculator {name!r} needs --input (a JSON object, or @path to a JSON file)", field="--input")
+    text = value
+    if value.startswith("@"):
+        path = Path(value[1:])
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"cannot read {path}: {exc.strerror}", field="--input") from exc
+    try:
+        data = orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        raise InputError(f"not valid JSON: {exc}", field="--input") from exc
+    if not isinstance(data, dict):
+        raise InputError("expected a JSON object of named inputs", field="--input")
+    return data
+
+
+def _calc_list(fmt: CalcFormat) -> None:
+    from jakcheck.calculators import CALCULATORS
+
+    if fmt is CalcFormat.json:
+        print(orjson.dumps([c.to_json_dict() for c in CALCULATORS.values()], option=orjson.OPT_INDENT_2).decode())
+        return
+    for c in CALCULATORS.values():
+        print(f"{c.name}: {c.title}")
+        for alt in (c.inputs, *c.alternatives):
+            if alt is not c.inputs:
+                print("  or:")
+            for s in alt:
+                print(f"  {s.key:<28} {s.range_text():<34} {'required' if s.required else 'optional'}")
+
+
+def _fmt_number(x: float) -> str:
+    return f"{x:.1f}" if abs(x) >= 10 else f"{x:.2f}"
+
+
+@app.command()
+def calc(
+    name: Annotated[str | None, typer.Argument(help="calculator name, or 'list'")] = None,
+    input_: Annotated[str | None, typer.Option("--input", help="inputs as a JSON object, or @path")] = None,
+    format: Annotated[CalcFormat, typer.Option("--format", help="text or json")] = CalcFormat.text,
+    list_: Annotated[bool, typer.Option("--list", help="list the calculators and their inputs")] = False,
+) -> None:
+    """Run a clinical calculator (CV risk, disease activity, renal function) on JSON inputs."""
+    from jakcheck.calculators import CALCULATORS, CalculatorInputError
+
+    if list_ or name == "list":
+        _calc_list(format)
+        return
+    if name is None:
+        raise InputError("give a calculator name (or --list); known: " + ", ".join(CALCULATORS), field="NAME")
+    calculator = CALCULATORS.get(name)
+    if calculator is None:
+        raise InputError(f"unknown calculator {name!r}; known: {', '.join(CALCULATORS)}", field="NAME")
+    inputs = _calc_input(input_, name)
+    try:
+        result = calculator.run(inputs)
+    except CalculatorInputError as exc:
+        raise InputError(f"{name}: {exc}") from exc
+    k = _knowledge()
+    sources = [{"id": s, "title": k.sources[s].title if s in k.sources else None,
+                "url": k.sources[s].url if s in k.sources else None} for s in result.sources]
+    if format is CalcFormat.json:
+        out = result.to_json_dict()
+        out["sources"] = sources
+        print(orjson.dumps(out, option=orjson.OPT_INDENT_2).decode())
+        return
+    unit = "%" if any(key.endswith("_10y") for key in result.results) else ""
+    lines = [f"{name}: {result.model}"]
+    lines += [f"  {key}: {_fmt_number(value)}{' ' + unit if unit else ''}" for key, value in result.results.items()]
+    if result.category is not None:
+        lines.append(f"  category: {result.category}" + (f"  [{result.category_basis}]" if result.category_basis
+                                                          else ""))
+    if result.ra_adjusted is not None:
+        ra = result.ra_adjusted
+        figures = ", ".join(f"{key} {_fmt_number(value)} %" for key, value in ra.results.items())
+        lines.append(f"  RA-adjusted (x{ra.factor:g}, {ra.source}): {figures}; category {ra.category}")
+        lines.append(f"    {ra.note}")
+    lines += [f"  note: {n}" for n in result.notes]
+    lines.append("  inputs: " + ", ".join(f"{key}={value}" for key, value in result.inputs.items()))
+    lines += [f"  source: {s['id']} - {s['title']} {s['url']}" for s in sources]
+    print("\n".join(lines))
 
 
 def main(argv: Sequence[str], environ: Mapping[str, str]) -> int:
