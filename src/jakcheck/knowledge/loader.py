@@ -89,8 +89,7 @@ class Knowledge:
     def concepts_for_text(self, text: str) -> tuple[str, ...]:
         """Concepts whose phrase occurs as whole words in the text ("diabetes" does not match "prediabetes")."""
         words = " " + " ".join(_WORD.findall(text.lower())) + " "
-        return tuple(dict.fromkeys(c for phrase, c in self.text_index
-                                   if " " + " ".join(_WORD.findall(phrase)) + " " in words))
+        return tuple(dict.fromkeys(c for phrase, c in self.text_index if _words_of(phrase) in words))
 
     def concept(self, concept_id: str) -> Concept:
         return self.concepts[concept_id]
@@ -104,6 +103,12 @@ class Knowledge:
 
 
 _WORD = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*")
+
+
+@lru_cache(maxsize=8192)
+def _words_of(phrase: str) -> str:
+    """A phrase as space-delimited words, for whole-word matching (cached: the phrases are the knowledge's)."""
+    return " " + " ".join(_WORD.findall(phrase)) + " "
 
 _SYSTEM_ALIASES = {
     "http://www.nlm.nih.gov/research/umls/rxnorm": "rxnorm",

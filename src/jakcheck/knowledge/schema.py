@@ -127,6 +127,8 @@ class LabThreshold(Strict):
     unit: str  # canonical UCUM unit of `below`: 10*9/L for counts, g/dL for haemoglobin
     action: LabAction
     indications: list[str] | None = None
+    # The label asks for the value to be confirmed by repeat testing (or to be "persistent") before acting.
+    confirm_by_repeat: bool = False
     note: str | None = None
     cite: list[Cite] = Field(min_length=1)
 
@@ -178,11 +180,25 @@ class ReproductiveRules(Strict):
     cite: list[Cite] = Field(min_length=1)
 
 
+MonitoringTest = Literal["cbc", "lymphocytes", "neutrophils", "hemoglobin", "platelets", "lipids", "liver", "tb",
+                         "hbv-dna", "skin", "renal"]
+
+
 class MonitoringItem(Strict):
-    test: Literal["cbc", "lymphocytes", "neutrophils", "hemoglobin", "platelets", "lipids", "liver",
-                  "tb", "hbv-dna", "skin", "renal"]
+    """A label's monitoring item: the schedule as the label words it, and - only where the label states them -
+    the checkpoints a status can be computed from (baseline, the first check after the start, a repeat
+    interval). An item without checkpoints is shown as text and gets no status."""
+
+    test: MonitoringTest
     schedule: str
+    baseline: bool = False  # the label asks for the test before the first dose
+    after_start_weeks: list[float] | None = Field(default=None, min_length=1, max_length=2)  # [at] or [from, to]
+    every_weeks: float | None = None  # then repeat at this interval (None: "per routine care")
     cite: list[Cite] = Field(min_length=1)
+
+    @property
+    def has_schedule(self) -> bool:
+        return self.baseline or self.after_start_weeks is not None or self.every_weeks is not None
 
 
 class RegionLabel(Strict):
