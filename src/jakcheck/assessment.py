@@ -17,6 +17,8 @@ VERDICT_ORDER: tuple[Verdict, ...] = ("appropriate", "caution", "only-if-no-alte
 Severity = Literal["critical", "warning", "info"]
 SEVERITY_ORDER: tuple[Severity, ...] = ("critical", "warning", "info")
 Timing = Literal["before-start", "at-start", "after-start"]
+Mode = Literal["pre-treatment", "on-treatment"]
+MonitoringStatus = Literal["done", "due", "overdue"]
 SCHEMA_ID = "jakcheck.assessment/1"
 
 
@@ -75,12 +77,33 @@ class MonitoringItemOut(Out):
     schedule: str
     drugs: list[str]
     sources: list[SourceRef]
+    # On treatment only (null before the start): where the current drug's schedule stands on `as_of`.
+    status: MonitoringStatus | None = None
+    due: str | None = None  # the date the next (or the missed) check is due, YYYY-MM-DD
+    last_done: str | None = None  # the latest result on record for this test, YYYY-MM-DD
 
 
 class AlternativeOut(Out):
     option: str
     why: str
     sources: list[SourceRef]
+
+
+class CurrentDoseOut(Out):
+    """The dose the record shows for the current JAK inhibitor, as a total per day."""
+
+    daily_amount: float
+    unit: str = "mg"
+
+
+class CurrentTherapyOut(Out):
+    """The JAK inhibitor the patient is taking on `as_of` (on-treatment mode only)."""
+
+    drug: str
+    dose: CurrentDoseOut | None  # null when the record's dosage cannot be turned into a daily amount
+    started: str | None  # YYYY-MM-DD, null when the record gives no start date
+    weeks_on_treatment: int | None
+    source: str  # the MedicationRequest / MedicationStatement it was read from
 
 
 class KnowledgeStamp(Out):
@@ -99,8 +122,10 @@ class Assessment(Out):
     knowledge: KnowledgeStamp
     as_of: str
     region: Literal["US", "EU"]
+    mode: Mode = "pre-treatment"
     patient: PatientSummary
     indication: str | None
+    current_therapy: CurrentTherapyOut | None = None
     ready_to_start: bool
     drugs: list[DrugAssessment]
     findings: list[Finding]

@@ -8,7 +8,9 @@ facts.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
 from jakcheck.assessment import (
     SEVERITY_ORDER,
@@ -16,6 +18,8 @@ from jakcheck.assessment import (
     Action,
     AlternativeOut,
     Assessment,
+    CurrentDoseOut,
+    CurrentTherapyOut,
     DoseOut,
     DrugAssessment,
     Finding,
@@ -29,11 +33,12 @@ from jakcheck.assessment import (
 from jakcheck.errors import InputError
 from jakcheck.knowledge.loader import Knowledge
 from jakcheck.knowledge.schema import Cite, Dose, IndicationRule, Region
-from jakcheck.patient.derived import age_years, conditions, latest_lab
-from jakcheck.patient.facts import PatientFacts
+from jakcheck.patient.derived import age_years, conditions, current_jak_therapy, latest_lab
+from jakcheck.patient.facts import MedicationFact, PatientFacts
 from jakcheck.rules import ALL_RULES
 from jakcheck.rules.base import ActionSpec, Context, Hit, Rule
 from jakcheck.rules.cites import EMA_2023, FDA_2021
+from jakcheck.rules.monitoring import HBV_DNA_SCHEDULE, TestStatus, hbv_dna_status, item_status
 
 TIMING_ORDER = ("before-start", "at-start", "after-start")
 NO_DOSE_VERDICTS = ("not-recommended", "contraindicated")
@@ -63,8 +68,11 @@ def _age_ok(rules: Sequence[IndicationRule], age: int | None) -> list[Indication
 
 
 def choose_scope(facts: PatientFacts, knowledge: Knowledge, region: Region, indication: str | None,
-                 requested: Sequence[str]) -> tuple[str | None, list[str], list[Hit]]:
-    """Pick the indication and the drugs to assess. Returns (indication, drugs in scope, scope findings)."""
+                 requested: Sequence[str], current: str | None = None) -> tuple[str | None, list[str], list[Hit]]:
+    """Pick the indication and the drugs to assess. Returns (indication, drugs in scope, scope findings).
+    With a current JAK inhibitor (`current`), that drug is always assessed, plus any drug asked for."""
+    if current is not None:
+        requested = [current, *(d for d in requested if d != current)]
     hits: list[Hit] = []
     for d in requested:
         if d not in knowledge.drugs:
@@ -120,7 +128,9 @@ def choose_scope(facts: PatientFacts, knowledge: Knowledge, region: Region, indi
             src = lab.label_source
         hits.append(Hit(
             code="indication.not-approved", severity="critical", drugs=(d,), verdict="not-recommended",
-            summary=reason, detail="Assessed because it was asked for; use outside the label is not supported.",
+            summary=reason, detail=("Assessed because the patient is taking it; use outside the label is not "
+                                    "supported - review the indication." if d == current else
+                                    "Assessed because it was asked for; use outside the label is not supported."),
             evidence=(facts.patient_source,), cites=(Cite(source=src),) if src else cites,
         ))
         if lab is not None and lab.authorised:
@@ -152,6 +162,26 @@ def start_dose(knowledge: Knowledge, facts: PatientFacts, drug: str, region: Reg
         return None
     induction = [d for d in fitting if d.phase == "induction"]
     return (induction or fitting)[0]
+
+
+def _weeks(text: str | None) -> float | None:
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*weeks?\s*", text or "")
+    return float(m.group(1)) if m else None
+
+
+def current_dose(knowledge: Knowledge, facts: PatientFacts, drug: str, region: Region, indication: str | None,
+                 weeks_on_treatment: int | None) -> Dose | None:
+    """The label dose for a patient already on the drug: the starting dose, or the maintenance dose once the
+    induction period the label states has passed."""
+    base = start_dose(knowledge, facts, drug, region, indication)
+    if base is None or base.phase != "induction" or weeks_on_treatment is None:
+        return base
+    length = _weeks(base.duration)
+    if length is None or weeks_on_treatment < length:
+        return base
+    rules = _age_ok(indication_rules(knowledge, drug, region, indication or ""), age_years(facts))
+    maintenance = [d for r in rules for d in r.doses if d.phase == "maintenance" and d.formulation is None]
+    return maintenance[0] if maintenance else base
 
 
 def _applies(hit: Hit, drug: str) -> bool:
@@ -206,10 +236,19 @@ def _finding(knowledge: Knowledge, h: Hit) -> Finding:
                    evidence=evidence, sources=_source_refs(knowledge, h.cites))
 
 
-def _actions(hits: Iterable[Hit]) -> list[Action]:
+def _on_treatment_action(a: ActionSpec) -> ActionSpec:
+    """A pre-start action for the drug already being taken: it is done now (after the start) and blocks no
+    start."""
+    return replace(a, timing="after-start", blocking=False)
+
+
+def _actions(hits: Iterable[Hit], only_current: str | None = None, scope: Sequence[str] = ()) -> list[Action]:
+    """The checklist. In on-treatment mode (`only_current` = the current drug), actions of findings that
+    concern only that drug are re-timed to after the start and block nothing."""
     merged: dict[str, tuple[ActionSpec, set[str], bool]] = {}
     for h in hits:
-        for a in h.actions:
+        current_only = only_current is not None and set(h.drugs or scope) <= {only_current}
+        for a in (_on_treatment_action(x) for x in h.actions) if current_only else h.actions:
             spec, drugs, blocking = merged.get(a.code, (a, set(), False))
             merged[a.code] = (spec, drugs | set(h.drugs), blocking or a.blocking)
     out = [Action(code=c, summary=s.summary, timing=s.timing, blocking=b, drugs=sorted(ds))
@@ -218,8 +257,13 @@ def _actions(hits: Iterable[Hit]) -> list[Action]:
     return out
 
 
-def _monitoring(knowledge: Knowledge, region: Region, drugs: Sequence[str]) -> list[MonitoringItemOut]:
+def _monitoring(knowledge: Knowledge, region: Region, drugs: Sequence[str],
+                ctx: Context | None = None) -> list[MonitoringItemOut]:
+    """The monitoring plan: each label item with its drugs; on treatment, the current drug's items carry
+    their status, and resolved hepatitis B adds HBV DNA monitoring."""
     grouped: dict[tuple[str, str], tuple[list[str], list[Cite]]] = {}
+    statuses: dict[tuple[str, str], TestStatus] = {}
+    current = ctx.current_drug if ctx is not None else None
     for d in drugs:
         lab = knowledge.label(d, region)
         if lab is None:
@@ -228,6 +272,17 @@ def _monitoring(knowledge: Knowledge, region: Region, drugs: Sequence[str]) -> l
             ds, cs = grouped.setdefault((m.test, m.schedule), ([], []))
             ds.append(d)
             cs.extend(m.cite)
+            if ctx is not None and d == current and (st := item_status(ctx, m)) is not None:
+                statuses[(m.test, m.schedule)] = st
+    if ctx is not None and current is not None and (hbv := hbv_dna_status(ctx)) is not None:
+        lab = knowledge.label(current, region)
+        own = [m for m in (lab.monitoring if lab else []) if m.test == "hbv-dna"]
+        key = (own[0].test, own[0].schedule) if own else ("hbv-dna", HBV_DNA_SCHEDULE)
+        if not own:
+            grouped[key] = ([current], [Cite(source="acr-2021-ra",
+                                             section="Hepatitis B: prophylaxis and monitoring (PICO 82-84)"),
+                                        *ctx.threshold_cites("hbv-dna-monitoring-interval-days")])
+        statuses[key] = hbv
     unlisted = [d for d in drugs if (lab := knowledge.label(d, region)) is not None and not lab.monitoring]
     for d in unlisted:
         lab = knowledge.label(d, region)
@@ -235,10 +290,29 @@ def _monitoring(knowledge: Knowledge, region: Region, drugs: Sequence[str]) -> l
         ds, cs = grouped.setdefault(("label-schedule", UNVERIFIED_SCHEDULE), ([], []))
         ds.append(d)
         cs.append(Cite(source=lab.label_source))
-    out = [MonitoringItemOut(test=t, schedule=s, drugs=ds, sources=_source_refs(knowledge, cs))
+    out = [MonitoringItemOut(test=t, schedule=s, drugs=ds, sources=_source_refs(knowledge, cs),
+                             **_status_fields(statuses.get((t, s))))
            for (t, s), (ds, cs) in grouped.items()]
     out.sort(key=lambda m: (m.test, m.schedule))
     return out
+
+
+def _status_fields(st: TestStatus | None) -> dict[str, str | None]:
+    if st is None:
+        return {}
+    return {"status": st.status, "due": st.due.isoformat() if st.due else None,
+            "last_done": st.last_done.isoformat() if st.last_done else None}
+
+
+def _current_therapy(facts: PatientFacts, med: MedicationFact) -> CurrentTherapyOut:
+    weeks = (facts.as_of - med.start).days // 7 if med.start is not None else None
+    return CurrentTherapyOut(
+        drug=med.concept,
+        dose=CurrentDoseOut(daily_amount=med.daily_dose_mg) if med.daily_dose_mg is not None else None,
+        started=med.start.isoformat() if med.start is not None else None,
+        weeks_on_treatment=weeks,
+        source=med.source,
+    )
 
 
 def run_rules(ctx: Context, rules: Sequence[Rule] = ALL_RULES) -> list[Hit]:
@@ -250,9 +324,14 @@ def run_rules(ctx: Context, rules: Sequence[Rule] = ALL_RULES) -> list[Hit]:
 
 def assess(facts: PatientFacts, knowledge: Knowledge, *, region: Region, indication: str | None = None,
            drugs: Sequence[str] = (), rules: Sequence[Rule] = ALL_RULES) -> Assessment:
-    """Assess a patient for JAK inhibitor therapy. Deterministic for the same inputs."""
-    chosen, scope, hits = choose_scope(facts, knowledge, region, indication, drugs)
-    ctx = Context(facts=facts, knowledge=knowledge, region=region, indication=chosen, drugs=tuple(scope))
+    """Assess a patient for JAK inhibitor therapy: for starting one (pre-treatment mode) or, when the record
+    shows a current JAK inhibitor, for continuing it (on-treatment mode). Deterministic for the same inputs."""
+    med = current_jak_therapy(facts, knowledge.drug_ids())
+    current = med.concept if med is not None else None
+    chosen, scope, hits = choose_scope(facts, knowledge, region, indication, drugs, current)
+    ctx = Context(facts=facts, knowledge=knowledge, region=region, indication=chosen, drugs=tuple(scope),
+                  current=med)
+    therapy = _current_therapy(facts, med) if med is not None else None
     if scope:
         hits.extend(run_rules(ctx, rules))
     else:
@@ -262,7 +341,8 @@ def assess(facts: PatientFacts, knowledge: Knowledge, *, region: Region, indicat
     drug_out: list[DrugAssessment] = []
     for d in scope:
         verdict = _verdict(hits, d)
-        base = start_dose(knowledge, facts, d, region, chosen)
+        base = (current_dose(knowledge, facts, d, region, chosen, therapy.weeks_on_treatment)
+                if therapy is not None and d == current else start_dose(knowledge, facts, d, region, chosen))
         dose = _dose(base, hits, d)
         codes = sorted({h.code for h in hits if _applies(h, d)})
         drug_out.append(DrugAssessment(
@@ -271,8 +351,10 @@ def assess(facts: PatientFacts, knowledge: Knowledge, *, region: Region, indicat
                 amount=dose.amount, unit=dose.unit, frequency=dose.frequency, phase=dose.phase,
                 formulation=dose.formulation, note=dose.note),
             findings=codes))
-    actions = _actions(hits)
-    startable = [a for a in drug_out if a.verdict in ("appropriate", "caution", "only-if-no-alternative")]
+    actions = _actions(hits, ctx.current_drug, scope)
+    # On treatment, "ready to start" concerns only the drugs the patient does not already take.
+    startable = [a for a in drug_out if a.verdict in ("appropriate", "caution", "only-if-no-alternative")
+                 and a.drug != ctx.current_drug]
     ready = bool(startable) and not any(a.blocking for a in actions) and chosen is not None
     alternatives: list[AlternativeOut] = []
     if chosen is not None and any(a.verdict == "only-if-no-alternative" for a in drug_out):
@@ -282,12 +364,14 @@ def assess(facts: PatientFacts, knowledge: Knowledge, *, region: Region, indicat
         knowledge=KnowledgeStamp(version=knowledge.release.version, date=knowledge.release.date.isoformat()),
         as_of=facts.as_of.isoformat(),
         region=region,
+        mode="on-treatment" if med is not None else "pre-treatment",
         patient=PatientSummary(id=facts.patient_id, age=age_years(facts), sex=facts.sex),
         indication=chosen,
+        current_therapy=therapy,
         ready_to_start=ready,
         drugs=drug_out,
         findings=findings,
         actions=actions,
-        monitoring=_monitoring(knowledge, region, scope),
+        monitoring=_monitoring(knowledge, region, scope, ctx),
         alternatives=alternatives,
     )

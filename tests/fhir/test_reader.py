@@ -135,7 +135,8 @@ def test_no_patient(kb: FakeTerminology) -> None:
 def test_two_patients(kb: FakeTerminology) -> None:
     with pytest.raises(InputError) as info:
         read([patient("a1"), patient("b2")], kb)
-    assert "Patient/a1" in str(info.value) and "Patient/b2" in str(info.value)
+    assert "two different Patient" in str(info.value)
+    assert "a1" not in str(info.value) and "b2" not in str(info.value)  # no patient identifiers in messages
 
 
 def test_reference_to_other_patient(kb: FakeTerminology) -> None:
@@ -143,7 +144,7 @@ def test_reference_to_other_patient(kb: FakeTerminology) -> None:
     with pytest.raises(InputError) as info:
         read(bundle(obs), kb)
     assert info.value.resource == "Observation/o9" and info.value.field == "subject.reference"
-    assert "another patient" in str(info.value)
+    assert "different Patient" in str(info.value) and "someone-else" not in str(info.value)
 
 
 def test_unresolvable_reference(kb: FakeTerminology) -> None:
@@ -166,8 +167,9 @@ def test_resources_not_read_are_not_checked(kb: FakeTerminology) -> None:
 def test_birth_date_future_or_too_old(kb: FakeTerminology) -> None:
     with pytest.raises(InputError, match="after the assessment date"):
         read(patient(birthDate="2030-01-01"), kb)
-    with pytest.raises(InputError, match="age of 134"):
+    with pytest.raises(InputError, match="age over 130") as info:
         read(patient(birthDate="1890-01-01"), kb)
+    assert "1890" not in str(info.value)
     with pytest.raises(InputError, match="birthDate"):
         read(patient(birthDate="03/02/1960"), kb)
     facts = read(patient(birthDate="1960"), kb)

@@ -6,7 +6,10 @@ import inspect
 
 from jakcheck.knowledge.loader import default_knowledge
 from jakcheck.rules import MODULES
-from tests.spec.tables import CASES
+from tests.spec.tables import CASES as PRE_TREATMENT_CASES
+from tests.spec.tables_on_treatment import ON_TREATMENT_CASES
+
+CASES = PRE_TREATMENT_CASES + ON_TREATMENT_CASES
 
 
 def render() -> str:

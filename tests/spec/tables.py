@@ -160,6 +160,11 @@ CASES: list[Case] = [
     Case("hepatitis.hcv_status", "anti-HCV positive, RNA negative (cleared)", lambda: ra().screened()
          .with_result("anti-hcv", "positive", days_ago=2).with_result("hcv-rna", "negative", days_ago=1).build(),
          "hcv.active", False),
+    Case("hepatitis.hcv_status", "HCV RNA viral load 1500 IU/mL", lambda: ra().screened().with_lab(
+        "hcv-rna", 1500, "[IU]/mL", days_ago=1).build(), "hcv.active", True),
+    Case("hepatitis.hcv_status", "anti-HCV positive, HCV RNA 0 IU/mL (cured)", lambda: ra().screened()
+         .with_result("anti-hcv", "positive", days_ago=2).with_lab("hcv-rna", 0, "[IU]/mL", days_ago=1).build(),
+         "hcv.active", False),
     Case("hepatitis.hcv_status", "no hepatitis C test", lambda: _without(ra().screened().build(), "anti-hcv"),
          "hcv.screening-missing", True),
     # vaccination

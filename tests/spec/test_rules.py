@@ -8,7 +8,11 @@ from jakcheck.engine import assess
 from jakcheck.knowledge.loader import default_knowledge
 from jakcheck.rules import ALL_RULES
 from tests.builders import assert_finding, assert_no_finding
-from tests.spec.tables import CASES, Case
+from tests.spec.tables import CASES as PRE_TREATMENT_CASES
+from tests.spec.tables import Case
+from tests.spec.tables_on_treatment import ON_TREATMENT_CASES
+
+CASES = PRE_TREATMENT_CASES + ON_TREATMENT_CASES
 
 
 def run(case: Case):  # type: ignore[no-untyped-def]

@@ -358,3 +358,52 @@ def test_html_is_deterministic(assessment: Assessment) -> None:
 
 def test_template_ships_as_package_data() -> None:
     assert files("jakcheck").joinpath("report/templates/report.html.j2").is_file()
+
+
+# ---------------------------------------------------------------- on treatment
+
+
+def on_treatment_assessment() -> Assessment:
+    from jakcheck.assessment import CurrentDoseOut, CurrentTherapyOut
+
+    base = make_assessment()
+    return make_assessment(
+        mode="on-treatment",
+        current_therapy=CurrentTherapyOut(drug="baricitinib", dose=CurrentDoseOut(daily_amount=4),
+                                          started="2025-01-10", weeks_on_treatment=26,
+                                          source="MedicationRequest/bari-1"),
+        drugs=[d for d in base.drugs if d.drug == "baricitinib"],
+        monitoring=[
+            MonitoringItemOut(test="lipids", schedule="About 12 weeks after starting.", drugs=["baricitinib"],
+                              sources=[SMPC], status="overdue", due="2025-04-04", last_done="2024-12-20"),
+            MonitoringItemOut(test="cbc", schedule="Baseline.", drugs=["baricitinib"], sources=[SMPC],
+                              status="done", due=None, last_done="2025-07-01"),
+            MonitoringItemOut(test="skin", schedule="Periodic skin examination.", drugs=["baricitinib"],
+                              sources=[SMPC]),
+        ])
+
+
+def test_pre_treatment_reports_show_the_mode_without_therapy(text: str, page: str) -> None:
+    assert "Mode: Before treatment" in text and "Current therapy" not in text
+    assert "Before treatment (start decision)" in page and "current-therapy" not in page
+    assert "Status:" not in text
+
+
+def test_on_treatment_text_shows_therapy_and_monitoring_status() -> None:
+    out = render_text(on_treatment_assessment(), color=False)
+    assert "Mode: On treatment" in out
+    assert "Current therapy: baricitinib 4 mg/day since 2025-01-10 (26 weeks)" in out
+    assert "READY TO START" not in out  # only the current drug is assessed: nothing to start
+    assert "Status: overdue (due 2025-04-04; last 2024-12-20)" in out
+    assert "Status: done (last 2025-07-01)" in out
+    assert out.count("Status:") == 2  # the skin item has no schedule to check
+
+
+def test_on_treatment_html_shows_therapy_and_status_column() -> None:
+    out = render_html(on_treatment_assessment())
+    assert '<dd class="current-therapy">baricitinib 4 mg/day since 2025-01-10 (26 weeks)' in out
+    assert "<code>MedicationRequest/bari-1</code>" in out
+    assert '<th scope="col">Status</th>' in out
+    assert '<span class="status status-overdue">overdue (due 2025-04-04; last 2024-12-20)</span>' in out
+    assert "no schedule to check" in out
+    assert "READY TO START" not in out

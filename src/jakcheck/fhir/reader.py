@@ -77,6 +77,10 @@ _RESULT_ANSWERS: dict[str, ResultValue] = {
 _INTERPRETATION: dict[str, ResultValue] = {
     "POS": "positive", "NEG": "negative", "IND": "indeterminate", "DET": "positive", "ND": "negative",
 }
+# Tests reported either as a quantity or as detected / not detected (viral loads): a coded answer is a
+# qualitative result rather than a value with a missing unit.
+_QUALITATIVE_OK = {"hcv-rna": True, "hbv-dna": True}
+
 # LOINC answer list LL4129-4 (pregnancy status, LOINC 82810-3), used when the value sets do not cover them.
 _PREGNANCY_ANSWERS: dict[tuple[str, str], Tri] = {
     ("http://snomed.info/sct", "77386006"): Tri.PRESENT,  # Pregnant
@@ -342,14 +346,13 @@ class _Reader:
             if found is None:
                 found = res
             elif found.get("id") != pid:
-                raise self._error(f"two different Patients in one document: Patient/{found.get('id')} and "
-                                  f"Patient/{pid}")
+                raise self._error("two different Patient resources in one document (different ids)")
         if found is None:
             raise self._error("no Patient resource in the document")
         pid = _str(found.get("id")) or ""
         if self.context_patient is not None and pid and self.context_patient != pid:
-            raise self._error(f"CDS Hooks context.patientId {self.context_patient} does not match "
-                              f"Patient/{pid} in the prefetch", field="context.patientId")
+            raise self._error("CDS Hooks context.patientId does not match the Patient in the prefetch",
+                              field="context.patientId")
         return found
 
     def _index(self, resources: list[tuple[dict[str, Any], str | None]], patient: dict[str, Any]) -> None:
@@ -386,7 +389,7 @@ class _Reader:
             return
         m = re.search(r"(?:^|/)Patient/([^/]+)$", target)
         if m:
-            raise self._error(f"refers to another patient (Patient/{m.group(1)}), not Patient/{self.patient_id}",
+            raise self._error("refers to a different Patient than the one in the document",
                               resource=source, field=f"{field}.reference")
         raise self._error(f"reference {ref!r} does not resolve to the Patient in the document",
                           resource=source, field=f"{field}.reference")
@@ -494,16 +497,16 @@ class _Reader:
                 if isinstance(raw_birth, str) and re.fullmatch(r"\d{4}(-\d{2})?", raw_birth.strip()):
                     self._unusable(source, "birthDate", f"{exc}: age cannot be computed exactly")
                 else:
-                    raise self._error(f"birthDate is not a valid date: {raw_birth!r}", resource=source,
+                    raise self._error("birthDate is not a valid date", resource="Patient",
                                       field="birthDate") from None
             if birth is not None:
                 if birth > self.as_of:
-                    raise self._error(f"birthDate {birth.isoformat()} is after the assessment date "
-                                      f"{self.as_of.isoformat()}", resource=source, field="birthDate")
+                    raise self._error(f"birthDate is after the assessment date {self.as_of.isoformat()}",
+                                      resource="Patient", field="birthDate")
                 age = self.as_of.year - birth.year - ((self.as_of.month, self.as_of.day) < (birth.month, birth.day))
                 if age > MAX_AGE_YEARS:
-                    raise self._error(f"birthDate {birth.isoformat()} gives an age of {age} years (more than "
-                                      f"{MAX_AGE_YEARS})", resource=source, field="birthDate")
+                    raise self._error(f"birthDate gives an age over {MAX_AGE_YEARS} years", resource="Patient",
+                                      field="birthDate")
         deceased = patient.get("deceasedBoolean") is True or patient.get("deceasedDateTime") is not None
 
         smoking = self.smoking[2] if self.smoking else (self.smoking_condition or SmokingFact("unknown"))
@@ -625,7 +628,7 @@ class _Reader:
         if cid == "child-pugh":
             self._child_pugh(res, source, effective, prefix)
             return
-        if concept.unit:
+        if concept.unit and (res.get("valueQuantity") is not None or not _QUALITATIVE_OK.get(cid)):
             self._quantity(res, source, cid, concept.unit, effective, prefix)
             return
         result, original = self._qualitative(res)

@@ -80,6 +80,18 @@ def medications_with_class(facts: PatientFacts, cls: str, *, current_only: bool 
             and (m.start is None or m.start <= facts.as_of)]
 
 
+def current_jak_therapy(facts: PatientFacts, drug_ids: Iterable[str]) -> MedicationFact | None:
+    """The JAK (or TYK2) inhibitor the patient is taking on `as_of`: a current medication whose concept is a
+    drug of the knowledge release. With more than one (e.g. the day of a switch), the most recently started
+    one; a medication without a start date sorts before dated ones."""
+    known = set(drug_ids)
+    current = [m for m in facts.medications
+               if m.concept in known and m.current and (m.start is None or m.start <= facts.as_of)]
+    if not current:
+        return None
+    return max(current, key=lambda m: (m.start or date.min, m.source))
+
+
 def immunizations(facts: PatientFacts, *concepts: str, within_days: int | None = None) -> list[ImmunizationFact]:
     wanted = set(concepts)
     start = days_before(facts, within_days) if within_days is not None else date.min

@@ -16,6 +16,7 @@ from jakcheck.assessment import (
     DoseOut,
     Finding,
     Missing,
+    MonitoringItemOut,
     Severity,
     Timing,
     Verdict,
@@ -46,6 +47,48 @@ ALL_DRUGS = "all assessed drugs"
 
 assert set(VERDICT_LABELS) == set(VERDICT_ORDER)
 assert set(SEVERITY_LABELS) == set(SEVERITY_ORDER)
+
+
+MODE_LABELS: dict[str, str] = {"pre-treatment": "Before treatment (start decision)",
+                               "on-treatment": "On treatment (monitoring and safety review)"}
+
+
+def mode_label(mode: str) -> str:
+    return MODE_LABELS.get(mode, mode)
+
+
+def current_therapy_label(assessment: Assessment) -> str | None:
+    """'baricitinib 4 mg/day since 2026-04-30 (30 weeks)'; None before treatment."""
+    t = assessment.current_therapy
+    if t is None:
+        return None
+    text = t.drug
+    text += f" {t.dose.daily_amount:g} {t.dose.unit}/day" if t.dose else " (daily dose not recorded)"
+    if t.started:
+        text += f" since {t.started}"
+        if t.weeks_on_treatment is not None:
+            text += f" ({t.weeks_on_treatment} weeks)"
+    else:
+        text += " (start date not recorded)"
+    return text
+
+
+def shows_ready(assessment: Assessment) -> bool:
+    """'Ready to start' is shown before treatment, and on treatment only when another drug is assessed."""
+    if assessment.mode != "on-treatment" or assessment.current_therapy is None:
+        return True
+    return any(d.drug != assessment.current_therapy.drug for d in assessment.drugs)
+
+
+def status_label(item: MonitoringItemOut) -> str | None:
+    """'overdue (due 2026-07-23; last 2026-04-15)'; None when the item has no status."""
+    if item.status is None:
+        return None
+    parts = []
+    if item.due:
+        parts.append(f"due {item.due}" if item.status != "done" else f"next {item.due}")
+    parts.append(f"last {item.last_done}" if item.last_done else "no result on record")
+    return f"{item.status} ({'; '.join(parts)})"
 
 
 def region_label(region: str) -> str:

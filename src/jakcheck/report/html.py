@@ -18,6 +18,7 @@ from jakcheck.report._shared import (
     VERDICT_LABELS,
     actions_by_timing,
     age_label,
+    current_therapy_label,
     dose_label,
     drugs_label,
     evidence_label,
@@ -26,8 +27,11 @@ from jakcheck.report._shared import (
     indication_label,
     is_missing,
     is_web_url,
+    mode_label,
     phase_label,
     region_label,
+    shows_ready,
+    status_label,
 )
 
 TEMPLATE = "report.html.j2"
@@ -57,6 +61,7 @@ def _environment() -> jinja2.Environment:
         phase=phase_label,
         drugs=drugs_label,
         evidence=evidence_label,
+        status=status_label,
     )
     env.tests.update(missing=is_missing, web_url=is_web_url)
     env.globals.update(
@@ -80,6 +85,9 @@ def render_html(assessment: Assessment) -> str:
         region=region_label(assessment.region),
         age=age_label(assessment.patient.age),
         indication=indication_label(assessment.indication),
+        mode=mode_label(assessment.mode),
+        therapy=current_therapy_label(assessment),
+        show_ready=shows_ready(assessment),
         severity_groups=severity_groups,
         finding_id_by_code=finding_id_by_code,
         actions_by_timing=actions_by_timing(assessment),

@@ -23,15 +23,21 @@ from jakcheck.report._shared import (
     TIMING_LABELS,
     actions_by_timing,
     age_label,
+    current_therapy_label,
     dose_label,
     drugs_label,
     evidence_label,
     findings_by_severity,
     indication_label,
     is_missing,
+    mode_label,
     phase_label,
     region_label,
+    shows_ready,
+    status_label,
 )
+
+STATUS_STYLES = {"done": "green", "due": "yellow", "overdue": "bold red"}
 
 VERDICT_STYLES: dict[Verdict, str] = {
     "appropriate": "green",
@@ -109,13 +115,19 @@ def _header(a: Assessment) -> Panel:
         ("READY TO START: ", "bold"),
         ("YES", "bold green") if a.ready_to_start else ("NO", "bold red"),
     )
-    body = Group(
+    lines: list[RenderableType] = [
         _line(_field("Patient", a.patient.id), _field("Age", age_label(a.patient.age)),
               _field("Sex", a.patient.sex)),
         _line(_field("Region", region_label(a.region)), _field("Indication", indication_label(a.indication))),
         _line(_field("As of", a.as_of), _field("Knowledge", f"{a.knowledge.version} ({a.knowledge.date})")),
-        ready,
-    )
+        _field("Mode", mode_label(a.mode)),
+    ]
+    therapy = current_therapy_label(a)
+    if therapy:
+        lines.append(_field("Current therapy", therapy, "bold"))
+    if shows_ready(a):
+        lines.append(ready)
+    body = Group(*lines)
     return Panel(body, title=Text("jakcheck: JAK inhibitor assessment", style="bold"), title_align="left",
                  expand=True)
 
@@ -224,6 +236,9 @@ def _monitoring(a: Assessment) -> list[RenderableType]:
     out: list[RenderableType] = []
     for m in a.monitoring:
         out.append(Text.assemble("* ", (m.test, "bold"), ": ", m.schedule))
+        status = status_label(m)
+        if status and m.status:
+            out.append(_indented(_field("Status", status, STATUS_STYLES[m.status])))
         out.append(_indented(_field("Drugs", drugs_label(m.drugs))))
         out += _sources_block(m.sources, 1)
     out.append(Text(""))

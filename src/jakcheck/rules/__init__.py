@@ -10,14 +10,17 @@ from jakcheck.rules import (
     infection,
     interactions,
     labs,
+    monitoring,
+    on_treatment,
     regulatory,
     renal_hepatic,
     reproductive,
+    review,
     tuberculosis,
     vaccination,
 )
 from jakcheck.rules.base import Rule
 
 MODULES = (regulatory, cardiovascular, cancer, infection, tuberculosis, hepatitis, vaccination, labs,
-           renal_hepatic, interactions, reproductive, data_quality)
+           renal_hepatic, interactions, reproductive, data_quality, monitoring, on_treatment, review)
 ALL_RULES: tuple[Rule, ...] = tuple(r for m in MODULES for r in m.RULES)

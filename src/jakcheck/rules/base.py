@@ -9,12 +9,12 @@ dose it sets, and the actions it asks for.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from jakcheck.assessment import Severity, Timing, Verdict
 from jakcheck.knowledge.loader import Knowledge
 from jakcheck.knowledge.schema import Cite, Dose, LabelAction, Region, RegionLabel
-from jakcheck.patient.facts import PatientFacts
+from jakcheck.patient.facts import MedicationFact, PatientFacts
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,26 @@ class Context:
     indication: str | None
     drugs: tuple[str, ...]  # drugs being assessed, in output order
     settings: dict[str, float] = field(default_factory=dict)
+    # The JAK inhibitor the patient is already taking (on-treatment mode), or None before the start.
+    current: MedicationFact | None = None
+
+    @property
+    def current_drug(self) -> str | None:
+        return self.current.concept if self.current is not None and self.current.concept in self.drugs else None
+
+    def is_current(self, drug: str) -> bool:
+        return drug == self.current_drug
+
+    def start_drugs(self) -> tuple[str, ...]:
+        """Drugs being assessed for a start: every drug in scope except the one the patient already takes."""
+        return tuple(d for d in self.drugs if not self.is_current(d))
+
+    def start_scope(self) -> tuple[str, ...] | None:
+        """The `drugs` of a finding from a rule that only concerns starting a drug: () (= all drugs) before
+        the start; in on-treatment mode the drugs that would be started, or None when there are none."""
+        if self.current_drug is None:
+            return ()
+        return self.start_drugs() or None
 
     def label(self, drug: str) -> RegionLabel:
         lab = self.knowledge.label(drug, self.region)
@@ -122,3 +142,22 @@ def verdict_from_action(action: LabelAction) -> Verdict | None:
         "only-if-no-alternative": "only-if-no-alternative", "not-recommended": "not-recommended",
         "contraindicated": "contraindicated"}
     return mapping[action]
+
+
+def window_since_start(ctx: Context, days: int) -> int:
+    """A look-back window that reaches `days` before the current therapy's start: on treatment, a screening
+    test taken before the start still counts."""
+    if ctx.current is None or ctx.current.start is None:
+        return days
+    return days + max(0, (ctx.facts.as_of - ctx.current.start).days)
+
+
+def for_start_scope(hit: Hit, scope: tuple[str, ...]) -> Hit:
+    """A pre-treatment finding limited to the drugs that would be started (unchanged before the start)."""
+    return replace(hit, drugs=scope) if scope else hit
+
+
+def on_treatment_variant(hit: Hit, drug: str, summary: str, action: ActionSpec) -> Hit:
+    """The on-treatment form of a pre-start screening finding: the drug is already being taken, so the missing
+    item is to be done now (caution, not blocking) instead of deferring a start."""
+    return replace(hit, drugs=(drug,), severity="warning", verdict="caution", summary=summary, actions=(action,))

@@ -7,16 +7,29 @@ chronic HBV (HBsAg positive) need hepatology input and antiviral prophylaxis; pa
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from jakcheck.knowledge.schema import Cite
-from jakcheck.patient.derived import conditions, latest_result
-from jakcheck.rules.base import ActionSpec, Context, Hit, label_cites, missing
+from jakcheck.patient.derived import conditions, latest_lab, latest_result
+from jakcheck.patient.facts import CodedResult
+from jakcheck.rules.base import (
+    ActionSpec,
+    Context,
+    Hit,
+    for_start_scope,
+    label_cites,
+    missing,
+    on_treatment_variant,
+    window_since_start,
+)
 from jakcheck.rules.cites import ACR_RA_HBV, HBV, HCV
 
 
 def hbv_status(ctx: Context) -> list[Hit]:
     """When HBsAg is positive or chronic hepatitis B is on record, Then defer (hepatology, antiviral
     prophylaxis). When HBsAg is negative and anti-HBc positive, or resolved HBV is on record, Then monitor
-    HBV DNA. When HBsAg or anti-HBc is missing, Then defer until screened."""
+    HBV DNA. When HBsAg or anti-HBc is missing, Then defer until screened; on treatment (nothing from the
+    window before the start onwards), Then screen now (caution)."""
     days = int(ctx.threshold("hepatitis-screen-lookback-days"))
     hbsag = latest_result(ctx.facts, ("hbsag",))
     anti_hbc = latest_result(ctx.facts, ("anti-hbc",))
@@ -26,7 +39,9 @@ def hbv_status(ctx: Context) -> list[Hit]:
         ev = tuple(c.source for c in chronic) + ((hbsag.source,) if hbsag and hbsag.result == "positive" else ())
         return [Hit(
             code="hbv.chronic", severity="critical", verdict="defer",
-            summary="Chronic hepatitis B (HBsAg positive): hepatology review and antiviral prophylaxis first.",
+            summary=("Chronic hepatitis B (HBsAg positive): hepatology review and antiviral prophylaxis first."
+                     if ctx.current_drug is None else
+                     f"HBsAg positive while on {ctx.current_drug}: refer to hepatology now (possible reactivation)."),
             detail="HBV reactivation has been reported with JAK inhibitors; labels exclude active hepatitis B.",
             evidence=ev, cites=cites,
             actions=(ActionSpec("refer-hepatology", "Refer to hepatology for HBV assessment and antiviral "
@@ -45,13 +60,33 @@ def hbv_status(ctx: Context) -> list[Hit]:
                                 "before-start", False),),
         )]
         if hbsag is None:
-            hits.append(_hbv_missing(("HBsAg",), days, cites))
+            missing_sag = _hbv_missing(("HBsAg",), days, cites)
+            current = ctx.current_drug
+            hits.append(missing_sag if current is None else on_treatment_variant(
+                missing_sag, current, f"No HBsAg result for a patient on {current} with resolved hepatitis B.",
+                ActionSpec("order-hbv-serology-on-treatment", "Order HBsAg, anti-HBc and anti-HBs now.",
+                           "after-start", False)))
         return hits
+    hits = []
+    scope = ctx.start_scope()
+    if scope is not None and (absent := _hbv_absent(ctx, days)):
+        hits.append(for_start_scope(_hbv_missing(absent, days, cites), scope))
+    current = ctx.current_drug
+    if current is not None and (absent := _hbv_absent(ctx, window_since_start(ctx, days))):
+        hits.append(on_treatment_variant(
+            _hbv_missing(absent, days, cites), current,
+            f"Hepatitis B screening incomplete for a patient already on {current}: no {' or '.join(absent)} "
+            "result from before the start onwards.",
+            ActionSpec("order-hbv-serology-on-treatment", "Order HBsAg, anti-HBc and anti-HBs now.", "after-start",
+                       False)))
+    return hits
+
+
+def _hbv_absent(ctx: Context, days: int) -> tuple[str, ...]:
     recent_sag = latest_result(ctx.facts, ("hbsag",), days)
     recent_hbc = latest_result(ctx.facts, ("anti-hbc",), days)
-    absent = [n for n, r in (("HBsAg", recent_sag), ("anti-HBc", recent_hbc))
-              if r is None or r.result == "indeterminate"]
-    return [_hbv_missing(tuple(absent), days, cites)] if absent else []
+    return tuple(n for n, r in (("HBsAg", recent_sag), ("anti-HBc", recent_hbc))
+                 if r is None or r.result == "indeterminate")
 
 
 def _hbv_missing(absent: tuple[str, ...], days: int, cites: tuple[Cite, ...]) -> Hit:
@@ -64,14 +99,25 @@ def _hbv_missing(absent: tuple[str, ...], days: int, cites: tuple[Cite, ...]) ->
     )
 
 
+def hcv_rna(ctx: Context) -> CodedResult | None:
+    """The latest HCV RNA result: a coded detected/not detected answer, or a viral load (above 0 = detected)."""
+    coded = latest_result(ctx.facts, ("hcv-rna",))
+    load = latest_lab(ctx.facts, "hcv-rna")
+    if load is not None and (coded is None or load.effective > coded.effective):
+        return CodedResult("hcv-rna", "positive" if load.value > 0 else "negative", load.effective, load.source,
+                           load.original)
+    return coded
+
+
 def hcv_status(ctx: Context) -> list[Hit]:
     """When HCV RNA is positive or chronic hepatitis C is on record, Then defer (treat HCV first). When
     anti-HCV is positive without an HCV RNA result, Then defer until RNA is known. When anti-HCV is missing,
-    Then defer until screened."""
+    Then defer until screened; on treatment (nothing from the window before the start onwards), Then screen
+    now (caution)."""
     days = int(ctx.threshold("hepatitis-screen-lookback-days"))
     cites = label_cites(ctx, ctx.drugs) + (HCV,)
     chronic = conditions(ctx.facts, "hcv", active_only=True)
-    rna = latest_result(ctx.facts, ("hcv-rna",))
+    rna = hcv_rna(ctx)
     anti = latest_result(ctx.facts, ("anti-hcv",))
     if chronic or (rna and rna.result == "positive"):
         ev = tuple(c.source for c in chronic) + ((rna.source,) if rna and rna.result == "positive" else ())
@@ -90,17 +136,37 @@ def hcv_status(ctx: Context) -> list[Hit]:
             evidence=(anti.source, missing("HCV RNA")), cites=cites,
             actions=(ActionSpec("order-hcv-rna", "Order HCV RNA.", "before-start", True),),
         )]
+    hits = []
+    scope = ctx.start_scope()
+    if scope is not None and _hcv_absent(ctx, days):
+        hits.append(for_start_scope(_hcv_missing(ctx, days, cites), scope))
+    current = ctx.current_drug
+    if current is not None and _hcv_absent(ctx, window_since_start(ctx, days)):
+        hits.append(on_treatment_variant(
+            _hcv_missing(ctx, days, cites), current,
+            f"No hepatitis C screening result for a patient already on {current} (none from before the start "
+            "onwards).",
+            ActionSpec("order-anti-hcv-on-treatment", "Order anti-HCV antibody now.", "after-start", False)))
+    return hits
+
+
+def _hcv_absent(ctx: Context, days: int) -> bool:
     recent = latest_result(ctx.facts, ("anti-hcv", "hcv-rna"), days)
-    if recent is None or recent.result == "indeterminate":
-        return [Hit(
-            code="hcv.screening-missing", severity="critical", verdict="defer",
-            summary=f"No hepatitis C screening result in {days} days.",
-            detail="Screen for hepatitis C (anti-HCV, with HCV RNA if positive) before start.",
-            evidence=(missing(f"anti-HCV within {days} days"),),
-            cites=cites + ctx.threshold_cites("hepatitis-screen-lookback-days"),
-            actions=(ActionSpec("order-anti-hcv", "Order anti-HCV antibody.", "before-start", True),),
-        )]
-    return []
+    rna = hcv_rna(ctx)
+    if recent is None and rna is not None and rna.effective >= ctx.facts.as_of - timedelta(days=days):
+        recent = rna
+    return recent is None or recent.result == "indeterminate"
+
+
+def _hcv_missing(ctx: Context, days: int, cites: tuple[Cite, ...]) -> Hit:
+    return Hit(
+        code="hcv.screening-missing", severity="critical", verdict="defer",
+        summary=f"No hepatitis C screening result in {days} days.",
+        detail="Screen for hepatitis C (anti-HCV, with HCV RNA if positive) before start.",
+        evidence=(missing(f"anti-HCV within {days} days"),),
+        cites=cites + ctx.threshold_cites("hepatitis-screen-lookback-days"),
+        actions=(ActionSpec("order-anti-hcv", "Order anti-HCV antibody.", "before-start", True),),
+    )
 
 
 RULES = (hbv_status, hcv_status)

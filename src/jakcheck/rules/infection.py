@@ -8,24 +8,26 @@ on high-dose glucocorticoids with uncontrolled disease; reduce glucocorticoids, 
 
 from __future__ import annotations
 
-from jakcheck.patient.derived import conditions, prednisone_equivalent_today
+from jakcheck.patient.derived import conditions, immunizations, prednisone_equivalent_today
 from jakcheck.rules.base import ActionSpec, Context, Hit, class_cite, label_cites, missing
 from jakcheck.rules.cites import ACR_VACC, ORAL_SURV
 
 
 def active_serious_infection(ctx: Context) -> list[Hit]:
     """When an active serious infection is on record, Then do not start any JAK inhibitor or TYK2 inhibitor
-    until it is controlled (defer). Source: every label, warnings on serious infections."""
+    until it is controlled (defer). Source: every label, warnings on serious infections. Before a start only:
+    for the drug already being taken, infection.interrupt applies (rules/on_treatment.py)."""
     found = conditions(ctx.facts, "serious-infection", active_only=True)
-    if not found:
+    scope = ctx.start_scope()
+    if not found or scope is None:
         return []
     names = ", ".join(sorted({c.display for c in found}))
     return [Hit(
-        code="infection.active-serious", severity="critical", verdict="defer",
+        code="infection.active-serious", severity="critical", verdict="defer", drugs=scope,
         summary=f"Active serious infection ({names}): do not start until it has resolved.",
         detail="Labels advise against starting a JAK inhibitor in patients with an active, serious infection, "
                "including localised infections.",
-        evidence=tuple(c.source for c in found), cites=label_cites(ctx, ctx.drugs) + class_cite(ctx),
+        evidence=tuple(c.source for c in found), cites=label_cites(ctx, scope or ctx.drugs) + class_cite(ctx),
         actions=(ActionSpec("treat-infection", "Treat the active infection; reassess once it is controlled.",
                             "before-start", True),),
     )]
@@ -38,9 +40,15 @@ def herpes_zoster_history(ctx: Context) -> list[Hit]:
     drugs = ctx.class_drugs()
     if not found or not drugs:
         return []
+    if len(immunizations(ctx.facts, "zoster-recombinant")) >= 2:
+        advice = "two RZV doses are on record"
+    elif ctx.current_drug is None:
+        advice = "vaccinate with RZV before start"
+    else:
+        advice = "complete RZV vaccination (it is non-live and can be given on treatment)"
     return [Hit(
         code="hz.history", severity="warning", drugs=drugs, verdict="caution",
-        summary="Herpes zoster on record: zoster risk is raised on JAK inhibitors; vaccinate with RZV before start.",
+        summary=f"Herpes zoster on record: zoster risk is raised on JAK inhibitors; {advice}.",
         detail="Herpes zoster was about three times as frequent on tofacitinib as on TNF inhibitors in ORAL "
                "Surveillance; a previous episode does not prevent recurrence. Recombinant zoster vaccine is "
                "recommended for patients on JAK inhibitors, including after a prior episode.",

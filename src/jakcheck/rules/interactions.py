@@ -49,6 +49,9 @@ def interactions(ctx: Context) -> list[Hit]:
             if not meds:
                 continue
             names = ", ".join(sorted({m.display for m in meds}))
+            ends = sorted(m.end for m in meds if m.end is not None and m.end >= ctx.facts.as_of)
+            if ends and len(ends) == len(meds):
+                names += f" (course ends {ends[-1].isoformat()}; applies while it is taken)"
             doses = tuple((d, ch.dose) for ch in rule.doses if ctx.applies_to_indication(ch.indications))
             what = ("; ".join(dose_text(x) for _, x in doses) if doses else rule.action.replace("-", " "))
             if rule.interacts_with in COMBINATION_CLASSES:

@@ -18,27 +18,32 @@ NAME = {"lymphocytes": "lymphocyte count", "neutrophils": "neutrophil count", "h
         "platelets": "platelet count"}
 
 
-def _needs_platelets(ctx: Context) -> tuple[str, ...]:
-    return tuple(d for d in ctx.drugs if any(t.analyte == "platelets" for t in ctx.label(d).labs))
+def _needs_platelets(ctx: Context, drugs: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(d for d in drugs if any(t.analyte == "platelets" for t in ctx.label(d).labs))
 
 
 def cbc_missing(ctx: Context) -> list[Hit]:
     """When any baseline blood count the labels require (lymphocytes, neutrophils, haemoglobin, and platelets
-    for drugs with a platelet threshold) has no value in the window, Then defer until measured."""
+    for drugs with a platelet threshold) has no value in the window, Then defer until measured. Before a
+    start only: on treatment the label schedule decides (monitoring.cbc-overdue)."""
+    scope = ctx.start_scope()
+    if scope is None:
+        return []
+    drugs = scope or ctx.drugs
     days = int(ctx.threshold("cbc-baseline-lookback-days"))
     absent = [a for a in CBC if latest_lab(ctx.facts, a, days) is None]
-    plt_drugs = _needs_platelets(ctx)
+    plt_drugs = _needs_platelets(ctx, drugs)
     if plt_drugs and latest_lab(ctx.facts, "platelets", days) is None:
         absent.append("platelets")
     if not absent:
         return []
     return [Hit(
-        code="lab.cbc-missing", severity="critical", verdict="defer",
+        code="lab.cbc-missing", severity="critical", verdict="defer", drugs=scope,
         summary=f"Baseline blood count incomplete: no {', '.join(NAME[a] for a in absent)} in {days} days.",
         detail="Labels set start thresholds on lymphocyte and neutrophil counts and haemoglobin (platelets for "
                "abrocitinib and ritlecitinib); these must be known before the first dose.",
         evidence=tuple(missing(f"{a} within {days} days") for a in absent),
-        cites=label_cites(ctx, ctx.drugs) + ctx.threshold_cites("cbc-baseline-lookback-days"),
+        cites=label_cites(ctx, drugs) + ctx.threshold_cites("cbc-baseline-lookback-days"),
         actions=(ActionSpec("order-cbc", "Order a full blood count with differential.", "before-start", True),),
     )]
 
@@ -67,7 +72,8 @@ def _start_thresholds(ctx: Context, drug: str, analyte: str) -> tuple[list[LabTh
 
 def low_counts(ctx: Context) -> list[Hit]:
     """When the latest baseline count is below a drug's start threshold, Then do not start that drug
-    (defer) until it recovers. Thresholds differ by drug and region, so each finding lists its drugs."""
+    (defer) until it recovers. Thresholds differ by drug and region, so each finding lists its drugs. Not for
+    the drug the patient already takes (on-treatment thresholds apply to it)."""
     days = int(ctx.threshold("cbc-baseline-lookback-days"))
     hits = []
     for analyte, code in CODE_FOR.items():
@@ -76,7 +82,7 @@ def low_counts(ctx: Context) -> list[Hit]:
             continue
         below: list[tuple[str, LabThreshold]] = []
         borrowed_from: dict[str, str] = {}
-        for d in ctx.drugs:
+        for d in ctx.start_drugs():
             ts, other = _start_thresholds(ctx, d, analyte)
             hit = [t for t in ts if t.below is not None and lab.value < t.below]
             if hit:
@@ -104,19 +110,24 @@ def low_counts(ctx: Context) -> list[Hit]:
 
 
 def liver_tests(ctx: Context) -> list[Hit]:
-    """When no ALT or AST is on record in the window, Then ask for baseline liver tests (caution). When ALT
-    or AST is above the set multiple of the upper limit of normal, Then investigate before start."""
+    """When no ALT or AST is on record in the window, Then ask for baseline liver tests (caution; before a
+    start only - on treatment the label schedule decides). When ALT or AST is above the set multiple of the
+    upper limit of normal, Then investigate before start; on treatment, investigate now and interrupt if
+    drug-induced liver injury is suspected (labels)."""
     days = int(ctx.threshold("liver-baseline-lookback-days"))
     alt = latest_lab(ctx.facts, "alt", days)
     ast = latest_lab(ctx.facts, "ast", days)
     if alt is None and ast is None:
+        scope = ctx.start_scope()
+        if scope is None:
+            return []
         return [Hit(
-            code="lab.liver-missing", severity="warning", verdict="caution",
+            code="lab.liver-missing", severity="warning", verdict="caution", drugs=scope,
             summary=f"No liver tests (ALT/AST) in {days} days: baseline liver tests are required.",
             detail="Labels ask for baseline liver enzymes and investigation of elevations (drug-induced liver "
                    "injury, viral hepatitis).",
             evidence=(missing(f"ALT or AST within {days} days"),),
-            cites=label_cites(ctx, ctx.drugs) + ctx.threshold_cites("liver-baseline-lookback-days"),
+            cites=label_cites(ctx, scope or ctx.drugs) + ctx.threshold_cites("liver-baseline-lookback-days"),
             actions=(ActionSpec("order-lfts", "Order liver tests (ALT, AST, bilirubin).", "before-start", False),),
         )]
     times = ctx.threshold("liver-enzymes-elevated-uln-times")
@@ -131,6 +142,20 @@ def liver_tests(ctx: Context) -> list[Hit]:
     if not high:
         return []
     text = "; ".join(f"{lab.concept.upper()} {lab.value:g} U/L (> {times:g} x ULN {uln:g})" for lab, uln in high)
+    current = ctx.current_drug
+    if current is not None and not ctx.start_drugs():
+        return [Hit(
+            code="lab.liver-enzymes-elevated", severity="warning", verdict="caution",
+            summary=f"Liver enzymes elevated on {current}: {text}.",
+            detail="Investigate now (repeat ALT/AST with bilirubin, look for viral hepatitis, alcohol and other "
+                   "drugs); labels advise interrupting the JAK inhibitor if drug-induced liver injury is "
+                   "suspected, until it is excluded.",
+            evidence=tuple(lab.source for lab, _ in high),
+            cites=ctx.threshold_cites("liver-enzymes-elevated-uln-times") + ctx.threshold_cites(
+                "alt-uln-default-u-l") + label_cites(ctx, ctx.drugs),
+            actions=(ActionSpec("investigate-lfts-on-treatment", f"Investigate raised liver enzymes now; interrupt "
+                                f"{current} if drug-induced liver injury is suspected.", "after-start", False),),
+        )]
     return [Hit(
         code="lab.liver-enzymes-elevated", severity="warning", verdict="caution",
         summary=f"Liver enzymes elevated: {text}.",
@@ -151,13 +176,16 @@ def renal_missing(ctx: Context) -> list[Hit]:
     if (latest_lab(ctx.facts, "creatinine", days) or latest_lab(ctx.facts, "egfr", days) or ctx.facts.on_dialysis
             or conditions(ctx.facts, "esrd-dialysis", active_only=True)):
         return []
-    drugs = tuple(d for d in ctx.drugs if ctx.label(d).renal is not None)
+    drugs = tuple(d for d in ctx.drugs if (r := ctx.label(d).renal) is not None
+                  and any(b.action != "no-change" for b in r.bands))
+    if not drugs:
+        return []
     return [Hit(
         code="lab.renal-missing", severity="warning", drugs=drugs, verdict="caution",
         summary=f"No creatinine or eGFR in {days} days: renal dose adjustment cannot be checked.",
         detail="Several labels set the dose by creatinine clearance (Cockcroft-Gault) or eGFR.",
         evidence=(missing(f"creatinine or eGFR within {days} days"),),
-        cites=label_cites(ctx, drugs or ctx.drugs) + ctx.threshold_cites("renal-baseline-lookback-days"),
+        cites=label_cites(ctx, drugs) + ctx.threshold_cites("renal-baseline-lookback-days"),
         actions=(ActionSpec("order-creatinine", "Order serum creatinine (eGFR) and record weight.",
                             "before-start", False),),
     )]
@@ -165,11 +193,12 @@ def renal_missing(ctx: Context) -> list[Hit]:
 
 def lipids_missing(ctx: Context) -> list[Hit]:
     """When no lipid panel is on record in the window, Then ask for a baseline lipid panel (the labels check
-    lipids after start; a baseline is needed to compare and for cardiovascular risk)."""
+    lipids after start; a baseline is needed to compare and for cardiovascular risk). Before a start only: on
+    treatment the label schedule decides (monitoring.lipids-overdue)."""
     days = int(ctx.threshold("lipids-baseline-lookback-days"))
     if any(latest_lab(ctx.facts, c, days) for c in ("cholesterol-total", "ldl", "hdl")):
         return []
-    drugs = ctx.class_drugs()
+    drugs = tuple(d for d in ctx.class_drugs() if not ctx.is_current(d))
     if not drugs:
         return []
     return [Hit(

@@ -91,14 +91,15 @@ def has_had_tnf_blocker(ctx: Context) -> list[str]:
 def tnf_inadequate_response_required(ctx: Context) -> list[Hit]:
     """When the region's label limits the drug for this indication to patients after inadequate response or
     intolerance to a TNF blocker, and no TNF blocker is on record, Then the drug is outside its label
-    (not recommended). A current or stopped TNF blocker in the record is taken as meeting the requirement."""
+    (not recommended). A current or stopped TNF blocker in the record is taken as meeting the requirement.
+    A start decision: not re-checked for the drug the patient already takes."""
     if ctx.indication is None:
         return []
     prior = has_had_tnf_blocker(ctx)
     if prior:
         return []
     hits = []
-    for d in ctx.drugs:
+    for d in ctx.start_drugs():
         for rule in ctx.label(d).indications:
             if rule.indication == ctx.indication and rule.tnf_ir_required:
                 note = f" {rule.tnf_ir_note}" if rule.tnf_ir_note else ""
@@ -155,9 +156,9 @@ def risk_groups(ctx: Context) -> dict[str, tuple[str, ...]]:
     cancer = conditions(f, "malignancy")
     if cancer:
         groups["malignancy"] = tuple(c.source for c in cancer)
-    vte = conditions(f, "vte")
+    vte = [c.source for c in conditions(f, "vte")] + [m.source for m in medications_with_class(f, "estrogen")]
     if vte:
-        groups["vte"] = tuple(c.source for c in vte)
+        groups["vte"] = tuple(vte)
     return groups
 
 

@@ -15,6 +15,14 @@ MEASURE_TEXT = {"egfr": "eGFR", "crcl-cockcroft-gault": "CrCl (Cockcroft-Gault)"
 UNIT = {"egfr": "mL/min/1.73 m2", "crcl-cockcroft-gault": "mL/min"}
 
 
+def band_text(band: RenalBand) -> str:
+    if band.min is None and band.max is not None:
+        return f"below {band.max:g}"
+    if band.max is None and band.min is not None:
+        return f"{band.min:g} or more"
+    return f"{band.min:g} to <{band.max:g}"
+
+
 def band_for(bands: list[RenalBand], value: float) -> RenalBand | None:
     for b in bands:
         if (b.min is None or value >= b.min) and (b.max is None or value < b.max):
@@ -29,6 +37,11 @@ def _function(ctx: Context, measure: str) -> RenalFunction | None:
         evidence = tuple(c.source for c in esrd) or (ctx.facts.patient_source,)
         return RenalFunction(measure, 0.0, "on dialysis (end-stage renal disease)", evidence, ctx.facts.as_of)
     return renal_function(ctx.facts, measure, days)
+
+
+def renal_function_now(ctx: Context, measure: str) -> RenalFunction | None:
+    """The patient's renal function on `as_of` in a label's measure (dialysis counts as end-stage)."""
+    return _function(ctx, measure)
 
 
 def renal(ctx: Context) -> list[Hit]:
@@ -46,10 +59,11 @@ def renal(ctx: Context) -> list[Hit]:
         band = band_for(rules.bands, fn.value)
         if band is None or band.action == "no-change" or not ctx.applies_to_indication(band.indications):
             continue
-        shown = f"{MEASURE_TEXT[fn.measure]} {fn.value:g} {UNIT[fn.measure]} ({fn.method})"
+        method = "" if fn.method == "Cockcroft-Gault" else f" ({fn.method})"
+        shown = f"{MEASURE_TEXT[fn.measure]} {fn.value:g} {UNIT[fn.measure]}{method}"
         if fn.method.startswith("on dialysis"):
             shown = "on dialysis"
-        edges = (f"{band.min:g}" if band.min is not None else "") + "-" + (f"{band.max:g}" if band.max else "")
+        edges = band_text(band)
         if band.action == "dose-adjustment":
             doses = tuple((d, ch.dose) for ch in band.doses if ctx.applies_to_indication(ch.indications))
             hits.append(Hit(

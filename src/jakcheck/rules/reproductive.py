@@ -39,16 +39,23 @@ def _label_hits(ctx: Context, state: Literal["pregnancy", "lactation"], evidence
         if action == "no-change":
             continue
         verdict = verdict_from_action(action) or "caution"
+        on_drug = ctx.is_current(d)
+        stop = " and stop it" if verdict in ("contraindicated", "not-recommended") else ""
         hits.append(Hit(
             code=code, severity=severity_for(verdict), drugs=(d,), verdict=verdict,
-            summary=f"{d}: {word} - {verdict.replace('-', ' ')}.",
-            detail=note or f"{word.capitalize()} per label.", evidence=evidence, cites=tuple(rep.cite)))
+            summary=(f"{d}: {word} - {verdict.replace('-', ' ')}." if not on_drug else
+                     f"{word.capitalize()} while on {d}: the label says {verdict.replace('-', ' ')} - review "
+                     "treatment now."),
+            detail=note or f"{word.capitalize()} per label.", evidence=evidence, cites=tuple(rep.cite),
+            actions=(ActionSpec(f"{state}-review", f"Review {d} with the patient now{stop}.", "after-start",
+                                False),) if on_drug else ()))
     return hits
 
 
 def pregnancy(ctx: Context) -> list[Hit]:
     """When the patient is pregnant, Then apply each label's pregnancy action (contraindicated in the EU for
-    most drugs; avoid / weigh in the US)."""
+    most drugs; avoid / weigh in the US). On treatment, Then review the drug now (stop it where the label
+    contraindicates it or does not recommend it)."""
     pregnant, ev = is_pregnant(ctx)
     return _label_hits(ctx, "pregnancy", ev) if pregnant else []
 
@@ -86,7 +93,8 @@ def contraception(ctx: Context) -> list[Hit]:
         parts.append(f"{d}: {advice}")
     if not drugs:
         return []
-    status_known = f.pregnant.state == Tri.ABSENT or latest_result(f, ("pregnancy-test",), 30) is not None
+    status_known = (f.pregnant.state == Tri.ABSENT or latest_result(f, ("pregnancy-test",), 30) is not None
+                    or not ctx.start_drugs())
     return [Hit(
         code="contraception.counsel", severity="info", drugs=tuple(drugs),
         summary="Woman of childbearing age: counsel on contraception" +

@@ -9,7 +9,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 from jakcheck.patient.derived import conditions, latest_result
-from jakcheck.rules.base import ActionSpec, Context, Hit, label_cites, missing
+from jakcheck.rules.base import (
+    ActionSpec,
+    Context,
+    Hit,
+    for_start_scope,
+    label_cites,
+    missing,
+    on_treatment_variant,
+    window_since_start,
+)
 from jakcheck.rules.cites import ACR_TB
 
 TB_TESTS = ("tb-igra", "tb-skin-test")
@@ -22,7 +31,8 @@ def active_tb(ctx: Context) -> list[Hit]:
         return []
     return [Hit(
         code="tb.active", severity="critical", verdict="contraindicated",
-        summary="Active tuberculosis: do not start.",
+        summary=("Active tuberculosis: do not start." if ctx.current_drug is None else
+                 f"Active tuberculosis while on {ctx.current_drug}: stop it and treat the TB."),
         detail="Active TB is a contraindication (EU) and a reason not to start (US) for every JAK inhibitor.",
         evidence=tuple(c.source for c in found), cites=label_cites(ctx, ctx.drugs) + (ACR_TB,),
         actions=(ActionSpec("treat-active-tb", "Refer for treatment of active tuberculosis.", "before-start",
@@ -56,7 +66,10 @@ def latent_tb_untreated(ctx: Context) -> list[Hit]:
     evidence = tuple(c.source for c in latent) + ((test.source,) if test and positive else ())
     return [Hit(
         code="tb.latent-untreated", severity="critical", verdict="defer",
-        summary="Latent tuberculosis without preventive therapy on record: treat before starting.",
+        summary=("Latent tuberculosis without preventive therapy on record: treat before starting."
+                 if ctx.current_drug is None else
+                 f"Latent tuberculosis without preventive therapy on record while on {ctx.current_drug}: exclude "
+                 "active TB and start preventive therapy now."),
         detail="Labels require treatment of latent TB to be started before a JAK inhibitor; exclude active TB "
                "first.",
         evidence=evidence + (missing("TB preventive therapy"),), cites=label_cites(ctx, ctx.drugs) + (ACR_TB,),
@@ -65,26 +78,47 @@ def latent_tb_untreated(ctx: Context) -> list[Hit]:
     )]
 
 
-def tb_screening_missing(ctx: Context) -> list[Hit]:
-    """When no TB test (IGRA or skin test) with a definite result is on record within the look-back window,
-    Then defer: screening is required before start. An indeterminate result counts as not screened."""
-    if conditions(ctx.facts, "active-tb", "latent-tb", active_only=True):
-        return []
-    days = int(ctx.threshold("tb-screen-lookback-days"))
+def _tb_missing(ctx: Context, days: int, *, on_treatment: bool = False) -> Hit | None:
     test = latest_result(ctx.facts, TB_TESTS, days)
     if test is not None and test.result in ("positive", "negative"):
-        return []
-    why = ("indeterminate result " + test.source) if test else f"no IGRA or tuberculin skin test in {days} days"
-    return [Hit(
+        return None
+    lookback = int(ctx.threshold("tb-screen-lookback-days"))
+    window = f"from {lookback} days before the start onwards" if on_treatment else f"in {days} days"
+    why = ("indeterminate result " + test.source) if test else f"no IGRA or tuberculin skin test {window}"
+    return Hit(
         code="tb.screening-missing", severity="critical", verdict="defer",
         summary=f"No TB screening result on record ({why}).",
-        detail="Screen for active and latent tuberculosis (IGRA preferred, with history and chest X-ray as "
-               "indicated) before starting.",
-        evidence=((test.source,) if test else ()) + (missing(f"TB screening test within {days} days"),),
+        detail=("Labels require screening for active and latent tuberculosis before the first dose; none is on "
+                "record, so screen now and watch for active TB." if on_treatment else
+                "Screen for active and latent tuberculosis (IGRA preferred, with history and chest X-ray as "
+                "indicated) before starting."),
+        evidence=((test.source,) if test else ()) + (missing(f"TB screening test {window}"),),
         cites=label_cites(ctx, ctx.drugs) + (ACR_TB,) + ctx.threshold_cites("tb-screen-lookback-days"),
         actions=(ActionSpec("order-igra", "Order an interferon-gamma release assay (IGRA) for TB screening.",
                             "before-start", True),),
-    )]
+    )
+
+
+def tb_screening_missing(ctx: Context) -> list[Hit]:
+    """When no TB test (IGRA or skin test) with a definite result is on record within the look-back window,
+    Then defer: screening is required before start. An indeterminate result counts as not screened. On
+    treatment (no screen from the window before the start onwards), Then screen now (caution, not a
+    deferral: the drug is already being taken)."""
+    if conditions(ctx.facts, "active-tb", "latent-tb", active_only=True):
+        return []
+    days = int(ctx.threshold("tb-screen-lookback-days"))
+    hits = []
+    scope = ctx.start_scope()
+    if scope is not None and (hit := _tb_missing(ctx, days)) is not None:
+        hits.append(for_start_scope(hit, scope))
+    current = ctx.current_drug
+    if current is not None and (hit := _tb_missing(ctx, window_since_start(ctx, days),
+                                                   on_treatment=True)) is not None:
+        hits.append(on_treatment_variant(
+            hit, current, f"No TB screening result on record for a patient already on {current}.",
+            ActionSpec("order-igra-on-treatment", "Screen for TB now (IGRA; exclude active TB).", "after-start",
+                       False)))
+    return hits
 
 
 RULES = (active_tb, latent_tb_untreated, tb_screening_missing)
