@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test check docs bench clean
+.PHONY: setup browser run test check docs bench bench-service clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -14,14 +14,28 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+# The browser tests drive Debian's Chromium (never a downloaded browser). Installed only when missing and root;
+# otherwise those tests skip and say why.
+browser:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian chromium for the browser tests"; \
+		apt-get install -y chromium >/dev/null 2>&1 || (apt-get update >/dev/null && apt-get install -y chromium >/dev/null); \
+	else echo "no /usr/bin/chromium and not root: browser tests will be skipped"; fi
+
 run: $(STAMP)
 	$(BIN)/jakcheck kb validate
 	$(BIN)/jakcheck assess examples/ra-71-smoker-eu.json --region EU --as-of 2026-11-26 --format text
 	@echo
 	@echo "Assess your own record:  .venv/bin/jakcheck assess FILE.json --region EU|US [--indication ID] [--format json|html]"
 	@echo "Knowledge base:          .venv/bin/jakcheck kb list | kb show DRUG | kb sources | kb gaps"
+	@echo
+	@echo "Starting the service (local demo, INSECURE DEV MODE: no authentication) on http://127.0.0.1:8000/"
+	@echo "  web app http://127.0.0.1:8000/   API docs http://127.0.0.1:8000/docs   CDS Hooks http://127.0.0.1:8000/cds-services"
+	@echo "  Ctrl-C to stop. Production: jakcheck serve --config FILE (trusted JWT issuers, FHIR allowlist)."
+	$(BIN)/jakcheck serve --host 127.0.0.1 --port 8000 --insecure-dev
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/ruff check src tests
 	$(BIN)/mypy src/jakcheck
 	$(BIN)/pytest
@@ -32,9 +46,14 @@ check: $(STAMP)
 
 docs: $(STAMP)
 	$(BIN)/python -m tests.spec.rules_doc > docs/rules.md
+	$(BIN)/python -m tests.service.test_web_knowledge > src/jakcheck/service/static/rule-scenarios.json
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/assess_bench.py
+
+# CDS Hooks order-select on loopback, concurrency 1/16/64, vs a bare parse-and-echo endpoint (bounded run).
+bench-service: $(STAMP)
+	$(BIN)/python benchmarks/service_bench.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

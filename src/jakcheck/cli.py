@@ -93,7 +93,8 @@ def assess(
     day = _parse_date(as_of, "--as-of")
     knowledge = _knowledge()
     facts = read_file(file, as_of=day, knowledge=knowledge, max_bytes=STATE.settings.max_input_bytes)
-    result = run_assessment(facts, knowledge, region=reg, indication=indication, drugs=tuple(drug or ()))
+    result = run_assessment(facts, knowledge, region=reg, indication=indication, drugs=tuple(drug or ()),
+                            risk_region=STATE.settings.score2_risk_region)
     if format is Format.json:
         _write(assessment_json(result), output)
     elif format is Format.html:
@@ -304,6 +305,32 @@ def calc(
     lines.append("  inputs: " + ", ".join(f"{key}={value}" for key, value in result.inputs.items()))
     lines += [f"  source: {s['id']} - {s['title']} {s['url']}" for s in sources]
     print("\n".join(lines))
+
+
+feedback_app = typer.Typer(no_args_is_help=True, help="CDS Hooks feedback stored by the service.")
+app.add_typer(feedback_app, name="feedback")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    config: Annotated[Path | None, typer.Option(help="settings file (YAML)")] = None,
+    insecure_dev: Annotated[bool, typer.Option("--insecure-dev", help="local demos only: no JWT check, "
+                                               "flagged in every response and page")] = False,
+) -> None:
+    """Serve the CDS Hooks service, the REST API and the clinician web app."""
+    from jakcheck.service.run import serve as run_server
+
+    run_server(host=host, port=port, config=config, insecure_dev=insecure_dev)
+
+
+@feedback_app.command("report")
+def feedback_report() -> None:
+    """Override rates per card type from the feedback store."""
+    from jakcheck.service.feedback import report
+
+    print(report(STATE.settings))
 
 
 def main(argv: Sequence[str], environ: Mapping[str, str]) -> int:

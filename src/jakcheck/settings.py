@@ -1,4 +1,22 @@
-"""The one frozen settings object: everything a site may change, read once at the entry point."""
+"""The one frozen settings object: everything a site may change, read once at the entry point.
+
+Sources, later ones winning: the defaults below, an optional YAML file, then JAKCHECK_* environment variables.
+The service fields (FHIR allowlist, trusted JWT issuers, CORS, feedback store, limits) are read by
+`jakcheck.service`; the CLI reads only `region`, `score2_risk_region` and `max_input_bytes`.
+
+YAML example::
+
+    region: EU
+    score2_risk_region: moderate        # ESC SCORE2 region of the site's country: low | moderate | high | very-high
+    service_base_url: https://cds.example.org
+    allowed_fhir_servers: [https://ehr.example.org/fhir]
+    trusted_issuers:
+      - iss: https://ehr.example.org
+        jwks_url: https://ehr.example.org/.well-known/jwks.json   # or jwks_file: /etc/jakcheck/ehr-jwks.json
+        tenants: [org-1]                                           # optional tenant allowlist
+    cors_origins: [https://sandbox.example.org]
+    feedback_store: /var/lib/jakcheck/feedback.sqlite3           # or postgresql+psycopg://user@host/db
+"""
 
 from __future__ import annotations
 
@@ -12,12 +30,44 @@ import yaml
 from jakcheck.errors import ConfigError
 
 Region = Literal["US", "EU"]
+JWT_ALGORITHMS = ("ES256", "ES384", "ES512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512")
+
+
+@dataclass(frozen=True)
+class TrustedIssuer:
+    """An EHR allowed to call the CDS Hooks service: its `iss` claim and where its public keys are.
+
+    Exactly one of `jwks_file` and `jwks_url`. A token's `jku` header, if any, must equal `jwks_url`: keys are
+    never fetched from a URL that a request names."""
+
+    iss: str
+    jwks_file: Path | None = None
+    jwks_url: str | None = None
+    tenants: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Settings:
     region: Region = "EU"
     max_input_bytes: int = 100 * 1024 * 1024
+    # ESC SCORE2 / SCORE2-OP risk region of the site's country (ESC 2021: low, moderate, high, very-high). Default
+    # "moderate": the region of the largest share of EU residents (Germany, Italy and others); set it to the
+    # site's country. Every SCORE2 result in an assessment names the region used.
+    score2_risk_region: str = "moderate"
+    # --- service (jakcheck serve) ---
+    service_base_url: str = "http://127.0.0.1:8000"  # the public base URL; JWT `aud` is checked against it
+    allowed_fhir_servers: tuple[str, ...] = ()  # fhirServer base URLs the service may fetch from
+    trusted_issuers: tuple[TrustedIssuer, ...] = ()
+    jwt_algorithms: tuple[str, ...] = ("ES384", "RS384")
+    jwt_leeway_seconds: int = 60  # clock skew allowed on exp/iat/nbf
+    discovery_requires_jwt: bool = True
+    cors_origins: tuple[str, ...] = ()
+    feedback_store: str = "jakcheck-feedback.sqlite3"  # SQLite file path, or a SQLAlchemy database URL
+    insecure_dev: bool = False  # local demos only: no JWT check, FHIR allowlist open to loopback; shown everywhere
+    max_request_bytes: int = 5 * 1024 * 1024
+    fhir_timeout_seconds: float = 5.0
+    report_cache_size: int = 1000  # full-report links kept in memory (least recently used dropped)
+    report_ttl_seconds: int = 3600
 
 
 def parse_region(value: str, where: str) -> Region:
@@ -25,6 +75,84 @@ def parse_region(value: str, where: str) -> Region:
     if v not in ("US", "EU"):
         raise ConfigError(f"{where}: region must be EU or US, not {value!r}")
     return cast(Region, v)
+
+
+def _int(value: object, name: str) -> int:
+    try:
+        return int(str(value))
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be an integer, not {value!r}") from exc
+
+
+def _float(value: object, name: str) -> float:
+    try:
+        return float(str(value))
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number, not {value!r}") from exc
+
+
+def _bool(value: object, name: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    v = str(value).strip().lower()
+    if v in ("1", "true", "yes", "on"):
+        return True
+    if v in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigError(f"{name} must be true or false, not {value!r}")
+
+
+def _strings(value: object, name: str) -> tuple[str, ...]:
+    """A list from YAML, or a comma-separated string from the environment."""
+    if isinstance(value, str):
+        return tuple(v.strip() for v in value.split(",") if v.strip())
+    if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+        return tuple(v.strip() for v in value)
+    raise ConfigError(f"{name} must be a list of strings, not {value!r}")
+
+
+SCORE2_RISK_REGIONS = ("low", "moderate", "high", "very-high")
+
+
+def _risk_region(value: object) -> str:
+    v = str(value).strip().lower()
+    if v not in SCORE2_RISK_REGIONS:
+        raise ConfigError(f"score2_risk_region must be one of {', '.join(SCORE2_RISK_REGIONS)}, not {value!r}")
+    return v
+
+
+def _url(value: str, name: str) -> str:
+    v = value.strip().rstrip("/")
+    if not v.startswith(("https://", "http://")) or "#" in v or "?" in v:
+        raise ConfigError(f"{name}: {value!r} is not an absolute http(s) URL without query or fragment")
+    return v
+
+
+def _issuers(value: object, base: Path | None) -> tuple[TrustedIssuer, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise ConfigError("trusted_issuers must be a list of {iss, jwks_file | jwks_url, tenants}")
+    out: list[TrustedIssuer] = []
+    for i, item in enumerate(value):
+        where = f"trusted_issuers[{i}]"
+        if not isinstance(item, dict) or not isinstance(item.get("iss"), str):
+            raise ConfigError(f"{where}: needs an 'iss' string")
+        unknown = set(item) - {"iss", "jwks_file", "jwks_url", "tenants"}
+        if unknown:
+            raise ConfigError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
+        file, url = item.get("jwks_file"), item.get("jwks_url")
+        if (file is None) == (url is None):
+            raise ConfigError(f"{where}: give exactly one of jwks_file and jwks_url")
+        path: Path | None = None
+        if file is not None:
+            path = Path(str(file))
+            if not path.is_absolute() and base is not None:
+                path = base / path
+        out.append(TrustedIssuer(iss=item["iss"], jwks_file=path,
+                                 jwks_url=_url(str(url), f"{where}.jwks_url") if url is not None else None,
+                                 tenants=_strings(item.get("tenants", []), f"{where}.tenants")))
+    return tuple(out)
 
 
 def load_settings(environ: Mapping[str, str], config_file: Path | None = None) -> Settings:
@@ -38,10 +166,44 @@ def load_settings(environ: Mapping[str, str], config_file: Path | None = None) -
         if not isinstance(raw, dict):
             raise ConfigError(f"{config_file}: settings must be a mapping")
         values.update(raw)
-    region = parse_region(str(environ.get("JAKCHECK_REGION", values.get("region", "EU"))), "region")
-    max_bytes = environ.get("JAKCHECK_MAX_INPUT_BYTES", values.get("max_input_bytes", Settings.max_input_bytes))
-    try:
-        max_input = int(str(max_bytes))
-    except ValueError as exc:
-        raise ConfigError(f"max_input_bytes must be an integer, not {max_bytes!r}") from exc
-    return Settings(region=region, max_input_bytes=max_input)
+
+    def get(name: str, default: object) -> object:
+        return environ.get(f"JAKCHECK_{name.upper()}", values.get(name, default))
+
+    d = Settings()
+    region = parse_region(str(get("region", d.region)), "region")
+    algs = _strings(get("jwt_algorithms", list(d.jwt_algorithms)), "jwt_algorithms")
+    bad = [a for a in algs if a not in JWT_ALGORITHMS]
+    if bad:
+        raise ConfigError(f"jwt_algorithms: {', '.join(bad)} not allowed (asymmetric algorithms only: "
+                          f"{', '.join(JWT_ALGORITHMS)})")
+    issuers_raw = values.get("trusted_issuers")
+    if "JAKCHECK_TRUSTED_ISSUERS" in environ:  # YAML or JSON list in one variable
+        try:
+            issuers_raw = yaml.safe_load(environ["JAKCHECK_TRUSTED_ISSUERS"])
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"JAKCHECK_TRUSTED_ISSUERS: not YAML/JSON: {exc}") from exc
+    store = str(get("feedback_store", d.feedback_store))
+    if config_file is not None and "://" not in store and not Path(store).is_absolute() \
+            and "JAKCHECK_FEEDBACK_STORE" not in environ and "feedback_store" in values:
+        store = str(config_file.parent / store)
+    return Settings(
+        region=region,
+        max_input_bytes=_int(get("max_input_bytes", d.max_input_bytes), "max_input_bytes"),
+        score2_risk_region=_risk_region(get("score2_risk_region", d.score2_risk_region)),
+        service_base_url=_url(str(get("service_base_url", d.service_base_url)), "service_base_url"),
+        allowed_fhir_servers=tuple(_url(u, "allowed_fhir_servers") for u in
+                                   _strings(get("allowed_fhir_servers", []), "allowed_fhir_servers")),
+        trusted_issuers=_issuers(issuers_raw, config_file.parent if config_file else None),
+        jwt_algorithms=algs,
+        jwt_leeway_seconds=_int(get("jwt_leeway_seconds", d.jwt_leeway_seconds), "jwt_leeway_seconds"),
+        discovery_requires_jwt=_bool(get("discovery_requires_jwt", d.discovery_requires_jwt),
+                                     "discovery_requires_jwt"),
+        cors_origins=_strings(get("cors_origins", []), "cors_origins"),
+        feedback_store=store,
+        insecure_dev=_bool(get("insecure_dev", d.insecure_dev), "insecure_dev"),
+        max_request_bytes=_int(get("max_request_bytes", d.max_request_bytes), "max_request_bytes"),
+        fhir_timeout_seconds=_float(get("fhir_timeout_seconds", d.fhir_timeout_seconds), "fhir_timeout_seconds"),
+        report_cache_size=_int(get("report_cache_size", d.report_cache_size), "report_cache_size"),
+        report_ttl_seconds=_int(get("report_ttl_seconds", d.report_ttl_seconds), "report_ttl_seconds"),
+    )

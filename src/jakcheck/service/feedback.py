@@ -1,0 +1,178 @@
+"""The feedback store: which cards were shown and what clinicians did with them, append-only.
+
+CDS Hooks 2.0 feedback (`POST /cds-services/{id}/feedback`) says per card uuid whether it was accepted (with the
+suggestions taken) or overridden (with a coded reason and/or a comment). To report override rates per card
+type, the service also records each card it issues (uuid, service, card type, indicator, knowledge version) -
+never the patient, the user or anything from the record.
+
+Storage: SQLAlchemy Core over one database URL. A plain path means an embedded SQLite file (the default); a URL
+such as `postgresql+psycopg://user@host/db` uses PostgreSQL through the same code (install `psycopg`). Rows are
+only ever inserted: SQLite triggers refuse UPDATE and DELETE on both tables (on PostgreSQL, grant the service
+role INSERT and SELECT only). Feedback for one card may arrive several times; every arrival is kept.
+
+`jakcheck feedback report` prints `report(settings)`: cards issued, feedback received, and the override rate
+per card type with the most used override reasons.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+
+from jakcheck.errors import ConfigError
+from jakcheck.settings import Settings
+
+META = sa.MetaData()
+CARDS = sa.Table(
+    "cards_issued", META,
+    sa.Column("card_uuid", sa.String(64), primary_key=True),
+    sa.Column("service_id", sa.String(64), nullable=False),
+    sa.Column("card_type", sa.String(64), nullable=False),
+    sa.Column("indicator", sa.String(16), nullable=False),
+    sa.Column("knowledge_version", sa.String(32), nullable=False),
+    sa.Column("issued_at", sa.String(40), nullable=False),
+)
+FEEDBACK = sa.Table(
+    "feedback", META,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("service_id", sa.String(64), nullable=False),
+    sa.Column("card_uuid", sa.String(64), nullable=False, index=True),
+    sa.Column("outcome", sa.String(16), nullable=False),
+    sa.Column("accepted_suggestions", sa.Text, nullable=True),
+    sa.Column("override_system", sa.String(255), nullable=True),
+    sa.Column("override_code", sa.String(128), nullable=True),
+    sa.Column("override_display", sa.Text, nullable=True),
+    sa.Column("user_comment", sa.Text, nullable=True),
+    sa.Column("outcome_timestamp", sa.String(40), nullable=False),
+    sa.Column("received_at", sa.String(40), nullable=False),
+)
+_SQLITE_APPEND_ONLY = [
+    f"CREATE TRIGGER IF NOT EXISTS {t}_no_{op} BEFORE {op.upper()} ON {t} "
+    f"BEGIN SELECT RAISE(ABORT, '{t} is append-only'); END"
+    for t in ("cards_issued", "feedback") for op in ("update", "delete")
+]
+
+
+def database_url(store: str) -> str:
+    return store if "://" in store else f"sqlite:///{store}"
+
+
+@dataclass(frozen=True)
+class IssuedCard:
+    card_uuid: str
+    card_type: str
+    indicator: str
+
+
+class FeedbackStore:
+    def __init__(self, store: str) -> None:
+        url = database_url(store)
+        try:
+            self.engine = sa.create_engine(url, future=True)
+        except (sa.exc.ArgumentError, ImportError) as exc:
+            raise ConfigError(f"feedback_store: cannot use {store!r}: {exc}") from exc
+        self.sqlite = self.engine.dialect.name == "sqlite"
+        if self.sqlite:
+            @sa.event.listens_for(self.engine, "connect")
+            def _pragmas(conn: Any, _record: Any) -> None:
+                cur = conn.cursor()
+                cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute("PRAGMA synchronous=NORMAL")
+                cur.execute("PRAGMA busy_timeout=5000")
+                cur.close()
+        try:
+            META.create_all(self.engine)
+            if self.sqlite:
+                with self.engine.begin() as conn:
+                    for stmt in _SQLITE_APPEND_ONLY:
+                        conn.exec_driver_sql(stmt)
+        except sa.exc.SQLAlchemyError as exc:
+            raise ConfigError(f"feedback_store: cannot open {store!r}: {type(exc).__name__}") from exc
+        self._lock = threading.Lock()
+
+    def record_cards(self, service_id: str, knowledge_version: str, cards: Sequence[IssuedCard]) -> None:
+        if not cards:
+            return
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        rows = [{"card_uuid": c.card_uuid, "service_id": service_id, "card_type": c.card_type,
+                 "indicator": c.indicator, "knowledge_version": knowledge_version, "issued_at": now} for c in cards]
+        with self._lock, self.engine.begin() as conn:
+            conn.execute(CARDS.insert(), rows)
+
+    def record_feedback(self, service_id: str, items: Sequence[Any]) -> int:
+        """Store feedback entries (models.FeedbackItem); returns how many were stored."""
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        rows = []
+        for it in items:
+            reason = it.overrideReason.reason if it.overrideReason else None
+            rows.append({
+                "service_id": service_id, "card_uuid": it.card, "outcome": it.outcome,
+                "accepted_suggestions": orjson.dumps([s.id for s in it.acceptedSuggestions]).decode()
+                if it.acceptedSuggestions else None,
+                "override_system": reason.system if reason else None,
+                "override_code": reason.code if reason else None,
+                "override_display": reason.display if reason else None,
+                "user_comment": it.overrideReason.userComment if it.overrideReason else None,
+                "outcome_timestamp": it.outcomeTimestamp, "received_at": now,
+            })
+        with self._lock, self.engine.begin() as conn:
+            conn.execute(FEEDBACK.insert(), rows)
+        return len(rows)
+
+    def summary(self) -> dict[str, Any]:
+        """Per card type: issued, accepted, overridden, override rate, top override reasons."""
+        with self.engine.connect() as conn:
+            issued: Counter[str] = Counter(dict(conn.execute(
+                sa.select(CARDS.c.card_type, sa.func.count()).group_by(CARDS.c.card_type)).all()))
+            # The latest feedback per card decides its outcome (a card may get feedback several times).
+            rows = conn.execute(
+                sa.select(FEEDBACK.c.card_uuid, FEEDBACK.c.outcome, FEEDBACK.c.override_code,
+                          FEEDBACK.c.override_display, CARDS.c.card_type)
+                .select_from(FEEDBACK.outerjoin(CARDS, FEEDBACK.c.card_uuid == CARDS.c.card_uuid))
+                .order_by(FEEDBACK.c.id)).all()
+        latest: dict[str, tuple[str, str | None, str | None, str]] = {}
+        for card_uuid, outcome, code, display, card_type in rows:
+            latest[card_uuid] = (outcome, code, display, card_type or "unknown")
+        types: dict[str, dict[str, Any]] = {}
+        for t, n in issued.items():
+            types[t] = {"issued": n, "accepted": 0, "overridden": 0, "reasons": Counter()}
+        for outcome, code, display, t in latest.values():
+            entry = types.setdefault(t, {"issued": 0, "accepted": 0, "overridden": 0, "reasons": Counter()})
+            entry[outcome] += 1
+            if outcome == "overridden":
+                entry["reasons"][f"{code} ({display})" if code else "comment only"] += 1
+        return {"feedback_rows": len(rows), "types": types}
+
+
+def report(settings: Settings) -> str:
+    """Override rates per card type, as plain text (for `jakcheck feedback report`)."""
+    started = time.perf_counter()
+    s = FeedbackStore(settings.feedback_store).summary()
+    where = settings.feedback_store if "://" not in settings.feedback_store else "database URL"
+    lines = [f"jakcheck feedback report: store {where}",
+             f"{s['feedback_rows']} feedback entries", "",
+             f"{'card type':<16}{'issued':>8}{'accepted':>10}{'overridden':>12}{'override rate':>15}"]
+    total_acc = total_ovr = 0
+    for t, e in sorted(s["types"].items()):
+        answered = e["accepted"] + e["overridden"]
+        rate = f"{100 * e['overridden'] / answered:.0f} %" if answered else "-"
+        total_acc += e["accepted"]
+        total_ovr += e["overridden"]
+        lines.append(f"{t:<16}{e['issued']:>8}{e['accepted']:>10}{e['overridden']:>12}{rate:>15}")
+        for reason, n in e["reasons"].most_common(3):
+            lines.append(f"{'':<18}{n} x {reason}")
+    answered = total_acc + total_ovr
+    lines.append("")
+    lines.append(f"overall override rate: {100 * total_ovr / answered:.0f} % of {answered} answered cards"
+                 if answered else "no feedback yet")
+    lines.append("Override rate = overridden / (accepted + overridden), latest feedback per card; ignored cards "
+                 f"send no feedback. ({(time.perf_counter() - started) * 1000:.0f} ms)")
+    return "\n".join(lines) + "\n"

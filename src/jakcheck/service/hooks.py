@@ -1,0 +1,197 @@
+"""CDS Hooks 2.0.1 endpoints: discovery, the three services, feedback.
+
+POST /cds-services/{id} reads the patient from the prefetch. Prefetch keys the client left out are fetched from
+`fhirServer` with `fhirAuthorization` only when that server is on the allowlist (see fhir_client); otherwise
+the service answers with what it has and says on the cards what it could not check. With no patient data at
+all it answers with one info card saying so (the spec's alternative is 412; a card tells the clinician that no
+check ran, where an HTTP error is usually swallowed by the EHR).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from pydantic import ValidationError
+
+from jakcheck.assessment import Assessment, DoseOut, DrugAssessment
+from jakcheck.engine import assess, start_dose
+from jakcheck.errors import InputError
+from jakcheck.fhir.reader import read_document
+from jakcheck.service import fhir_client
+from jakcheck.service.cards import BuiltCard, CardContext, notice_card, order_cards, patient_view_card
+from jakcheck.service.feedback import IssuedCard
+from jakcheck.service.models import (
+    HOOK_CONTEXTS,
+    CDSHooksRequest,
+    CDSHooksResponse,
+    CDSServices,
+    Feedback,
+    OrderSelectContext,
+    OrderSignContext,
+)
+from jakcheck.service.orders import OrderedDrug, indication_for, ordered_drugs, other_orders_as_active
+from jakcheck.service.prefetch import SERVICE_BY_ID, discovery, prefetch_templates
+from jakcheck.service.state import ApiError, ServiceState, json_response, read_json, require_jwt, state
+
+log = logging.getLogger("jakcheck.service.hooks")
+router = APIRouter(tags=["CDS Hooks 2.0.1"])
+
+
+def _errors(exc: ValidationError) -> str:
+    parts = []
+    for e in exc.errors()[:5]:
+        loc = ".".join(str(x) for x in e["loc"] if x != "__root__")
+        parts.append(f"{loc}: {e['msg']}" if loc else e["msg"])
+    return "; ".join(parts)
+
+
+@router.get("/cds-services", summary="CDS Hooks discovery", responses={200: {"model": CDSServices}})
+async def services(request: Request) -> Response:
+    s = state(request)
+    if s.settings.discovery_requires_jwt:
+        await require_jwt(request, [f"{s.settings.service_base_url}/cds-services"])
+    return json_response(discovery(s.knowledge))
+
+
+def _prefetch_missing(req: CDSHooksRequest, templates: dict[str, str]) -> dict[str, str]:
+    given = req.prefetch or {}
+    return {k: t for k, t in templates.items() if k not in given}
+
+
+async def _gather(s: ServiceState, req: CDSHooksRequest, patient_id: str | None) -> tuple[dict[str, Any], list[str]]:
+    """The prefetch to read, completed from the FHIR server where allowed, and notes on what is missing."""
+    templates = prefetch_templates(s.knowledge)
+    data = {k: v for k, v in (req.prefetch or {}).items() if k in templates or isinstance(v, dict)}
+    missing = _prefetch_missing(req, templates)
+    notes: list[str] = []
+    if not missing:
+        return data, notes
+    names = ", ".join(sorted(missing))
+    if req.fhirServer is None or req.fhirAuthorization is None:
+        notes.append(f"The EHR sent no prefetch for {names} and no FHIR server access, so these were not read.")
+    elif not fhir_client.is_allowed(req.fhirServer, s.settings):
+        notes.append(f"The EHR sent no prefetch for {names}; its FHIR server is not on this service's "
+                     "allowlist, so nothing was fetched.")
+    elif patient_id is None:
+        notes.append(f"No prefetch for {names}, and context.patientId is not a FHIR id; nothing was fetched.")
+    else:
+        try:
+            fetched = await fhir_client.fetch(s.http, req.fhirServer, req.fhirAuthorization.access_token, missing,
+                                              patient_id, s.settings.max_input_bytes)
+            data.update(fetched)
+        except fhir_client.FetchProblem as exc:
+            notes.append(f"Fetching {names} from the FHIR server failed: {exc}.")
+    return data, notes
+
+
+def _starts(s: ServiceState, a: Assessment, facts: Any, drugs: list[str]) -> dict[str, DoseOut | None]:
+    out: dict[str, DoseOut | None] = {}
+    for d in drugs:
+        base = start_dose(s.knowledge, facts, d, a.region, a.indication)
+        out[d] = None if base is None else DoseOut(amount=base.amount, unit=base.unit, frequency=base.frequency,
+                                                   phase=base.phase, formulation=base.formulation, note=base.note)
+    return out
+
+
+def _with_unassessed(a: Assessment, ordered: list[OrderedDrug]) -> Assessment:
+    """Ordered drugs outside the region's authorisation get a not-recommended entry so they still get a card."""
+    have = {d.drug for d in a.drugs}
+    extra = [DrugAssessment(drug=o.drug, verdict="not-recommended", dose=None,
+                            findings=sorted({f.code for f in a.findings if o.drug in f.drugs}))
+             for o in ordered if o.drug not in have]
+    return a if not extra else a.model_copy(update={"drugs": [*a.drugs, *extra]})
+
+
+@router.post("/cds-services/{service_id}", summary="Call a CDS service (patient-view, order-select, order-sign)",
+             responses={200: {"model": CDSHooksResponse}, 400: {"description": "OperationOutcome"},
+                        401: {"description": "OperationOutcome"}, 404: {"description": "OperationOutcome"}})
+async def call_service(service_id: str, request: Request) -> Response:
+    started = time.perf_counter()
+    s = state(request)
+    service = SERVICE_BY_ID.get(service_id)
+    if service is None:
+        raise ApiError(404, f"no CDS service {service_id!r}; GET /cds-services lists them")
+    await require_jwt(request, [f"{s.settings.service_base_url}/cds-services/{service_id}"])
+    raw = await read_json(request)
+    try:
+        req = CDSHooksRequest.model_validate(raw)
+    except ValidationError as exc:
+        raise ApiError(400, f"not a CDS Hooks request: {_errors(exc)}") from None
+    if req.hook != service.hook:
+        raise ApiError(400, f"service {service_id} answers the {service.hook} hook, not {req.hook!r}")
+    try:
+        ctx = HOOK_CONTEXTS[service.hook].model_validate(req.context)
+    except ValidationError as exc:
+        raise ApiError(400, f"context for {service.hook}: {_errors(exc)}") from None
+
+    ordered: list[OrderedDrug] = []
+    draft: dict[str, Any] = {}
+    if isinstance(ctx, OrderSignContext):
+        selections = ctx.selections if isinstance(ctx, OrderSelectContext) else None
+        draft = ctx.draftOrders
+        ordered = ordered_drugs(draft, selections, s.knowledge)
+        if not ordered:
+            return _answer(s, service_id, [], started, "no JAK inhibitor ordered")
+
+    patient_id = fhir_client.patient_id_of(ctx.patientId)
+    data, notes = await _gather(s, req, patient_id)
+    cctx = CardContext(knowledge=s.knowledge, notes=notes, insecure_dev=s.settings.insecure_dev)
+    if not any(isinstance(v, dict) and v.get("resourceType") == "Patient" for v in data.values()):
+        built = [notice_card("jakcheck could not check this patient: no patient data was available",
+                             " ".join(notes) or "The request carried no Patient resource.", cctx)]
+        return _answer(s, service_id, built, started, "no patient data")
+    if ordered:
+        others = other_orders_as_active(draft, ordered)
+        if others:
+            data["draftOrders"] = {"resourceType": "Bundle", "type": "collection",
+                                   "entry": [{"resource": r} for r in others]}
+    doc = {"context": {"patientId": patient_id or ctx.patientId}, "prefetch": data}
+    try:
+        facts = read_document(doc, source_name="CDS Hooks request", as_of=s.today(), knowledge=s.knowledge)
+    except InputError as exc:
+        raise ApiError(400, str(exc)) from None
+    drugs = list(dict.fromkeys(o.drug for o in ordered))
+    a = assess(facts, s.knowledge, region=s.settings.region, indication=indication_for(ordered, s.knowledge),
+               drugs=drugs)
+    if ordered:
+        a = _with_unassessed(a, ordered)
+    cctx.report_url = f"{s.settings.service_base_url}/report/{s.reports.put(a)}"
+    if ordered:
+        built = order_cards(a, ordered, _starts(s, a, facts, drugs), f"Patient/{facts.patient_id}",
+                            ctx.userId, ctx.encounterId, cctx)
+    else:
+        built = patient_view_card(a, cctx)
+    return _answer(s, service_id, built, started, "assessed", a.knowledge.version)
+
+
+def _answer(s: ServiceState, service_id: str, built: list[BuiltCard], started: float, what: str,
+            version: str | None = None) -> Response:
+    body = {"cards": [b.card for b in built]}
+    CDSHooksResponse.model_validate(body)  # a card that breaks the spec is a bug: 500, not a bad card
+    s.store.record_cards(service_id, version or s.knowledge.release.version,
+                         [IssuedCard(b.card["uuid"], b.card_type, b.indicator) for b in built])
+    log.info("cds-service %s: %s, %d card(s) [%s], %.1f ms", service_id, what, len(built),
+             ",".join(f"{b.card_type}:{b.indicator}" for b in built), (time.perf_counter() - started) * 1000)
+    return json_response(body)
+
+
+@router.post("/cds-services/{service_id}/feedback", summary="Feedback on cards (accepted / overridden)",
+             responses={200: {"description": "stored"}, 400: {"description": "OperationOutcome"}})
+async def feedback(service_id: str, request: Request) -> Response:
+    s = state(request)
+    if service_id not in SERVICE_BY_ID:
+        raise ApiError(404, f"no CDS service {service_id!r}")
+    base = f"{s.settings.service_base_url}/cds-services/{service_id}"
+    await require_jwt(request, [f"{base}/feedback", base])
+    raw = await read_json(request)
+    try:
+        fb = Feedback.model_validate(raw)
+    except ValidationError as exc:
+        raise ApiError(400, f"not CDS Hooks feedback: {_errors(exc)}") from None
+    n = s.store.record_feedback(service_id, fb.feedback)
+    log.info("feedback %s: %d entr%s stored", service_id, n, "y" if n == 1 else "ies")
+    return Response(status_code=200)

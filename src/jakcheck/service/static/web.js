@@ -1,0 +1,36 @@
+// jakcheck web app: optional enhancements only. Every page works without this script.
+(function () {
+  "use strict";
+  function each(selector, fn) { Array.prototype.forEach.call(document.querySelectorAll(selector), fn); }
+
+  // Print buttons: the whole report, or the checklist alone.
+  each(".js-print", function (button) {
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      var only = button.getAttribute("data-print") === "checklist";
+      if (only) { document.body.classList.add("print-checklist"); }
+      window.print();
+    });
+  });
+  window.addEventListener("afterprint", function () { document.body.classList.remove("print-checklist"); });
+
+  // Checklist progress: "3 of 7 steps done".
+  var boxes = document.querySelectorAll(".checklist input[type=checkbox]");
+  var progress = document.querySelector(".checklist-progress");
+  function update() {
+    if (!progress || boxes.length === 0) { return; }
+    var done = 0;
+    Array.prototype.forEach.call(boxes, function (b) { if (b.checked) { done += 1; } });
+    progress.hidden = false;
+    progress.textContent = done + " of " + boxes.length + " steps done";
+  }
+  Array.prototype.forEach.call(boxes, function (b) { b.addEventListener("change", update); });
+  update();
+
+  // "Back to the form" keeps what was typed.
+  each("a.js-back", function (a) {
+    a.addEventListener("click", function (e) {
+      if (window.history.length > 1) { e.preventDefault(); window.history.back(); }
+    });
+  });
+}());
