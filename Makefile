@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup browser run test check docs bench bench-service clean
+.PHONY: setup browser java run test check docs bench bench-service bench-screen clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -23,6 +23,16 @@ browser:
 		apt-get install -y chromium >/dev/null 2>&1 || (apt-get update >/dev/null && apt-get install -y chromium >/dev/null); \
 	else echo "no /usr/bin/chromium and not root: browser tests will be skipped"; fi
 
+# The Spark engine (jakcheck screen --engine spark) needs a Java runtime; installed only when missing and root,
+# otherwise its tests skip and say why.
+java:
+	@if command -v java >/dev/null 2>&1 || [ -x "$$JAVA_HOME/bin/java" ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing a Java runtime for the Spark engine tests"; \
+		apt-get update >/dev/null; \
+		apt-get install -y openjdk-17-jre-headless >/dev/null 2>&1 || apt-get install -y openjdk-21-jre-headless >/dev/null; \
+	else echo "no java and not root: the Spark engine tests will be skipped"; fi
+
 run: $(STAMP)
 	$(BIN)/jakcheck kb validate
 	$(BIN)/jakcheck assess examples/ra-71-smoker-eu.json --region EU --as-of 2026-11-26 --format text
@@ -35,7 +45,7 @@ run: $(STAMP)
 	@echo "  Ctrl-C to stop. Production: jakcheck serve --config FILE (trusted JWT issuers, FHIR allowlist)."
 	$(BIN)/jakcheck serve --host 127.0.0.1 --port 8000 --insecure-dev
 
-test: $(STAMP) browser
+test: $(STAMP) browser java
 	$(BIN)/ruff check src tests
 	$(BIN)/mypy src/jakcheck
 	$(BIN)/pytest
@@ -54,6 +64,11 @@ bench: $(STAMP)
 # CDS Hooks order-select on loopback, concurrency 1/16/64, vs a bare parse-and-echo endpoint (bounded run).
 bench-service: $(STAMP)
 	$(BIN)/python benchmarks/service_bench.py
+
+# Population screen: Synthea patients cloned to 10k (BENCH_PATIENTS=100000 for 100k) as NDJSON; parse floor,
+# local engine and Spark local[2]; patients/s, ratio and peak memory.
+bench-screen: $(STAMP) java
+	$(BIN)/python benchmarks/screen_bench.py --patients $${BENCH_PATIENTS:-10000}
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -446,6 +446,30 @@ def ra_transfer_units_eu() -> object:
     return r.bundle("collection")
 
 
+def ra_active_prednisone_eu() -> object:
+    r = Record("ra-active-pred")
+    r.patient(given="Marta", family="Kowalczyk-Example", birth_date="1968-02-09", gender="female", mrn="EX-0018")
+    ra(r, 1400)
+    r.smoking("obs-smoking", "never", 20)
+    methotrexate(r, 1300, 20)
+    r.medication("med-pred", code=PREDNISONE_5, start_days_ago=75, dose=4, dose_unit="{tbl}",
+                 text="4 tablets (20 mg) by mouth once daily for flare")
+    workup(r, kg=68, creatinine=0.74, egfr=94)
+    r.vital("vs-sbp", "8480-6", "Systolic blood pressure", 128, "mm[Hg]", 14)
+    # The rheumatology visit a week ago: 28-joint counts and global assessments (LOINC CDAI panel items), ESR, CRP.
+    r.lab("da-tjc", "88981-6", "Tender joint #", 12, "{#}", 7)
+    r.lab("da-sjc", "88980-8", "Swollen joint #", 9, "{#}", 7)
+    r.lab("da-ptga", "75894-6", "Patient global assessment of disease activity - 0-10 numeric rating [Reported]",
+          7.5, "{score}", 7)
+    r.lab("da-ega", "75846-6", "Evaluator global assessment of disease activity - 0-10 numeric rating [Observed]",
+          7, "{score}", 7)
+    r.lab("da-esr", "4537-7", "Erythrocyte sedimentation rate by Westergren method", 42, "mm/h", 7)
+    r.lab("da-crp", "1988-5", "C reactive protein [Mass/volume] in Serum or Plasma", 28, "mg/L", 7)
+    screening(r, 30)
+    vaccinated(r)
+    return r.bundle("collection")
+
+
 EXAMPLES: dict[str, Callable[[], object]] = {
     "ra-71-smoker-eu.json": ra_71_smoker_eu,
     "ra-tnf-naive-us.json": ra_tnf_naive_us,
@@ -464,6 +488,7 @@ EXAMPLES: dict[str, Callable[[], object]] = {
     "ra-cancer-dvt-eu.json": ra_cancer_dvt_eu,
     "referral-no-workup-eu.json": referral_no_workup,
     "ra-transfer-units-eu.json": ra_transfer_units_eu,
+    "ra-active-prednisone-eu.json": ra_active_prednisone_eu,
 }
 
 

@@ -26,7 +26,11 @@ AS_OF = date(2026, 11, 26)
 
 CANONICAL = {"lymphocytes": "10*9/L", "neutrophils": "10*9/L", "platelets": "10*9/L", "wbc": "10*9/L",
              "hemoglobin": "g/dL", "alt": "U/L", "ast": "U/L", "creatinine": "mg/dL", "egfr": "mL/min/{1.73_m2}",
-             "cholesterol-total": "mg/dL", "hdl": "mg/dL", "ldl": "mg/dL", "weight": "kg", "height": "cm"}
+             "cholesterol-total": "mg/dL", "hdl": "mg/dL", "ldl": "mg/dL", "weight": "kg", "height": "cm",
+             "systolic-bp": "mm[Hg]", "bmi": "kg/m2", "esr": "mm/h", "crp": "mg/L", "tender-joints-28": "{#}",
+             "swollen-joints-28": "{#}", "patient-global-activity": "{score}", "evaluator-global-activity": "{score}",
+             "das28-score": "{score}", "cdai-score": "{score}", "sdai-score": "{score}",
+             "asdas-back-pain": "{score}", "asdas-morning-stiffness": "{score}", "asdas-peripheral": "{score}"}
 
 
 class PatientBuilder:
@@ -130,6 +134,37 @@ class PatientBuilder:
         t = TextMatch(concept=concept, source=self._ref("Condition"), text=text)
         self.facts = replace(self.facts, text_matches=self.facts.text_matches + (t,))
         return self
+
+    def stating_absent(self, *what: str) -> PatientBuilder:
+        """Histories or treatments the record states as absent (patient card `known_absent`), e.g. "diabetes"."""
+        self.facts = replace(self.facts, known_absent=self.facts.known_absent | frozenset(what))
+        return self
+
+    def race(self, race: Any) -> PatientBuilder:
+        self.facts = replace(self.facts, race=race)
+        return self
+
+    def cv_risk_inputs(self, *, sbp: float, total: float = 240, hdl: float = 45, bmi: float = 27,
+                       absent: tuple[str, ...] = ("diabetes", "statin", "antihypertensive")) -> PatientBuilder:
+        """Everything a cardiovascular risk model needs beyond age, sex and smoking: recent lipids (newer than
+        the work-up's), systolic blood pressure, BMI, and the yes/no histories stated as absent."""
+        return (self.with_lab("cholesterol-total", total, days_ago=5).with_lab("hdl", hdl, days_ago=5)
+                .with_lab("systolic-bp", sbp, days_ago=5).with_lab("bmi", bmi, days_ago=5).stating_absent(*absent))
+
+    def with_joint_assessment(self, *, tender: int, swollen: int, patient_global: float,
+                              evaluator_global: float | None = None, esr: float | None = None,
+                              crp: float | None = None, days_ago: int = 7) -> PatientBuilder:
+        """A disease-activity visit: 28-joint counts, global assessments (0-10) and, optionally, ESR / CRP."""
+        b = (self.with_lab("tender-joints-28", tender, days_ago=days_ago)
+             .with_lab("swollen-joints-28", swollen, days_ago=days_ago)
+             .with_lab("patient-global-activity", patient_global, days_ago=days_ago))
+        if evaluator_global is not None:
+            b = b.with_lab("evaluator-global-activity", evaluator_global, days_ago=days_ago)
+        if esr is not None:
+            b = b.with_lab("esr", esr, days_ago=days_ago)
+        if crp is not None:
+            b = b.with_lab("crp", crp, days_ago=days_ago)
+        return b
 
     def screened(self) -> PatientBuilder:
         """A complete, normal pre-treatment work-up: TB, HBV, HCV, blood count, liver, renal, lipids, vaccines,

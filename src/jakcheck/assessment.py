@@ -106,6 +106,46 @@ class CurrentTherapyOut(Out):
     source: str  # the MedicationRequest / MedicationStatement it was read from
 
 
+class RAAdjustedOut(Out):
+    """The EULAR x1.5 rheumatoid-arthritis figure, shown beside (never instead of) the model's own figure."""
+
+    factor: float
+    results: dict[str, float]
+    category: str | None
+    note: str
+    sources: list[SourceRef]
+
+
+class ScoreOut(Out):
+    """One calculator applied to the record (`jakcheck.rules.scores`).
+
+    `status`: "calculated" (`results` and `category` set); "incomplete" (`missing` lists the inputs not on record;
+    when only yes/no inputs are missing, `bounds` gives the lowest and highest result over their possible answers
+    and `bounds_category` the categories of those two); "not-applicable" (`reason` says why: age outside the
+    model, established ASCVD, a value outside the model's range). Risks are percent (0-100), unrounded."""
+
+    calculator: str  # e.g. "score2", "prevent", "pce", "das28-esr", "cdai"; "das28" = a recorded DAS28 score
+    title: str
+    kind: Literal["cardiovascular", "disease-activity"]
+    default: bool  # the region's default cardiovascular model
+    status: Literal["calculated", "incomplete", "not-applicable"]
+    model: str | None  # the model actually used, e.g. "SCORE2-OP (moderate-risk region)"
+    risk_region: str | None = None  # SCORE2 only: the ESC risk region used (a site setting)
+    results: dict[str, float]
+    category: str | None
+    category_basis: str | None = None
+    bounds: dict[str, list[float]] = {}
+    bounds_category: list[str | None] | None = None
+    inputs: dict[str, float | int | bool | str]
+    missing: list[str]
+    reason: str | None = None
+    ra_adjusted: RAAdjustedOut | None = None
+    notes: list[str] = []
+    evidence: list[str] = []
+    date: str | None = None  # the latest date among the inputs used, YYYY-MM-DD
+    sources: list[SourceRef]
+
+
 class KnowledgeStamp(Out):
     version: str
     date: str
@@ -131,6 +171,8 @@ class Assessment(Out):
     findings: list[Finding]
     actions: list[Action]
     monitoring: list[MonitoringItemOut]
+    # Calculated scores: cardiovascular risk (region's default model first) and disease activity.
+    scores: list[ScoreOut] = []
     alternatives: list[AlternativeOut]
 
     def to_json_dict(self) -> dict[str, object]:

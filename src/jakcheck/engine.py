@@ -27,9 +27,12 @@ from jakcheck.assessment import (
     Missing,
     MonitoringItemOut,
     PatientSummary,
+    RAAdjustedOut,
+    ScoreOut,
     SourceRef,
     Verdict,
 )
+from jakcheck.calculators.base import EULAR_CV_SOURCE
 from jakcheck.errors import InputError
 from jakcheck.knowledge.loader import Knowledge
 from jakcheck.knowledge.schema import Cite, Dose, IndicationRule, Region
@@ -39,6 +42,7 @@ from jakcheck.rules import ALL_RULES
 from jakcheck.rules.base import ActionSpec, Context, Hit, Rule
 from jakcheck.rules.cites import EMA_2023, FDA_2021
 from jakcheck.rules.monitoring import HBV_DNA_SCHEDULE, TestStatus, hbv_dna_status, item_status
+from jakcheck.rules.scores import DEFAULT_RISK_REGION, RISK_REGIONS, Score, scores_for
 
 TIMING_ORDER = ("before-start", "at-start", "after-start")
 NO_DOSE_VERDICTS = ("not-recommended", "contraindicated")
@@ -315,6 +319,29 @@ def _current_therapy(facts: PatientFacts, med: MedicationFact) -> CurrentTherapy
     )
 
 
+def _score_out(knowledge: Knowledge, s: Score) -> ScoreOut:
+    r = s.result
+    ra = r.ra_adjusted if r is not None else None
+    return ScoreOut(
+        calculator=s.calculator, title=s.title, kind="cardiovascular" if s.kind == "cardiovascular" else
+        "disease-activity", default=s.default, status=s.status, model=r.model if r is not None else None,
+        risk_region=s.risk_region, results=dict(r.results) if r is not None else {},
+        category=r.category if r is not None else None, category_basis=r.category_basis if r is not None else None,
+        bounds={k: [lo, hi] for k, (lo, hi) in s.bounds.items()},
+        bounds_category=list(s.bounds_category) if s.bounds_category is not None else None,
+        inputs={k: v for k, v in s.inputs.items() if isinstance(v, int | float | bool | str)},
+        missing=list(s.missing), reason=s.reason,
+        ra_adjusted=RAAdjustedOut(factor=ra.factor, results=dict(ra.results), category=ra.category, note=ra.note,
+                                  sources=_source_refs(knowledge, [Cite(source=ra.source)]))
+        if ra is not None else None,
+        notes=list(dict.fromkeys(s.notes)), evidence=list(s.evidence),
+        date=s.effective.isoformat() if s.effective is not None else None,
+        # The EULAR RA factor's source belongs to `ra_adjusted`, shown only when that figure is.
+        sources=_source_refs(knowledge, [Cite(source=x) for x in s.sources
+                                         if x != EULAR_CV_SOURCE or ra is not None]),
+    )
+
+
 def run_rules(ctx: Context, rules: Sequence[Rule] = ALL_RULES) -> list[Hit]:
     hits: list[Hit] = []
     for rule in rules:
@@ -323,14 +350,19 @@ def run_rules(ctx: Context, rules: Sequence[Rule] = ALL_RULES) -> list[Hit]:
 
 
 def assess(facts: PatientFacts, knowledge: Knowledge, *, region: Region, indication: str | None = None,
-           drugs: Sequence[str] = (), rules: Sequence[Rule] = ALL_RULES) -> Assessment:
+           drugs: Sequence[str] = (), rules: Sequence[Rule] = ALL_RULES,
+           risk_region: str = DEFAULT_RISK_REGION) -> Assessment:
     """Assess a patient for JAK inhibitor therapy: for starting one (pre-treatment mode) or, when the record
-    shows a current JAK inhibitor, for continuing it (on-treatment mode). Deterministic for the same inputs."""
+    shows a current JAK inhibitor, for continuing it (on-treatment mode). Deterministic for the same inputs.
+    `risk_region` is the ESC SCORE2 risk region of the site (Settings.score2_risk_region)."""
+    if risk_region not in RISK_REGIONS:
+        raise InputError(f"unknown SCORE2 risk region {risk_region!r}; known: {', '.join(RISK_REGIONS)}",
+                         field="score2_risk_region")
     med = current_jak_therapy(facts, knowledge.drug_ids())
     current = med.concept if med is not None else None
     chosen, scope, hits = choose_scope(facts, knowledge, region, indication, drugs, current)
     ctx = Context(facts=facts, knowledge=knowledge, region=region, indication=chosen, drugs=tuple(scope),
-                  current=med)
+                  current=med, risk_region=risk_region)
     therapy = _current_therapy(facts, med) if med is not None else None
     if scope:
         hits.extend(run_rules(ctx, rules))
@@ -373,5 +405,6 @@ def assess(facts: PatientFacts, knowledge: Knowledge, *, region: Region, indicat
         findings=findings,
         actions=actions,
         monitoring=_monitoring(knowledge, region, scope, ctx),
+        scores=[_score_out(knowledge, sc) for sc in scores_for(ctx)],
         alternatives=alternatives,
     )

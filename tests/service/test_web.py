@@ -307,7 +307,8 @@ def _with(monkeypatch: pytest.MonkeyPatch, **update: Any) -> None:
     def fake(*args: Any, **kwargs: Any) -> Assessment:
         a = real(*args, **kwargs)
         if "scores" in update:
-            return WithScores(**{k: getattr(a, k) for k in type(a).model_fields}, scores=update["scores"])
+            return WithScores(**{k: getattr(a, k) for k in type(a).model_fields if k != "scores"},
+                              scores=update["scores"])
         return a.model_copy(update=update)
 
     monkeypatch.setattr(web, "assess", fake)

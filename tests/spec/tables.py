@@ -88,6 +88,26 @@ CASES: list[Case] = [
         "hypertension").build(), "risk.cardiovascular", True, for_drug="baricitinib"),
     Case("cardiovascular.cardiovascular", "EU, resolved hypertension (not active)", lambda: ra().screened()
          .with_condition("hypertension", active=False).build(), "risk.cardiovascular", False),
+    Case("cardiovascular.cardiovascular", "EU, 62, SCORE2 6.0% (moderate-risk region) at or above the 5% band of "
+         "50-69 year olds, no risk factor on record", lambda: ra(62).screened().cv_risk_inputs(sbp=140).build(),
+         "risk.cardiovascular", True, for_drug="upadacitinib", verdict=("upadacitinib", "only-if-no-alternative")),
+    Case("cardiovascular.cardiovascular", "EU, 62, SCORE2 4.7%: below the 5% band", lambda: ra(62).screened()
+         .cv_risk_inputs(sbp=120).build(), "risk.cardiovascular", False),
+    Case("cardiovascular.cardiovascular", "EU, 48, SCORE2 2.9%: at or above the 2.5% band of under-50s",
+         lambda: ra(48).screened().cv_risk_inputs(sbp=150).build(), "risk.cardiovascular", True),
+    Case("cardiovascular.cardiovascular", "EU, 55, SCORE2 4.4%: the same kind of figure is below the 5% band at "
+         "50-69", lambda: ra(55).screened().cv_risk_inputs(sbp=150).build(), "risk.cardiovascular", False),
+    Case("cardiovascular.cardiovascular", "EU, 62, diabetes not stated either way: SCORE2 at least 6.0% whatever "
+         "the answer", lambda: ra(62).screened().cv_risk_inputs(sbp=140, absent=("statin",)).build(),
+         "risk.cardiovascular", True),
+    Case("cardiovascular.cardiovascular", "EU, 62, no systolic blood pressure: no calculated risk",
+         lambda: ra(62).screened().build(), "risk.cardiovascular", False),
+    Case("cardiovascular.cardiovascular", "US, 68-year-old man, PREVENT-ASCVD at or above 10%",
+         lambda: ra(68).male().screened().cv_risk_inputs(sbp=160, total=220, hdl=40).build(),
+         "risk.cardiovascular", True, region="US", for_drug="tofacitinib"),
+    Case("cardiovascular.cardiovascular", "US, 68-year-old man, PREVENT-ASCVD below 10%",
+         lambda: ra(68).male().screened().cv_risk_inputs(sbp=130, total=220, hdl=40).build(),
+         "risk.cardiovascular", False, region="US"),
     Case("cardiovascular.venous_thromboembolism", "EU, previous DVT: caution",
          lambda: ra().screened().with_condition("vte", active=False, display="Deep vein thrombosis").build(),
          "risk.vte", True, for_drug="tofacitinib", verdict=("tofacitinib", "caution")),
@@ -124,8 +144,31 @@ CASES: list[Case] = [
         "prednisone", mg_per_day=5).build(), "glucocorticoid.high-dose", False),
     Case("infection.glucocorticoid_high_dose", "methylprednisolone 8 mg/day = 10 mg prednisone", lambda: ra()
          .screened().with_med("methylprednisolone", mg_per_day=8).build(), "glucocorticoid.high-dose", True),
+    Case("infection.glucocorticoid_high_dose", "prednisone 15 mg/day with high RA activity (DAS28-ESR 5.8): the "
+         "finding says not to withhold effective treatment for fear of infection, with both figures", lambda: ra()
+         .screened().with_med("prednisone", mg_per_day=15).with_joint_assessment(
+             tender=8, swollen=6, patient_global=7, evaluator_global=6, esr=38).build(),
+         "glucocorticoid.high-dose", True),
     Case("infection.glucocorticoid_high_dose", "prednisone with no dose: dose unknown", lambda: ra().screened()
          .with_med("prednisone").build(), "glucocorticoid.dose-unknown", True),
+    # disease activity (scores)
+    Case("scores.disease_active", "RA, DAS28-ESR 5.8 (high activity)", lambda: ra().screened().with_joint_assessment(
+        tender=8, swollen=6, patient_global=7, evaluator_global=6, esr=38).build(), "disease.active", True),
+    Case("scores.disease_active", "RA, CDAI 10.5 from joint counts and globals only (moderate activity)",
+         lambda: ra().screened().with_joint_assessment(tender=3, swollen=3, patient_global=2,
+                                                      evaluator_global=2.5).build(), "disease.active", True),
+    Case("scores.disease_active", "RA, CDAI 10 (low activity: the moderate band starts above 10)",
+         lambda: ra().screened().with_joint_assessment(tender=3, swollen=3, patient_global=2,
+                                                      evaluator_global=2).build(), "disease.active", False),
+    Case("scores.disease_active", "RA, recorded DAS28 of 4.1 with no components (moderate activity)",
+         lambda: ra().screened().with_lab("das28-score", 4.1).build(), "disease.active", True),
+    Case("scores.disease_active", "RA, joint assessment older than 90 days: not current", lambda: ra().screened()
+         .with_joint_assessment(tender=8, swollen=6, patient_global=7, evaluator_global=6, days_ago=120).build(),
+         "disease.active", False),
+    Case("scores.disease_active", "axial SpA, ASDAS-CRP 3.2 (high activity)", lambda: P().aged(40).with_condition(
+        "ankylosing-spondylitis").screened().with_lab("asdas-back-pain", 6).with_lab("asdas-morning-stiffness", 5)
+         .with_lab("patient-global-activity", 6).with_lab("asdas-peripheral", 2).with_lab("crp", 12).build(),
+         "disease.active", True, indication="ankylosing-spondylitis"),
     # tuberculosis
     Case("tuberculosis.active_tb", "active pulmonary TB: contraindicated", lambda: ra().screened().with_condition(
         "active-tb").build(), "tb.active", True, verdict=("tofacitinib", "contraindicated")),

@@ -38,6 +38,7 @@ from jakcheck.patient.facts import (
     MatchedBy,
     MedicationFact,
     PatientFacts,
+    Race,
     ResultValue,
     Sex,
     SmokingFact,
@@ -48,7 +49,7 @@ from jakcheck.patient.facts import (
     UnusableValue,
 )
 from jakcheck.patient.terminology import ConceptLike, Terminology, concepts_in_text
-from jakcheck.patient.units import ImplausibleValue, UnitProblem, convert, to_canonical
+from jakcheck.patient.units import ImplausibleValue, UnitProblem, convert, to_canonical, unitless_ok
 
 DEFAULT_MAX_BYTES = 100 * 1024 * 1024
 MAX_AGE_YEARS = 130
@@ -530,6 +531,7 @@ class _Reader:
             unusable=tuple(self.unusable),
             text_matches=tuple(self.text_matches),
             patient_source=source,
+            race=_race(patient),
         )
 
     # --- Condition ----------------------------------------------------------------------------------------
@@ -662,6 +664,8 @@ class _Reader:
     def _quantity(self, res: dict[str, Any], source: str, cid: str, unit: str, effective: date,
                   prefix: str) -> None:
         vq = res.get("valueQuantity")
+        if vq is None and unitless_ok(cid) and _num(res.get("valueInteger")) is not None:
+            vq = {"value": res["valueInteger"]}  # a joint count or score sent as an integer
         if not isinstance(vq, dict):
             reason = self._absent_reason(res)
             if reason is None:
@@ -884,6 +888,30 @@ _HANDLERS = {
 
 
 # ---------------------------------------------------------------------------------------------- helpers
+
+
+_US_CORE_RACE = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-race"
+_OMB_WHITE, _OMB_BLACK = "2106-3", "2054-5"  # CDC Race & Ethnicity code system (urn:oid:2.16.840.1.113883.6.238)
+_OMB_CATEGORIES = frozenset({"1002-5", "2028-9", _OMB_BLACK, "2076-8", _OMB_WHITE})
+
+
+def _race(patient: dict[str, Any]) -> Race | None:
+    """Race for the Pooled Cohort Equations from the US Core race extension: one OMB category White or Black or
+    African American; any other single OMB category is "other" (the PCE then use the White equations, and say
+    so). None when absent, unrecognised or when several categories are given (the PCE have no rule for them)."""
+    cats: set[str] = set()
+    for ext in _list(patient.get("extension")):
+        if _dict(ext).get("url") != _US_CORE_RACE:
+            continue
+        for sub in _list(_dict(ext).get("extension")):
+            if _dict(sub).get("url") == "ombCategory":
+                code = _str(_dict(_dict(sub).get("valueCoding")).get("code"))
+                if code in _OMB_CATEGORIES:
+                    cats.add(code)
+    if len(cats) != 1:
+        return None
+    (only,) = cats
+    return "white" if only == _OMB_WHITE else "african-american" if only == _OMB_BLACK else "other"
 
 
 def _is_range(exc: UnitProblem) -> bool:

@@ -37,6 +37,7 @@ from jakcheck.patient.facts import (
     MatchedBy,
     MedicationFact,
     PatientFacts,
+    Race,
     ResultValue,
     Sex,
     SmokingFact,
@@ -46,7 +47,7 @@ from jakcheck.patient.facts import (
     Tri,
 )
 from jakcheck.patient.terminology import ConceptLike, Terminology, concepts_in_text
-from jakcheck.patient.units import ImplausibleValue, UnitProblem, convert, to_canonical
+from jakcheck.patient.units import ImplausibleValue, UnitProblem, convert, to_canonical, unitless_ok
 
 _TOP_KEYS = frozenset({"card_version", "patient", "conditions", "labs", "results", "medications",
                        "vaccinations", "smoking", "pregnant", "lactating", "child_pugh", "dialysis",
@@ -55,6 +56,7 @@ _CURRENT_STATUS = frozenset({"active", "on-hold"})
 _MED_STATUS = frozenset({"active", "on-hold", "completed", "stopped", "cancelled", "intended", "not-taken",
                          "unknown", "draft"})
 _SEXES = ("female", "male", "other", "unknown")
+_RACES: tuple[Race, ...] = ("white", "african-american", "other")
 _SMOKING: tuple[SmokingStatus, ...] = ("current", "former", "never", "unknown")
 _RESULTS: tuple[ResultValue, ...] = ("positive", "negative", "indeterminate")
 
@@ -228,7 +230,11 @@ class _Card:
             raise self.err("card_version", f"unsupported card version {version!r} (this reader reads 1)")
         if "patient" not in card:
             raise self.err("patient", "is required")
-        patient = self.mapping(card["patient"], "patient", frozenset({"id", "birth_date", "age", "sex"}))
+        patient = self.mapping(card["patient"], "patient", frozenset({"id", "birth_date", "age", "sex", "race"}))
+        race_raw = patient.get("race")
+        if race_raw is not None and race_raw not in _RACES:
+            raise self.err("patient.race", f"must be one of {', '.join(_RACES)}")
+        race: Race | None = race_raw
         pid = self.text(patient.get("id"), "patient.id", required=False) or "card"
         sex_raw = patient.get("sex", "unknown")
         if sex_raw not in _SEXES:
@@ -285,6 +291,7 @@ class _Card:
             known_absent=frozenset(known_absent),
             patient_source="card:patient",
             birth_date_estimated=estimated,
+            race=race,
         )
 
     def birth(self, patient: dict[str, Any]) -> tuple[date | None, bool]:
@@ -336,9 +343,10 @@ class _Card:
             if not concept.unit:
                 raise self.err(f"{path}.test", f"{cid!r} is not a numeric test; put it under results")
             value = self.number(item.get("value"), f"{path}.value")
-            unit = self.text(item.get("unit"), f"{path}.unit")
+            unit = self.text(item.get("unit"), f"{path}.unit", required=not unitless_ok(cid))
             when = self.day(item.get("date"), f"{path}.date", required=True)
-            assert when is not None and unit is not None
+            assert when is not None
+            unit = unit or concept.unit
             try:
                 canonical = to_canonical(cid, value, unit, concept.unit)
             except ImplausibleValue as exc:

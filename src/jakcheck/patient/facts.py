@@ -17,6 +17,7 @@ Sex = Literal["female", "male", "other", "unknown"]
 ResultValue = Literal["positive", "negative", "indeterminate"]
 SmokingStatus = Literal["current", "former", "never", "unknown"]
 MatchedBy = Literal["code", "text"]
+Race = Literal["white", "african-american", "other"]
 
 
 class Tri(StrEnum):
@@ -146,3 +147,5 @@ class PatientFacts:
     patient_source: str = "Patient"
     # True when birth_date was derived from a stated age (patient card "age:"), not recorded.
     birth_date_estimated: bool = False
+    # Race as the 2013 Pooled Cohort Equations use it (US Core race extension, OMB category), None when not recorded.
+    race: Race | None = None

@@ -26,6 +26,8 @@ Conversion factors and where they come from (SI conversion factors as tabulated 
 * Weight: 1 [lb_av] = 0.45359237 kg (international avoirdupois pound, exact); 1 kg = 1000 g.
 * Height: 1 [in_i] = 2.54 cm, 1 [ft_i] = 30.48 cm (international inch and foot, exact); 1 m = 100 cm.
 * Tuberculin skin test induration: mm (1 cm = 10 mm).
+* Joint counts {#} (also "1"), global assessments {score} on 0-10 (a 100 mm VAS in mm is divided by 10, cm
+  equals the 0-10 scale), composite scores {score}: dimensionless, and accepted without a unit.
 * BMI kg/m2, blood pressure mm[Hg], ESR mm/h, viral loads [IU]/mL: spelling variants only. HBV DNA in copies/mL
   is refused: the copies-to-IU factor depends on the assay.
 """
@@ -99,6 +101,13 @@ PRESSURE = _family("blood pressure", "mm[Hg]", {"mmHg": 1.0, "mm Hg": 1.0, "mm[h
 ESR = _family("erythrocyte sedimentation rate", "mm/h", {"mm/hr": 1.0, "mm/(1.h)": 1.0, "mm/1h": 1.0})
 INDURATION = _family("skin induration", "mm", {"cm": 10.0, "[mm]": 1.0})
 VIRAL_LOAD = _family("viral load", "[IU]/mL", {"IU/mL": 1.0, "[iU]/mL": 1.0, "IU/ml": 1.0})
+# Dimensionless clinical counts and scores (UCUM annotations). A value sent without a unit is accepted for these
+# only (`UNITLESS_OK`): a joint count or an index has no unit to lose.
+JOINT_COUNT = _family("joint count", "{#}", {"1": 1.0, "{count}": 1.0, "{joints}": 1.0, "#": 1.0})
+# Patient / evaluator global assessment on the 0-10 scale of the CDAI (LOINC 75894-6, 75846-6: 0-10 numeric
+# rating, {score}); a 100 mm visual analogue scale is read as mm / 10 (10 cm line = 0-10).
+GLOBAL_0_10 = _family("global assessment (0-10)", "{score}", {"1": 1.0, "cm": 1.0, "mm": 0.1})
+SCORE = _family("score", "{score}", {"1": 1.0, "{points}": 1.0})
 
 # concept id -> (family, plausible minimum, plausible maximum), bounds in the family's base unit, inclusive.
 PLAUSIBLE: dict[str, tuple[Family, float, float]] = {
@@ -125,7 +134,24 @@ PLAUSIBLE: dict[str, tuple[Family, float, float]] = {
     "tb-skin-test": (INDURATION, 0.0, 100.0),
     "hbv-dna": (VIRAL_LOAD, 0.0, 1e12),
     "hcv-rna": (VIRAL_LOAD, 0.0, 1e12),
+    "tender-joints-28": (JOINT_COUNT, 0.0, 28.0),
+    "swollen-joints-28": (JOINT_COUNT, 0.0, 28.0),
+    "patient-global-activity": (GLOBAL_0_10, 0.0, 10.0),
+    "evaluator-global-activity": (GLOBAL_0_10, 0.0, 10.0),
+    "asdas-back-pain": (GLOBAL_0_10, 0.0, 10.0),
+    "asdas-morning-stiffness": (GLOBAL_0_10, 0.0, 10.0),
+    "asdas-peripheral": (GLOBAL_0_10, 0.0, 10.0),
+    "das28-score": (SCORE, 0.0, 10.0),
+    "cdai-score": (SCORE, 0.0, 76.0),
+    "sdai-score": (SCORE, 0.0, 86.0),
 }
+UNITLESS_OK = frozenset({JOINT_COUNT.name, GLOBAL_0_10.name, SCORE.name})
+
+
+def unitless_ok(concept_id: str) -> bool:
+    """True for counts and scores, whose value may come without a unit (it is then read in the base unit)."""
+    family = family_of(concept_id)
+    return family is not None and family.name in UNITLESS_OK
 
 _EXPONENT = re.compile(r"^(?:x|×|\*)?\s*10\s*(?:\^|\*|e|E)\s*(\d+)\s*(/.*)$")
 _SUPERSCRIPT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
@@ -161,9 +187,11 @@ def convert(concept_id: str, value: float, unit: str | None, canonical_unit: str
     """`value` in `unit` expressed in `canonical_unit`, without the plausibility check. Raises UnitError."""
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise ImplausibleValue(f"value {value!r} is not a finite number")
+    family = family_of(concept_id)
+    if (unit is None or not unit.strip()) and family is not None and family.name in UNITLESS_OK:
+        unit = family.base
     if unit is None or not unit.strip():
         raise UnitError("no unit given")
-    family = family_of(concept_id)
     if family is None:
         # No table for this concept: accept only the canonical unit itself.
         if normalize_unit(unit) == normalize_unit(canonical_unit):

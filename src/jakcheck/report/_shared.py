@@ -17,6 +17,7 @@ from jakcheck.assessment import (
     Finding,
     Missing,
     MonitoringItemOut,
+    ScoreOut,
     Severity,
     Timing,
     Verdict,
@@ -165,3 +166,50 @@ def is_web_url(url: str) -> bool:
     """Only http(s) URLs become links; anything else (e.g. javascript:) is shown as plain text."""
     lowered = url.strip().lower()
     return lowered.startswith("https://") or lowered.startswith("http://")
+
+
+RESULT_LABELS = {"cvd_10y": "10-year CVD risk", "ascvd_10y": "10-year ASCVD risk",
+                 "hf_10y": "10-year heart failure risk", "score": "score"}
+
+
+def _fig(key: str, value: float) -> str:
+    return f"{value:.2f}" if key == "score" else f"{value:.1f}%"
+
+
+def score_name(s: ScoreOut) -> str:
+    """A short name: "SCORE2-OP (moderate risk region)", "DAS28-ESR", "CDAI"."""
+    if s.model:
+        return s.model
+    name = s.title.split(":")[0]
+    return f"{name} ({s.risk_region} risk region)" if s.risk_region else name
+
+
+def score_result_label(s: ScoreOut) -> str:
+    """The figures in words: "10-year CVD risk 8.5% (high)", a range when yes/no inputs are unknown, or why
+    there is no figure."""
+    if s.status == "calculated":
+        figs = "; ".join(f"{RESULT_LABELS.get(k, k)} {_fig(k, v)}" for k, v in s.results.items())
+        return f"{figs} ({s.category})" if s.category else figs
+    if s.bounds:
+        figs = "; ".join(f"{RESULT_LABELS.get(k, k)} {_fig(k, lo)}" + (f" to {_fig(k, hi)}" if hi != lo else "")
+                         for k, (lo, hi) in s.bounds.items())
+        cats = [c for c in (s.bounds_category or []) if c]
+        cat = f" ({' to '.join(dict.fromkeys(cats))})" if cats else ""
+        return f"{figs}{cat}, depending on {', '.join(s.missing)} (not stated in the record)"
+    if s.status == "incomplete":
+        return "not calculated: missing " + ", ".join(s.missing)
+    return f"not applicable: {s.reason}" if s.reason else "not applicable"
+
+
+def score_ra_label(s: ScoreOut) -> str | None:
+    ra = s.ra_adjusted
+    if ra is None:
+        return None
+    figs = "; ".join(f"{RESULT_LABELS.get(k, k)} {_fig(k, v)}" for k, v in ra.results.items())
+    return f"With the EULAR rheumatoid arthritis factor x{ra.factor:g} (separate figure): {figs}" + (
+        f" ({ra.category})" if ra.category else "")
+
+
+def score_inputs_label(s: ScoreOut) -> str:
+    return ", ".join(f"{k} {str(v).lower() if isinstance(v, bool) else f'{v:g}' if isinstance(v, float) else v}"
+                     for k, v in s.inputs.items())

@@ -30,6 +30,10 @@ from jakcheck.report._shared import (
     mode_label,
     phase_label,
     region_label,
+    score_inputs_label,
+    score_name,
+    score_ra_label,
+    score_result_label,
     shows_ready,
     status_label,
 )
@@ -62,6 +66,10 @@ def _environment() -> jinja2.Environment:
         drugs=drugs_label,
         evidence=evidence_label,
         status=status_label,
+        score_name=score_name,
+        score_result=score_result_label,
+        score_ra=score_ra_label,
+        score_inputs=score_inputs_label,
     )
     env.tests.update(missing=is_missing, web_url=is_web_url)
     env.globals.update(

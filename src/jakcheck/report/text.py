@@ -33,6 +33,10 @@ from jakcheck.report._shared import (
     mode_label,
     phase_label,
     region_label,
+    score_inputs_label,
+    score_name,
+    score_ra_label,
+    score_result_label,
     shows_ready,
     status_label,
 )
@@ -91,6 +95,8 @@ def _parts(a: Assessment) -> list[RenderableType]:
     parts += [_section("Verdicts by drug"), _verdict_table(a), Text("")]
     parts += [_section("Findings"), *_findings(a)]
     parts += [_section("Checklist"), *_checklist(a)]
+    if a.scores:
+        parts += [_section("Scores"), *_scores(a)]
     parts += [_section("Monitoring plan"), *_monitoring(a)]
     if a.alternatives:
         parts += [_section("Alternatives"), *_alternatives(a)]
@@ -241,6 +247,24 @@ def _monitoring(a: Assessment) -> list[RenderableType]:
             out.append(_indented(_field("Status", status, STATUS_STYLES[m.status])))
         out.append(_indented(_field("Drugs", drugs_label(m.drugs))))
         out += _sources_block(m.sources, 1)
+    out.append(Text(""))
+    return out
+
+
+def _scores(a: Assessment) -> list[RenderableType]:
+    out: list[RenderableType] = []
+    for sc in a.scores:
+        tag = " [region default]" if sc.default else ""
+        out.append(Text.assemble("* ", (score_name(sc), "bold"), tag, ": ", score_result_label(sc)))
+        if (ra := score_ra_label(sc)) is not None:
+            out.append(_indented(Text(ra)))
+        if sc.inputs:
+            out.append(_indented(_field("Inputs", score_inputs_label(sc))))
+        if sc.missing and sc.status != "not-applicable":
+            out.append(_indented(_field("Missing", ", ".join(sc.missing), "yellow")))
+        for note in sc.notes:
+            out.append(_indented(Text(note, style="dim")))
+        out += _sources_block(sc.sources, 1)
     out.append(Text(""))
     return out
 

@@ -16,11 +16,12 @@ from jakcheck.rules import (
     renal_hepatic,
     reproductive,
     review,
+    scores,
     tuberculosis,
     vaccination,
 )
 from jakcheck.rules.base import Rule
 
-MODULES = (regulatory, cardiovascular, cancer, infection, tuberculosis, hepatitis, vaccination, labs,
+MODULES = (regulatory, cardiovascular, cancer, infection, scores, tuberculosis, hepatitis, vaccination, labs,
            renal_hepatic, interactions, reproductive, data_quality, monitoring, on_treatment, review)
 ALL_RULES: tuple[Rule, ...] = tuple(r for m in MODULES for r in m.RULES)

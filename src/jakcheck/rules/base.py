@@ -49,6 +49,8 @@ class Context:
     settings: dict[str, float] = field(default_factory=dict)
     # The JAK inhibitor the patient is already taking (on-treatment mode), or None before the start.
     current: MedicationFact | None = None
+    # ESC SCORE2 risk region ("low", "moderate", "high", "very-high"): a site setting (Settings.score2_risk_region).
+    risk_region: str = "moderate"
 
     @property
     def current_drug(self) -> str | None:

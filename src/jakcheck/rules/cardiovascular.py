@@ -9,23 +9,30 @@ with cardiovascular risk factors and avoid in patients at increased risk of thro
 from __future__ import annotations
 
 from jakcheck.assessment import Verdict
+from jakcheck.calculators.base import EULAR_CV_SOURCE
+from jakcheck.knowledge.schema import Cite
 from jakcheck.patient.derived import conditions, medications_with_class
 from jakcheck.rules.base import Context, Hit, class_cite, regulated_drugs, severity_for
 from jakcheck.rules.cites import ORAL_SURV
+from jakcheck.rules.scores import high_calculated_risk
 
 CV_RISK_FACTORS = ("diabetes", "hypertension", "hyperlipidemia", "heart-failure", "ckd")
 
 
 def cardiovascular(ctx: Context) -> list[Hit]:
-    """When the record shows ASCVD (MI, stroke, coronary or peripheral arterial disease) or another
-    cardiovascular risk factor (diabetes, hypertension, dyslipidaemia, heart failure, CKD), Then (EU) only if
-    no suitable alternative; (US) caution (boxed warning: MACE)."""
+    """When the record shows ASCVD (MI, stroke, coronary or peripheral arterial disease), another
+    cardiovascular risk factor (diabetes, hypertension, dyslipidaemia, heart failure, CKD), or a calculated
+    10-year risk at or above the threshold of the region's default model (EU: SCORE2 / SCORE2-OP, ESC 2021
+    high-risk band by age: 2.5% under 50, 5% at 50-69, 7.5% from 70; US: PREVENT-ASCVD 10%, ACC/AHA 2026 "high"),
+    Then (EU) only if no suitable alternative; (US) caution (boxed warning: MACE). With yes/no inputs unknown,
+    the lowest possible risk must reach the threshold."""
     drugs = regulated_drugs(ctx)
     if not drugs:
         return []
     ascvd = conditions(ctx.facts, "ascvd")
     factors = conditions(ctx.facts, *CV_RISK_FACTORS, active_only=True)
-    if not ascvd and not factors:
+    calculated = high_calculated_risk(ctx) if not ascvd else None
+    if not ascvd and not factors and calculated is None:
         return []
     verdict: Verdict = "only-if-no-alternative" if ctx.region == "EU" else "caution"
     parts = []
@@ -33,6 +40,8 @@ def cardiovascular(ctx: Context) -> list[Hit]:
         parts.append("atherosclerotic cardiovascular disease (" + ", ".join(sorted({c.display for c in ascvd})) + ")")
     if factors:
         parts.append("risk factors: " + ", ".join(sorted({c.display for c in factors})))
+    if calculated is not None:
+        parts.append(calculated.text())
     detail = ("In ORAL Surveillance the excess of MACE with tofacitinib over TNF inhibitors was concentrated in "
               "patients with a history of ASCVD. ")
     detail += ("The EMA measures restrict use in patients with ASCVD or other CV risk factors to cases without a "
@@ -43,8 +52,9 @@ def cardiovascular(ctx: Context) -> list[Hit]:
         code="risk.cardiovascular", severity=severity_for(verdict), drugs=drugs, verdict=verdict,
         summary="Increased cardiovascular risk: " + "; ".join(parts) + ".",
         detail=detail,
-        evidence=tuple(c.source for c in ascvd + factors),
-        cites=class_cite(ctx) + (ORAL_SURV,),
+        evidence=tuple(c.source for c in ascvd + factors) + (calculated.score.evidence if calculated else ()),
+        cites=class_cite(ctx) + (ORAL_SURV,) + (ctx.threshold_cites(calculated.threshold_key) + tuple(
+            Cite(source=x) for x in calculated.score.sources if x != EULAR_CV_SOURCE) if calculated else ()),
     )]
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from jakcheck.patient.derived import conditions, immunizations, prednisone_equivalent_today
 from jakcheck.rules.base import ActionSpec, Context, Hit, class_cite, label_cites, missing
 from jakcheck.rules.cites import ACR_VACC, ORAL_SURV
+from jakcheck.rules.scores import EULAR_RA, GC_INFECTION, RABBIT, active_disease, score_text
 
 
 def active_serious_infection(ctx: Context) -> list[Hit]:
@@ -59,8 +60,10 @@ def herpes_zoster_history(ctx: Context) -> list[Hit]:
 def glucocorticoid_high_dose(ctx: Context) -> list[Hit]:
     """When the current systemic glucocorticoid dose is at or above the high-dose threshold (prednisone
     equivalent per day), Then flag the infection risk of the glucocorticoid itself and advise against
-    withholding effective steroid-sparing therapy for fear of infection. When a current glucocorticoid has no
-    computable dose, Then say the dose is unknown."""
+    withholding effective steroid-sparing therapy for fear of infection; when the latest disease-activity score
+    is moderate or high as well (disease.active), the finding says so with both figures (george-gc-infection-2020,
+    rabbit-score-2014, eular-2022-ra). When a current glucocorticoid has no computable dose, Then say the dose is
+    unknown."""
     total, meds = prednisone_equivalent_today(ctx.facts)
     if not meds:
         return []
@@ -76,14 +79,29 @@ def glucocorticoid_high_dose(ctx: Context) -> list[Hit]:
         )]
     if total < limit:
         return []
+    active = active_disease(ctx)
+    summary = (f"Glucocorticoid {total:g} mg/day prednisone equivalent (threshold {limit:g}): a major infection "
+               "risk in its own right.")
+    evidence = tuple(m.source for m in meds)
+    if active is not None:
+        summary = (f"Glucocorticoid {total:g} mg/day prednisone equivalent (threshold {limit:g}) with active disease "
+                   f"({score_text(active)}): do not withhold effective steroid-sparing treatment for fear of "
+                   "infection.")
+        evidence += active.evidence
+        cited = {x.source for x in cites}
+        cites = cites + tuple(x for x in (GC_INFECTION, RABBIT, EULAR_RA) if x.source not in cited)
     return [Hit(
         code="glucocorticoid.high-dose", severity="warning",
-        summary=(f"Glucocorticoid {total:g} mg/day prednisone equivalent (threshold {limit:g}): a major infection "
-                 "risk in its own right."),
+        summary=summary,
         detail=("Serious-infection risk rises with glucocorticoid dose. Uncontrolled disease and glucocorticoids "
                 "both raise infection risk, so concern about infection should not by itself stop effective "
-                "steroid-sparing therapy; plan the glucocorticoid taper with the start of treatment."),
-        evidence=tuple(m.source for m in meds), cites=cites,
+                "steroid-sparing therapy; plan the glucocorticoid taper with the start of treatment."
+                + (" The disease is active on the latest score: controlling it is what allows the glucocorticoid to "
+                   "come down (EULAR 2022: aim at remission or low disease activity, taper glucocorticoids as "
+                   "rapidly as clinically feasible), while staying on this dose keeps its own infection risk "
+                   "(George 2020: hospitalised infection within a year 8.6% without glucocorticoids, 17.7% above "
+                   "10 mg/day)." if active else "")),
+        evidence=evidence, cites=cites,
         actions=(ActionSpec("taper-glucocorticoid", "Plan a glucocorticoid taper to the lowest effective dose "
                             "once the new therapy works.", "after-start", False),),
     )]

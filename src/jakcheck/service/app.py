@@ -42,12 +42,14 @@ from jakcheck.service.auth import JwtVerifier
 from jakcheck.service.feedback import FeedbackStore
 from jakcheck.service.hooks import router as hooks_router
 from jakcheck.service.rest import router as rest_router
+from jakcheck.service.shared import SharedReplayCache, SharedReportCache
 from jakcheck.service.state import (
     FHIR_JSON,
     INSECURE_HEADER,
     INSECURE_TEXT,
     ApiError,
     ReportCache,
+    Reports,
     ServiceState,
     json_response,
     operation_outcome,
@@ -237,8 +239,14 @@ def _install_report(app: FastAPI) -> None:
 
 
 def create_app(settings: Settings, *, knowledge: Knowledge | None = None,
-               today: Callable[[], date] = date.today) -> FastAPI:
-    """The jakcheck service. `today` is the clock for assessments (tests pin it)."""
+               today: Callable[[], date] = date.today, validate_responses: bool = True,
+               shared_state_dir: Path | None = None) -> FastAPI:
+    """The jakcheck service. `today` is the clock for assessments (tests pin it).
+
+    `validate_responses`: check each CDS Hooks response against the spec models (on here and in tests; `jakcheck
+    serve` turns it off, see state.ServiceState). `shared_state_dir`: keep the report cache and the JWT replay
+    cache in SQLite files there, shared by several worker processes (`jakcheck serve --workers N`); None keeps
+    them in this process's memory."""
     k = knowledge or default_knowledge()
     for noisy in ("httpx", "httpcore"):  # they log request URLs, which carry patient ids in FHIR searches
         logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -253,7 +261,7 @@ def create_app(settings: Settings, *, knowledge: Knowledge | None = None,
             log.warning("no trusted JWT issuers configured: every CDS Hooks call will be refused (401)")
         yield
         await http.aclose()
-        store.engine.dispose()
+        store.close()
 
     app = FastAPI(title="jakcheck", version=k.release.version, docs_url=None, redoc_url=None, lifespan=lifespan,
                   description="Cited decision support for JAK inhibitors: CDS Hooks 2.0.1 services, a REST API "
@@ -262,10 +270,17 @@ def create_app(settings: Settings, *, knowledge: Knowledge | None = None,
     app.state.settings = settings
     app.state.knowledge = k
     app.state.insecure_dev = settings.insecure_dev
-    app.state.service = ServiceState(settings=settings, knowledge=k, verifier=JwtVerifier(settings, http),
-                                     store=store, reports=ReportCache(settings.report_cache_size,
-                                                                      settings.report_ttl_seconds),
-                                     http=http, today=today)
+    verifier = JwtVerifier(settings, http)
+    reports: Reports
+    if shared_state_dir is not None:
+        reports = SharedReportCache(shared_state_dir / "reports.sqlite3", settings.report_cache_size,
+                                    settings.report_ttl_seconds)
+        verifier.replay = SharedReplayCache(shared_state_dir / "jwt-replay.sqlite3")
+    else:
+        reports = ReportCache(settings.report_cache_size, settings.report_ttl_seconds)
+    app.state.service = ServiceState(settings=settings, knowledge=k, verifier=verifier, store=store,
+                                     reports=reports, http=http, today=today,
+                                     validate_responses=validate_responses)
     app.state.report_cache = app.state.service.reports
     _install_handlers(app, settings.insecure_dev)
     app.include_router(hooks_router)

@@ -5,6 +5,14 @@ suggestions taken) or overridden (with a coded reason and/or a comment). To repo
 type, the service also records each card it issues (uuid, service, card type, indicator, knowledge version) -
 never the patient, the user or anything from the record.
 
+Writes: feedback rows are committed before the feedback call answers 200. Issued-card rows are statistics (the
+denominator of the override rate), so the CDS Hooks call does not wait for them: `record_cards_later` queues
+them and a writer thread inserts whatever has queued in one transaction (batches of many requests under load).
+Queued rows are written before any later feedback row (`record_feedback` and `summary` flush the queue first)
+and at shutdown (`close`); a process killed hard loses at most the rows of the last ~50 ms. On SQLite the file
+runs in WAL mode with synchronous=NORMAL: a commit survives a process crash, and the last commits may be lost on
+power loss (not corrupted).
+
 Storage: SQLAlchemy Core over one database URL. A plain path means an embedded SQLite file (the default); a URL
 such as `postgresql+psycopg://user@host/db` uses PostgreSQL through the same code (install `psycopg`). Rows are
 only ever inserted: SQLite triggers refuse UPDATE and DELETE on both tables (on PostgreSQL, grant the service
@@ -16,6 +24,7 @@ per card type with the most used override reasons.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import Counter
@@ -30,6 +39,9 @@ import sqlalchemy as sa
 from jakcheck.errors import ConfigError
 from jakcheck.settings import Settings
 
+log = logging.getLogger("jakcheck.service.feedback")
+BATCH_DELAY = 0.05  # seconds the writer waits for more issued-card rows before one insert
+WRITER_IDLE_EXIT = 5.0  # the writer thread ends after this long with nothing to write (restarted on demand)
 META = sa.MetaData()
 CARDS = sa.Table(
     "cards_issued", META,
@@ -96,16 +108,83 @@ class FeedbackStore:
                         conn.exec_driver_sql(stmt)
         except sa.exc.SQLAlchemyError as exc:
             raise ConfigError(f"feedback_store: cannot open {store!r}: {type(exc).__name__}") from exc
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # serialises writes (and orders queued card rows before feedback)
+        self._pending: list[dict[str, Any]] = []
+        self._pending_lock = threading.Lock()
+        self._wake = threading.Event()
+        self._writer: threading.Thread | None = None
+
+    @staticmethod
+    def _card_rows(service_id: str, knowledge_version: str, cards: Sequence[IssuedCard]) -> list[dict[str, Any]]:
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        return [{"card_uuid": c.card_uuid, "service_id": service_id, "card_type": c.card_type,
+                 "indicator": c.indicator, "knowledge_version": knowledge_version, "issued_at": now}
+                for c in cards]
 
     def record_cards(self, service_id: str, knowledge_version: str, cards: Sequence[IssuedCard]) -> None:
+        """Insert now (after anything queued)."""
         if not cards:
             return
-        now = datetime.now(UTC).isoformat(timespec="seconds")
-        rows = [{"card_uuid": c.card_uuid, "service_id": service_id, "card_type": c.card_type,
-                 "indicator": c.indicator, "knowledge_version": knowledge_version, "issued_at": now} for c in cards]
-        with self._lock, self.engine.begin() as conn:
-            conn.execute(CARDS.insert(), rows)
+        rows = self._card_rows(service_id, knowledge_version, cards)
+        with self._lock:
+            self._flush_locked()
+            with self.engine.begin() as conn:
+                conn.execute(CARDS.insert(), rows)
+
+    def record_cards_later(self, service_id: str, knowledge_version: str, cards: Sequence[IssuedCard]) -> None:
+        """Queue the rows for the writer thread (the CDS Hooks call does not wait for the database)."""
+        if not cards:
+            return
+        rows = self._card_rows(service_id, knowledge_version, cards)
+        with self._pending_lock:
+            self._pending.extend(rows)
+            if self._writer is None:
+                self._writer = threading.Thread(target=self._write_loop, name="jakcheck-card-writer", daemon=True)
+                self._writer.start()
+        self._wake.set()
+
+    def _write_loop(self) -> None:
+        while True:
+            if not self._wake.wait(WRITER_IDLE_EXIT):
+                with self._pending_lock:
+                    if not self._pending:
+                        self._writer = None
+                        return
+            self._wake.clear()
+            time.sleep(BATCH_DELAY)  # let more rows queue: one transaction for many requests under load
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the queued issued-card rows now."""
+        with self._lock:
+            self._flush_locked()
+
+    def _flush_locked(self) -> None:
+        with self._pending_lock:
+            rows, self._pending = self._pending, []
+        if not rows:
+            return
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(CARDS.insert(), rows)
+            return
+        except sa.exc.SQLAlchemyError:
+            pass
+        lost = 0  # one bad row must not lose the batch: row by row
+        for row in rows:
+            try:
+                with self.engine.begin() as conn:
+                    conn.execute(CARDS.insert(), [row])
+            except sa.exc.SQLAlchemyError as exc:  # statistics rows: log (no content) and go on serving
+                lost += 1
+                err = type(exc).__name__
+        if lost:
+            log.error("%d issued-card row(s) not stored: %s", lost, err)
+
+    def close(self) -> None:
+        """Write what is queued and release the connections (at shutdown)."""
+        self.flush()
+        self.engine.dispose()
 
     def record_feedback(self, service_id: str, items: Sequence[Any]) -> int:
         """Store feedback entries (models.FeedbackItem); returns how many were stored."""
@@ -123,12 +202,15 @@ class FeedbackStore:
                 "user_comment": it.overrideReason.userComment if it.overrideReason else None,
                 "outcome_timestamp": it.outcomeTimestamp, "received_at": now,
             })
-        with self._lock, self.engine.begin() as conn:
-            conn.execute(FEEDBACK.insert(), rows)
+        with self._lock:
+            self._flush_locked()  # the cards this feedback is about are stored first
+            with self.engine.begin() as conn:
+                conn.execute(FEEDBACK.insert(), rows)
         return len(rows)
 
     def summary(self) -> dict[str, Any]:
         """Per card type: issued, accepted, overridden, override rate, top override reasons."""
+        self.flush()
         with self.engine.connect() as conn:
             issued: Counter[str] = Counter(dict(conn.execute(
                 sa.select(CARDS.c.card_type, sa.func.count()).group_by(CARDS.c.card_type)).all()))

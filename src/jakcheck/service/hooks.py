@@ -156,7 +156,7 @@ async def call_service(service_id: str, request: Request) -> Response:
         raise ApiError(400, str(exc)) from None
     drugs = list(dict.fromkeys(o.drug for o in ordered))
     a = assess(facts, s.knowledge, region=s.settings.region, indication=indication_for(ordered, s.knowledge),
-               drugs=drugs)
+               drugs=drugs, risk_region=s.settings.score2_risk_region)
     if ordered:
         a = _with_unassessed(a, ordered)
     cctx.report_url = f"{s.settings.service_base_url}/report/{s.reports.put(a)}"
@@ -171,11 +171,13 @@ async def call_service(service_id: str, request: Request) -> Response:
 def _answer(s: ServiceState, service_id: str, built: list[BuiltCard], started: float, what: str,
             version: str | None = None) -> Response:
     body = {"cards": [b.card for b in built]}
-    CDSHooksResponse.model_validate(body)  # a card that breaks the spec is a bug: 500, not a bad card
-    s.store.record_cards(service_id, version or s.knowledge.release.version,
-                         [IssuedCard(b.card["uuid"], b.card_type, b.indicator) for b in built])
-    log.info("cds-service %s: %s, %d card(s) [%s], %.1f ms", service_id, what, len(built),
-             ",".join(f"{b.card_type}:{b.indicator}" for b in built), (time.perf_counter() - started) * 1000)
+    if s.validate_responses:
+        CDSHooksResponse.model_validate(body)  # a card that breaks the spec is a bug: 500, not a bad card
+    s.store.record_cards_later(service_id, version or s.knowledge.release.version,
+                               [IssuedCard(b.card["uuid"], b.card_type, b.indicator) for b in built])
+    if log.isEnabledFor(logging.INFO):
+        log.info("cds-service %s: %s, %d card(s) [%s], %.1f ms", service_id, what, len(built),
+                 ",".join(f"{b.card_type}:{b.indicator}" for b in built), (time.perf_counter() - started) * 1000)
     return json_response(body)
 
 

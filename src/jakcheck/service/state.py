@@ -13,7 +13,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import orjson
@@ -29,6 +29,16 @@ from jakcheck.settings import Settings
 INSECURE_HEADER = "X-Jakcheck-Insecure-Dev"
 INSECURE_TEXT = "INSECURE DEV MODE: no authentication, not for clinical use"
 FHIR_JSON = "application/fhir+json"
+
+
+class Reports(Protocol):
+    """Where card report links find their assessment: ReportCache, or shared.SharedReportCache (workers > 1)."""
+
+    def put(self, assessment: Assessment, now: float | None = None) -> str: ...
+
+    def get(self, token: str, now: float | None = None) -> Assessment | None: ...
+
+    def __len__(self) -> int: ...
 
 
 class ReportCache:
@@ -74,9 +84,13 @@ class ServiceState:
     knowledge: Knowledge
     verifier: JwtVerifier
     store: FeedbackStore
-    reports: ReportCache
+    reports: Reports
     http: httpx.AsyncClient
     today: Callable[[], date]
+    # Check every CDS Hooks response against the spec models before sending it (a card that breaks the spec is a
+    # bug: 500). On in tests and by default in create_app; `jakcheck serve` turns it off unless
+    # JAKCHECK_VALIDATE_RESPONSES=true (it costs about 0.5 ms a call, ~10 % of one).
+    validate_responses: bool = True
 
 
 def state(request: Request) -> ServiceState:
