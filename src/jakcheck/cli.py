@@ -307,6 +307,45 @@ def calc(
     print("\n".join(lines))
 
 
+class Cohort(StrEnum):
+    on_jaki = "on-jaki"
+    candidates = "candidates"
+    all = "all"
+
+
+class EngineName(StrEnum):
+    local = "local"
+    spark = "spark"
+
+
+@app.command()
+def screen(
+    inputs: Annotated[list[Path], typer.Argument(help="Bulk Data NDJSON folders (.ndjson or .ndjson.gz) and/or "
+                                                      "folders of FHIR Bundles")],
+    out: Annotated[Path, typer.Option("--out", help="output folder")],
+    cohort: Annotated[Cohort, typer.Option(help="on-jaki, candidates or all")] = Cohort.all,
+    engine: Annotated[EngineName, typer.Option(help="local (default) or spark")] = EngineName.local,
+    workers: Annotated[int | None, typer.Option(help="worker processes (local engine)")] = None,
+    region: Annotated[str | None, typer.Option(help="EU or US; default from settings")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="assessment date YYYY-MM-DD (default today)")] = None,
+    spark_master: Annotated[str | None, typer.Option("--spark-master", help="Spark master URL")] = None,
+    max_rejects: Annotated[int | None, typer.Option("--max-rejects", help="fail after this many bad lines")] = None,
+) -> None:
+    """Screen a population: every patient assessed, with CSV/Parquet/NDJSON outputs and a report."""
+    from jakcheck.population.run import screen as run_screen
+
+    try:
+        reg = parse_region(region, "--region") if region else STATE.settings.region
+    except ConfigError as exc:
+        raise InputError(str(exc)) from exc
+    day = _parse_date(as_of, "--as-of")
+    code = run_screen([str(p) for p in inputs], str(out), cohort=cohort.value, engine=engine.value,
+                      workers=workers, region=reg, as_of=day.isoformat(), spark_master=spark_master,
+                      max_rejects=max_rejects)
+    if code:
+        raise typer.Exit(code)
+
+
 feedback_app = typer.Typer(no_args_is_help=True, help="CDS Hooks feedback stored by the service.")
 app.add_typer(feedback_app, name="feedback")
 

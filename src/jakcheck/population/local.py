@@ -1,0 +1,308 @@
+"""The local engine: the whole screen on one machine, in bounded memory, resumable.
+
+1. **Partition** (read tasks in worker processes): every kept resource line is appended to one of P bucket files
+   by a hash of its patient id; Medication resources go to a shared side file; rejects and line counts to the
+   task's meta file. A task's folder is renamed into place only when complete.
+2. **Assess** (one bucket per worker task): the bucket is grouped by patient in memory (a bucket holds about
+   `BUCKET_BYTES` of input), each patient is read and assessed, and the results are written, in patient-id
+   order, to the bucket's result file - renamed into place when complete.
+3. **Merge**: the sorted result files are merged (heapq, streaming) into the output writer.
+
+Memory is bounded by the bucket size and the writer's batches, not by the input. A run killed anywhere and
+started again with the same arguments skips completed tasks and buckets; since every step is deterministic and
+every file is complete or absent, the outputs are identical to an uninterrupted run. The work folder
+(`DIR/.screen-work`) is removed after a successful run.
+"""
+
+from __future__ import annotations
+
+import gc
+import heapq
+import math
+import os
+import shutil
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from contextlib import ExitStack
+from multiprocessing import get_context
+from multiprocessing.sharedctypes import Synchronized
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from jakcheck.errors import InputError
+from jakcheck.fhir.bulk import InputFile
+from jakcheck.knowledge.loader import default_knowledge
+from jakcheck.population.outputs import ScreenWriter
+from jakcheck.population.partition import Task, bucket_of, plan_tasks, run_task
+from jakcheck.population.process import Record, ScreenConfig, assess_records
+from jakcheck.population.progress import Progress
+
+BUCKET_BYTES = 48 * 1024 * 1024
+MAX_BUCKETS = 512
+FLUSH_BYTES = 256 * 1024
+STATE_VERSION = 1
+_COUNTER: Synchronized[int] | None = None
+_MEDS: dict[str, dict[str, bytes]] = {}
+
+
+def estimate_bytes(files: Sequence[InputFile]) -> int:
+    """Bytes of kept resources, roughly: gzip shrinks NDJSON about tenfold; a Synthea Bundle is mostly Claims,
+    Encounters and other types the rules do not read."""
+    return sum(f.size * 10 if f.compressed else f.size if f.kind == "ndjson" else f.size // 5 for f in files)
+
+
+def bucket_count(files: Sequence[InputFile], workers: int) -> int:
+    return min(MAX_BUCKETS, max(4 * workers, math.ceil(estimate_bytes(files) / BUCKET_BYTES)))
+
+
+# ---------------------------------------------------------------------------------------------- workers
+
+
+def _init_worker(counter: Synchronized[int]) -> None:
+    global _COUNTER
+    _COUNTER = counter
+
+
+def _bump(n: int) -> None:
+    if _COUNTER is not None and n:
+        with _COUNTER.get_lock():
+            _COUNTER.value += n
+
+
+def _partition_task(work: Path, index: int, task: Task, files: Sequence[InputFile], buckets: int) -> int:
+    """Run one read task into work/p1/t<index>/ (atomically). Returns the bytes it covered."""
+    final = work / "p1" / f"t{index:06d}"
+    tmp = work / "p1" / f"t{index:06d}.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    buffers: dict[int, list[bytes]] = defaultdict(list)
+    sizes: dict[int, int] = defaultdict(int)
+    patients: dict[int, int] = defaultdict(int)
+    meds: list[bytes] = []
+    rejects: list[Any] = []
+    chunks: list[Any] = []
+    covered = 0
+
+    def flush(k: int) -> None:
+        with open(tmp / f"b{k:04d}", "ab") as fh:
+            fh.write(b"".join(buffers.pop(k)))
+        sizes.pop(k, None)
+
+    for ev in run_task(task, files):
+        tag = ev[0]
+        if tag == "r":
+            _, pid, (fi, ci, li, ei), kind, payload, is_patient = ev
+            k = bucket_of(pid, buckets)
+            line = b"%s\t%d\t%d\t%d\t%d\t%s\t" % (pid.encode(), fi, ci, li, ei, kind.encode()) + payload + b"\n"
+            buffers[k].append(line)
+            sizes[k] += len(line)
+            if is_patient:
+                patients[k] += 1
+            if sizes[k] >= FLUSH_BYTES:
+                flush(k)
+        elif tag == "m":
+            _, mid, _origin, payload = ev
+            meds.append(mid.encode() + b"\t" + payload + b"\n")
+        elif tag == "x":
+            rejects.append([ev[1], ev[2]])
+        else:
+            _, fi, ci, lines, stats = ev
+            chunks.append([fi, ci, lines, stats])
+            covered += stats.get("bytes", 0)
+    for k in list(buffers):
+        flush(k)
+    if meds:
+        (tmp / "meds").write_bytes(b"".join(meds))
+    (tmp / "meta.json").write_bytes(orjson.dumps({"rejects": rejects, "chunks": chunks,
+                                                  "patients": {str(k): n for k, n in patients.items()}}))
+    os.replace(tmp, final)
+    return covered
+
+
+def _medications(work: Path) -> dict[str, bytes]:
+    key = str(work)
+    if key not in _MEDS:
+        meds: dict[str, bytes] = {}
+        for p in sorted((work / "p1").glob("t*/meds")):
+            for line in p.read_bytes().splitlines():
+                mid, _, payload = line.partition(b"\t")
+                meds.setdefault(mid.decode(), payload)  # the first one in input order wins
+        _MEDS.clear()
+        _MEDS[key] = meds
+    return _MEDS[key]
+
+
+def _assess_bucket(work: Path, k: int, config: ScreenConfig) -> int:
+    """Assess every patient of bucket k into work/p2/b<k>.ndjson (atomically). Returns the patients done."""
+    knowledge = default_knowledge()
+    groups: dict[str, list[Record]] = defaultdict(list)
+    for p in sorted((work / "p1").glob(f"t*/b{k:04d}")):
+        with open(p, "rb") as fh:
+            for line in fh:
+                pid, fi, ci, li, ei, kind, payload = line.rstrip(b"\n").split(b"\t", 6)
+                groups[pid.decode()].append(((int(fi), int(ci), int(li), int(ei)), kind.decode(), payload))
+    meds = _medications(work)
+    tmp = work / "p2" / f"b{k:04d}.tmp"
+    done = 0
+    # The bucket's records and the knowledge release live through the whole loop: keep them out of the cyclic
+    # garbage collector's scans, which otherwise revisit every one of them many times per patient.
+    gc.collect()
+    gc.freeze()
+    try:
+        with open(tmp, "wb") as out:
+            for patient in sorted(groups):
+                result = assess_records(patient, groups.pop(patient), meds, config, knowledge)
+                out.write(orjson.dumps(result) + b"\n")
+                done += 1
+                if done % 8 == 0:
+                    _bump(8)
+    finally:
+        gc.unfreeze()
+    _bump(done % 8)
+    os.replace(tmp, work / "p2" / f"b{k:04d}.ndjson")
+    return done
+
+
+# ---------------------------------------------------------------------------------------------- driver
+
+
+class _Pool:
+    """Worker processes (spawned: safe with the progress thread), or the calling process when workers == 1."""
+
+    def __init__(self, workers: int) -> None:
+        ctx = get_context("spawn")
+        self.counter: Synchronized[int] = ctx.Value("q", 0)
+        self.inline = workers <= 1
+        self.pool = None if self.inline else ProcessPoolExecutor(
+            max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(self.counter,))
+        if self.inline:
+            _init_worker(self.counter)
+
+    def run(self, jobs: list[tuple[Callable[..., int], tuple[Any, ...]]], on_progress: Callable[[int, int], None]
+            ) -> None:
+        """Run jobs; on_progress(results so far summed, counter value) after each completion or half second."""
+        total = 0
+        if self.pool is None:
+            for fn, args in jobs:
+                total += fn(*args)
+                on_progress(total, self.counter.value)
+            return
+        pending: set[Future[int]] = {self.pool.submit(fn, *args) for fn, args in jobs}
+        while pending:
+            finished, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+            for f in finished:
+                total += f.result()
+            on_progress(total, self.counter.value)
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _fingerprint(files: Sequence[InputFile], config: ScreenConfig, knowledge_version: str, buckets: int
+                 ) -> dict[str, Any]:
+    return {"state": STATE_VERSION, "engine": "local", "region": config.region,
+            "as_of": config.as_of.isoformat(), "cohort": config.cohort, "knowledge": knowledge_version,
+            "buckets": buckets,
+            "files": [[f.name, f.size, f.path.stat().st_mtime_ns] for f in files]}
+
+
+def run_local(files: Sequence[InputFile], out: Path, config: ScreenConfig, *, workers: int, progress: Progress,
+              max_rejects: int | None = None, partitions: int | None = None, keep_work: bool = False
+              ) -> dict[str, Any]:
+    knowledge = default_knowledge()
+    kv = knowledge.release.version
+    work = out / ".screen-work"
+    buckets = partitions or bucket_count(files, workers)
+    fp = _fingerprint(files, config, kv, buckets)
+    state = work / "run.json"
+    if state.is_file() and orjson.loads(state.read_bytes()) == fp:
+        resumed = True
+    else:
+        resumed = False
+        shutil.rmtree(work, ignore_errors=True)
+        (work / "p1").mkdir(parents=True)
+        (work / "p2").mkdir(parents=True)
+        state.write_bytes(orjson.dumps(fp))
+    for stale in list((work / "p1").glob("*.tmp")) + list((work / "p2").glob("*.tmp")):
+        shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
+    tasks = plan_tasks(files)
+    todo = [i for i in range(len(tasks)) if not (work / "p1" / f"t{i:06d}").is_dir()]
+    if resumed:
+        progress.note(f"resuming: {len(tasks) - len(todo)}/{len(tasks)} read tasks and "
+                      f"{len(list((work / 'p2').glob('b*.ndjson')))}/{buckets} partitions already done")
+    pool = _Pool(workers)
+    try:
+        t0 = time.monotonic()
+        total_bytes = sum(f.size for f in files)
+        progress.start("partition", total_bytes, "bytes")
+        progress.update(total_bytes - sum(_task_bytes(tasks[i], files) for i in todo))
+        base = total_bytes - sum(_task_bytes(tasks[i], files) for i in todo)
+        pool.run([(_partition_task, (work, i, tasks[i], files, buckets)) for i in todo],
+                 lambda done, _c: progress.update(base + done))
+        progress.finish()
+        metas = [orjson.loads((work / "p1" / f"t{i:06d}" / "meta.json").read_bytes()) for i in range(len(tasks))]
+        stage1_rejects = [(tuple(o), r) for m in metas for o, r in m["rejects"]]
+        chunk_lines = {(c[0], c[1]): c[2] for m in metas for c in m["chunks"]}
+        stats: dict[str, int] = defaultdict(int)
+        for m in metas:
+            for c in m["chunks"]:
+                for key, v in c[3].items():
+                    stats[key] += v
+        if max_rejects is not None and len(stage1_rejects) > max_rejects:
+            _fail_on_rejects(out, files, config, kv, knowledge.release.date.isoformat(), stage1_rejects,
+                             chunk_lines, max_rejects)
+        per_bucket: dict[int, int] = defaultdict(int)
+        for m in metas:
+            for k, n in m["patients"].items():
+                per_bucket[int(k)] += n
+        todo_b = [k for k in range(buckets) if not (work / "p2" / f"b{k:04d}.ndjson").exists()]
+        total_patients = sum(per_bucket.values())
+        already = total_patients - sum(per_bucket[k] for k in todo_b)
+        pool.counter.value = 0
+        progress.start("assess", total_patients, "patients")
+        progress.update(already)
+        # Largest buckets first: the last ones to finish are then small.
+        todo_b.sort(key=lambda k: -per_bucket[k])
+        pool.run([(_assess_bucket, (work, k, config)) for k in todo_b],
+                 lambda _done, counted: progress.update(already + counted))
+        progress.finish()
+    finally:
+        pool.close()
+    progress.note("writing outputs")
+    writer = ScreenWriter(out, config, kv, knowledge.release.date.isoformat(), files)
+    for result in _merged(work, buckets):
+        writer.add(result)
+    inputs = {"files": len(files), "resources": stats["resources"], "skipped": stats["skipped"],
+              "bytes": stats["bytes"]}
+    summary = writer.finish(stage1_rejects, chunk_lines, inputs)
+    summary["_elapsed_s"] = time.monotonic() - t0
+    if not keep_work:
+        shutil.rmtree(work, ignore_errors=True)
+    return summary
+
+
+def _task_bytes(task: Task, files: Sequence[InputFile]) -> int:
+    kind, fi, _ci, start, end, group = task
+    if kind == "ndjson":
+        return files[fi].size if files[fi].compressed else end - start
+    return sum(files[b].size for b in group)
+
+
+def _merged(work: Path, buckets: int) -> Iterator[dict[str, Any]]:
+    with ExitStack() as stack:
+        handles = [stack.enter_context(open(work / "p2" / f"b{k:04d}.ndjson", "rb")) for k in range(buckets)]
+        yield from heapq.merge(*(map(orjson.loads, h) for h in handles), key=lambda r: r["id"])
+
+
+def _fail_on_rejects(out: Path, files: Sequence[InputFile], config: ScreenConfig, kv: str, kdate: str,
+                     rejects: list[Any], chunk_lines: dict[tuple[int, int], int], limit: int) -> None:
+    from jakcheck.population.outputs import write_rejects
+
+    write_rejects(out / "rejects.ndjson", rejects, files, chunk_lines)
+    raise InputError(f"{len(rejects)} input lines rejected, more than --max-rejects {limit}; "
+                     f"see {out / 'rejects.ndjson'} (run again with a higher limit to continue)")

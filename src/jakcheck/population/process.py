@@ -1,0 +1,127 @@
+"""One patient's routed resources -> one result (both engines run exactly this function).
+
+The resources are put in input order, checked (valid JSON, really about this patient), joined with the shared
+Medication resources they reference, read into Patient Facts and, for a patient in the chosen cohort, assessed.
+A resource the reader refuses is rejected and the patient is read again without it; a patient whose own
+Patient resource cannot be read is excluded. Nothing here logs: results and rejects go to the outputs only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import orjson
+
+from jakcheck.engine import assess
+from jakcheck.errors import InputError
+from jakcheck.fhir.bulk import subject_of
+from jakcheck.fhir.reader import read_document
+from jakcheck.knowledge.loader import Knowledge
+from jakcheck.population.cohorts import EXCLUDED_DECEASED, EXCLUDED_UNREADABLE, Cohort, cohorts_of, primary
+from jakcheck.population.partition import Origin
+from jakcheck.settings import Region
+
+Record = tuple[Origin, str, bytes]  # (origin, kind "r" | "e", payload)
+UNKNOWN_PATIENT = "refers to a Patient that is not in the input"
+
+
+@dataclass(frozen=True)
+class ScreenConfig:
+    region: Region
+    as_of: date
+    cohort: Cohort
+
+    def selects(self, cohorts: list[str]) -> bool:
+        return self.cohort in cohorts
+
+
+def _medication_refs(res: dict[str, Any]) -> Iterable[str]:
+    ref = res.get("medicationReference")
+    if isinstance(ref, dict) and isinstance(ref.get("reference"), str):
+        r: str = ref["reference"]
+        if not r.startswith("#"):
+            yield r.rstrip("/").split("/_history/")[0].rsplit("/", 1)[-1].removeprefix("urn:uuid:")
+
+
+def _source_name(res: dict[str, Any], full_url: str | None, n: int) -> str:
+    rid = res.get("id")
+    rtype = res.get("resourceType")
+    return f"{rtype}/{rid}" if isinstance(rid, str) and rid else (full_url or f"{rtype}#{n}")
+
+
+def assess_records(pid: str, records: list[Record], medications: Mapping[str, bytes], config: ScreenConfig,
+                   knowledge: Knowledge) -> dict[str, Any]:
+    """The result for one patient id: {"id", "patient" (False when no Patient resource has this id),
+    "cohorts", "cohort", "assessed", "excluded", "assessment", "rejects": [[origin, reason], ...]}."""
+    rejects: list[tuple[Origin, str]] = []
+    entries: list[dict[str, Any]] = []
+    origins: list[Origin] = []
+    patient_at: int | None = None
+    for origin, kind, payload in sorted(records, key=lambda r: r[0]):
+        try:
+            obj = orjson.loads(payload)
+        except orjson.JSONDecodeError as exc:
+            rejects.append((origin, f"invalid JSON: {exc.msg}"))
+            continue
+        if kind == "e":
+            entry = obj
+            res = obj["resource"]
+        else:
+            res = obj
+            if not isinstance(res, dict) or not isinstance(res.get("resourceType"), str):
+                rejects.append((origin, "not a FHIR resource (no resourceType)"))
+                continue
+            if res["resourceType"] != "Patient":
+                about, why = subject_of(res)
+                if about != pid:  # the fast router was misled (e.g. a nested subject): tell what is wrong
+                    rejects.append((origin, why or "subject refers to another Patient"))
+                    continue
+            entry = {"resource": res}
+        if res["resourceType"] == "Patient" and patient_at is None:
+            patient_at = len(entries)
+        entries.append(entry)
+        origins.append(origin)
+    if patient_at is None:
+        rejects.extend((o, UNKNOWN_PATIENT) for o in origins)
+        return {"id": pid, "patient": False, "rejects": rejects}
+    # Shared Medication resources referenced by this patient's medication records, in id order.
+    wanted = sorted({m for e in entries for m in _medication_refs(e["resource"])
+                     if e["resource"]["resourceType"] in ("MedicationRequest", "MedicationStatement")})
+    for mid in wanted:
+        raw = medications.get(mid)
+        if raw is not None:
+            entries.append({"resource": orjson.loads(raw)})
+            origins.append((-1, 0, 0, -1))
+    result: dict[str, Any] = {"id": pid, "patient": True, "cohorts": [], "cohort": None, "assessed": False,
+                              "excluded": None, "assessment": None, "rejects": rejects}
+    while True:
+        try:
+            facts = read_document({"resourceType": "Bundle", "type": "collection", "entry": entries},
+                                  source_name="", as_of=config.as_of, knowledge=knowledge)
+            break
+        except InputError as exc:
+            names = [_source_name(e["resource"], e.get("fullUrl"), n) for n, e in enumerate(entries)]
+            culprit = names.index(exc.resource) if exc.resource in names else None
+            if culprit is None or entries[culprit]["resource"]["resourceType"] == "Patient":
+                rejects.append((origins[patient_at], str(exc)))
+                result["excluded"] = EXCLUDED_UNREADABLE
+                return result
+            if origins[culprit][0] >= 0:
+                rejects.append((origins[culprit], str(exc)))
+            del entries[culprit], origins[culprit]
+            if culprit < patient_at:
+                patient_at -= 1
+    if facts.deceased:
+        result["excluded"] = EXCLUDED_DECEASED
+        return result
+    cohorts = cohorts_of(facts, knowledge)
+    result["cohorts"] = cohorts
+    result["cohort"] = primary(cohorts)
+    if config.selects(cohorts):
+        result["assessed"] = True
+        result["assessment"] = assess(facts, knowledge, region=config.region).to_json_dict()
+    return result
+
