@@ -63,6 +63,9 @@ bench: $(STAMP)
 
 # CDS Hooks order-select on loopback, concurrency 1/16/64, vs a bare parse-and-echo endpoint (bounded run).
 bench-service: $(STAMP)
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		(apt-get install -y wrk >/dev/null 2>&1 || (apt-get update >/dev/null && apt-get install -y wrk >/dev/null)); } || \
+		echo "wrk not available: the benchmark falls back to its Python client"
 	$(BIN)/python benchmarks/service_bench.py
 
 # Population screen: Synthea patients cloned to 10k (BENCH_PATIENTS=100000 for 100k) as NDJSON; parse floor,

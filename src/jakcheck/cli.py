@@ -357,11 +357,12 @@ def serve(
     config: Annotated[Path | None, typer.Option(help="settings file (YAML)")] = None,
     insecure_dev: Annotated[bool, typer.Option("--insecure-dev", help="local demos only: no JWT check, "
                                                "flagged in every response and page")] = False,
+    workers: Annotated[int | None, typer.Option(help="worker processes (default JAKCHECK_WORKERS or 1)")] = None,
 ) -> None:
     """Serve the CDS Hooks service, the REST API and the clinician web app."""
     from jakcheck.service.run import serve as run_server
 
-    run_server(host=host, port=port, config=config, insecure_dev=insecure_dev)
+    run_server(host=host, port=port, config=config, insecure_dev=insecure_dev, workers=workers)
 
 
 @feedback_app.command("report")
