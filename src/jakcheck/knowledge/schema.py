@@ -93,10 +93,11 @@ class DoseChange(Strict):
 
 
 class RenalBand(Strict):
-    """A renal-function band: min <= value < max (either side open when None)."""
+    """A renal-function band: min <= value < max, or <= max when `max_inclusive` (the label's own edges)."""
 
     min: float | None = None
     max: float | None = None
+    max_inclusive: bool = False
     action: LabelAction
     doses: list[DoseChange] = []
     indications: list[str] | None = None
