@@ -9,7 +9,7 @@ facts.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 
 from jakcheck.assessment import (
@@ -246,6 +246,10 @@ def _on_treatment_action(a: ActionSpec) -> ActionSpec:
     return replace(a, timing="after-start", blocking=False)
 
 
+def _drug_order(scope: Sequence[str]) -> Callable[[str], tuple[int, str]]:
+    return lambda d: (scope.index(d) if d in scope else len(scope), d)
+
+
 def _actions(hits: Iterable[Hit], only_current: str | None = None, scope: Sequence[str] = ()) -> list[Action]:
     """The checklist. In on-treatment mode (`only_current` = the current drug), actions of findings that
     concern only that drug are re-timed to after the start and block nothing."""
@@ -254,8 +258,10 @@ def _actions(hits: Iterable[Hit], only_current: str | None = None, scope: Sequen
         current_only = only_current is not None and set(h.drugs or scope) <= {only_current}
         for a in (_on_treatment_action(x) for x in h.actions) if current_only else h.actions:
             spec, drugs, blocking = merged.get(a.code, (a, set(), False))
-            merged[a.code] = (spec, drugs | set(h.drugs), blocking or a.blocking)
-    out = [Action(code=c, summary=s.summary, timing=s.timing, blocking=b, drugs=sorted(ds))
+            # an action asked for by a finding about every drug stays an action for every drug ("*")
+            merged[a.code] = (spec, drugs | (set(h.drugs) or {"*"}), blocking or a.blocking)
+    out = [Action(code=c, summary=s.summary, timing=s.timing, blocking=b,
+                  drugs=[] if "*" in ds else sorted(ds, key=_drug_order(scope)))
            for c, (s, ds, b) in merged.items()]
     out.sort(key=lambda a: (TIMING_ORDER.index(a.timing), not a.blocking, a.code))
     return out

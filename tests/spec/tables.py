@@ -57,6 +57,27 @@ CASES: list[Case] = [
          "risk.smoking", False),
     Case("regulatory.smoking", "smoking status not recorded", lambda: ra().screened().smoking("unknown").build(),
          "risk.smoking-unknown", True),
+    Case("renal_hepatic.renal", "EU baricitinib, creatinine but no weight: CrCl cannot be calculated",
+         lambda: _without_labs(ra().screened().with_lab("creatinine", 3.0, days_ago=1).build(), "weight"),
+         "lab.renal-missing", True, for_drug="baricitinib", verdict=("baricitinib", "caution")),
+    Case("hepatitis.hbv_status", "anti-HBc positive, HBsAg indeterminate: not known negative", lambda: _without(
+        ra().screened().with_result("anti-hbc", "positive", days_ago=1).with_result("hbsag", "indeterminate",
+                                                                                     days_ago=1).build(), "x"),
+         "hbv.screening-missing", True, verdict=("tofacitinib", "defer")),
+    Case("hepatitis.hcv_status", "anti-HCV positive after an older negative HCV RNA", lambda: ra().screened()
+         .with_lab("hcv-rna", 0, "[IU]/mL", days_ago=900).with_result("anti-hcv", "positive", days_ago=2).build(),
+         "hcv.active", True),
+    Case("regulatory.high_risk_dose", "EU baricitinib, current smoker: 2 mg (smokers are at higher MACE risk)",
+         lambda: ra().screened().smoking("current").build(), "risk.lower-dose", True, for_drug="baricitinib",
+         dose=("baricitinib", 2, "once daily")),
+    Case("tuberculosis.latent_tb_untreated", "positive IGRA, isoniazid course completed after it", lambda: ra()
+         .screened().with_result("tb-igra", "positive", days_ago=700).with_med("isoniazid", current=False,
+                                                                               days_ago=650, status="completed")
+         .build(), "tb.latent-untreated", False),
+    Case("labs.low_counts", "EU tofacitinib: EU start thresholds unverified, the US ones applied (info)",
+         lambda: ra().screened().build(), "lab.threshold-unverified", True, for_drug="tofacitinib"),
+    Case("labs.low_counts", "EU baricitinib has its own verified thresholds", lambda: ra().screened().build(),
+         "lab.threshold-unverified", False, for_drug="baricitinib"),
     Case("regulatory.tnf_inadequate_response_required", "US RA with no TNF blocker on record",
          lambda: ra().screened().build(), "label.tnf-inadequate-response-required", True, region="US",
          for_drug="tofacitinib", verdict=("tofacitinib", "not-recommended")),

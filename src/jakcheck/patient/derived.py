@@ -138,6 +138,9 @@ def renal_function(facts: PatientFacts, measure: str, within_days: int) -> Renal
     creat = latest_lab(facts, "creatinine", within_days)
     if measure == "egfr":
         recorded = latest_lab(facts, "egfr", within_days)
+        if recorded is not None:  # two eGFRs on the same day (e.g. different equations): the lower one counts
+            same_day = [lab for lab in facts.labs if lab.concept == "egfr" and lab.effective == recorded.effective]
+            recorded = min(same_day, key=lambda lab: (lab.value, lab.source))
         if recorded and (creat is None or recorded.effective >= creat.effective):
             return RenalFunction("egfr", recorded.value, "recorded", (recorded.source,), recorded.effective)
         if creat and age is not None and facts.sex in ("female", "male"):

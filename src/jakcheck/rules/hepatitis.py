@@ -53,13 +53,16 @@ def hbv_status(ctx: Context) -> list[Hit]:
                                                   anti_hbc.result == "positive" else ())
         hits = [Hit(
             code="hbv.resolved", severity="warning", verdict="caution",
-            summary="Resolved hepatitis B (anti-HBc positive, HBsAg negative): monitor HBV DNA.",
+            summary=("Resolved hepatitis B (anti-HBc positive, HBsAg negative): monitor HBV DNA."
+                     if hbsag is not None and hbsag.result == "negative" else
+                     "Anti-HBc positive and HBsAg not known negative: exclude chronic hepatitis B, then monitor "
+                     "HBV DNA."),
             detail="Check HBV DNA before start and monitor it on treatment; refer if it becomes detectable.",
             evidence=ev, cites=cites,
             actions=(ActionSpec("order-hbv-dna", "Order HBV DNA before start and plan monitoring.",
                                 "before-start", False),),
         )]
-        if hbsag is None:
+        if hbsag is None or hbsag.result != "negative":  # absent or indeterminate: not known negative
             missing_sag = _hbv_missing(("HBsAg",), days, cites)
             current = ctx.current_drug
             hits.append(missing_sag if current is None else on_treatment_variant(
@@ -128,10 +131,12 @@ def hcv_status(ctx: Context) -> list[Hit]:
             evidence=ev, cites=cites,
             actions=(ActionSpec("refer-hcv", "Refer for hepatitis C treatment.", "before-start", True),),
         )]
-    if anti and anti.result == "positive" and not (rna and rna.result == "negative"):
+    if anti and anti.result == "positive" and not (rna and rna.result == "negative"
+                                                   and rna.effective >= anti.effective):
         return [Hit(
             code="hcv.active", severity="critical", verdict="defer",
-            summary="Anti-HCV positive with no HCV RNA result: active infection not excluded.",
+            summary=("Anti-HCV positive with no HCV RNA result: active infection not excluded." if rna is None else
+                     "Anti-HCV positive after the last negative HCV RNA: active infection not excluded."),
             detail="A positive antibody needs an HCV RNA test to tell past from active infection.",
             evidence=(anti.source, missing("HCV RNA")), cites=cites,
             actions=(ActionSpec("order-hcv-rna", "Order HCV RNA.", "before-start", True),),

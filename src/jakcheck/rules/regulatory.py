@@ -24,6 +24,7 @@ from jakcheck.rules.base import (
 )
 from jakcheck.rules.cardiovascular import CV_RISK_FACTORS
 from jakcheck.rules.cites import ORAL_SURV
+from jakcheck.rules.scores import high_calculated_risk
 
 
 def is_65_or_older(ctx: Context) -> bool:
@@ -93,7 +94,7 @@ def tnf_inadequate_response_required(ctx: Context) -> list[Hit]:
     intolerance to a TNF blocker, and no TNF blocker is on record, Then the drug is outside its label
     (not recommended). A current or stopped TNF blocker in the record is taken as meeting the requirement.
     A start decision: not re-checked for the drug the patient already takes."""
-    if ctx.indication is None:
+    if ctx.indication is None or ctx.region != "US":  # the requirement exists only in US labels
         return []
     prior = has_had_tnf_blocker(ctx)
     if prior:
@@ -150,9 +151,14 @@ def risk_groups(ctx: Context) -> dict[str, tuple[str, ...]]:
         groups["age-65-plus"] = (f.patient_source,)
     if f.smoking.status in ("current", "former"):
         groups["smoking"] = (f.smoking.source,) if f.smoking.source else ()
-    cv = conditions(f, "ascvd") + conditions(f, *CV_RISK_FACTORS, active_only=True)
+    cv = [c.source for c in conditions(f, "ascvd") + conditions(f, *CV_RISK_FACTORS, active_only=True)]
+    if f.smoking.status in ("current", "former") and f.smoking.source:
+        cv.append(f.smoking.source)  # SmPC 4.4: current or past long-time smokers are at higher MACE risk
+    high = high_calculated_risk(ctx)
+    if high is not None:
+        cv.extend(high.score.evidence)
     if cv:
-        groups["cardiovascular"] = tuple(c.source for c in cv)
+        groups["cardiovascular"] = tuple(dict.fromkeys(cv))
     cancer = conditions(f, "malignancy")
     if cancer:
         groups["malignancy"] = tuple(c.source for c in cancer)

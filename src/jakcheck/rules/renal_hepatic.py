@@ -8,7 +8,7 @@ table is in each drug's knowledge file; this module only finds the patient's ban
 from __future__ import annotations
 
 from jakcheck.knowledge.schema import RenalBand
-from jakcheck.patient.derived import RenalFunction, conditions, renal_function
+from jakcheck.patient.derived import RenalFunction, conditions, latest_lab, renal_function
 from jakcheck.rules.base import ActionSpec, Context, Hit, dose_text, missing, severity_for
 
 MEASURE_TEXT = {"egfr": "eGFR", "crcl-cockcroft-gault": "CrCl (Cockcroft-Gault)"}
@@ -20,10 +20,15 @@ def band_text(band: RenalBand) -> str:
         return f"below {band.max:g}"
     if band.max is None and band.min is not None:
         return f"{band.min:g} or more"
-    return f"{band.min:g} to <{band.max:g}"
+    return f"{band.min:g} to {'' if band.max_inclusive else '<'}{band.max:g}"
 
 
 def band_for(bands: list[RenalBand], value: float) -> RenalBand | None:
+    """The band holding the value: min <= value < max; a label band that includes its upper edge
+    ("30 to 50 inclusive") takes the edge value before the next band's lower edge does."""
+    for b in bands:
+        if b.max_inclusive and b.max is not None and value == b.max and (b.min is None or value >= b.min):
+            return b
     for b in bands:
         if (b.min is None or value >= b.min) and (b.max is None or value < b.max):
             return b
@@ -44,6 +49,41 @@ def renal_function_now(ctx: Context, measure: str) -> RenalFunction | None:
     return _function(ctx, measure)
 
 
+def _not_computable(ctx: Context, drug: str, measure: str) -> Hit | None:
+    """A creatinine or eGFR is on record but the label's measure cannot be computed (no weight, sex or age for
+    Cockcroft-Gault; no usable creatinine for eGFR): the renal dose is unknown, never assumed normal."""
+    rules = ctx.label(drug).renal
+    if rules is None or all(b.action == "no-change" for b in rules.bands):
+        return None
+    days = int(ctx.threshold("renal-baseline-lookback-days"))
+    creat = latest_lab(ctx.facts, "creatinine", days)
+    if creat is None and latest_lab(ctx.facts, "egfr", days) is None:
+        return None  # no renal test at all: lab.renal-missing covers it
+    absent = []
+    if measure == "crcl-cockcroft-gault":
+        if creat is None:
+            absent.append("serum creatinine (the label uses creatinine clearance, not eGFR)")
+        if latest_lab(ctx.facts, "weight", 365) is None:
+            absent.append("body weight")
+    if ctx.facts.sex not in ("female", "male"):
+        absent.append("sex (needed by the renal equation)")
+    if ctx.facts.birth_date is None:
+        absent.append("age")
+    if not absent:
+        absent.append("a renal value in the label's measure")
+    return Hit(
+        code="lab.renal-missing", severity="warning", drugs=(drug,), verdict="caution",
+        summary=f"{drug}: {MEASURE_TEXT[measure]} cannot be calculated (no {', '.join(absent)}): the renal dose "
+                "band is unknown.",
+        detail="The label sets the dose by this measure; jakcheck does not substitute another measure or assume "
+               "normal renal function.",
+        evidence=tuple(missing(a) for a in absent) + ((creat.source,) if creat else ()),
+        cites=tuple(rules.bands[0].cite),
+        actions=(ActionSpec("complete-renal-inputs", "Record what the renal equation needs (weight, sex, "
+                            "creatinine).", "before-start", False),),
+    )
+
+
 def renal(ctx: Context) -> list[Hit]:
     """When the patient's renal function (in the label's measure) falls in a band with a dose change, Then
     renal.dose-adjustment with the label's dose; in a band where the drug is not recommended or
@@ -55,6 +95,9 @@ def renal(ctx: Context) -> list[Hit]:
             continue
         fn = _function(ctx, rules.measure)
         if fn is None:
+            hit = _not_computable(ctx, d, rules.measure)
+            if hit is not None:
+                hits.append(hit)
             continue
         band = band_for(rules.bands, fn.value)
         if band is None or band.action == "no-change" or not ctx.applies_to_indication(band.indications):

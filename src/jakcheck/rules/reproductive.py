@@ -13,7 +13,7 @@ from jakcheck.patient.derived import age_years, conditions, latest_result
 from jakcheck.patient.facts import Tri
 from jakcheck.rules.base import ActionSpec, Context, Hit, missing, severity_for, verdict_from_action
 
-CHILDBEARING_AGES = (12, 50)  # years; used only to decide whether to counsel, never to rule out pregnancy
+CHILDBEARING_AGES = (12, 55)  # years; used only to decide whether to counsel, never to rule out pregnancy
 
 
 def is_pregnant(ctx: Context) -> tuple[bool, tuple[str, ...]]:
@@ -76,7 +76,8 @@ def contraception(ctx: Context) -> list[Hit]:
     first dose."""
     f = ctx.facts
     age = age_years(f)
-    if f.sex != "female" or age is None or not CHILDBEARING_AGES[0] <= age < CHILDBEARING_AGES[1]:
+    # Sex other/unknown is not read as "cannot be pregnant"; the age window is wide (menopause is not recorded).
+    if f.sex == "male" or age is None or not CHILDBEARING_AGES[0] <= age < CHILDBEARING_AGES[1]:
         return []
     if is_pregnant(ctx)[0]:
         return []

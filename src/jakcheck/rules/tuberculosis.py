@@ -6,7 +6,7 @@ TB; treat latent TB before starting. Missing screening is a finding, never a pas
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from jakcheck.patient.derived import conditions, latest_result
 from jakcheck.rules.base import (
@@ -43,11 +43,16 @@ def active_tb(ctx: Context) -> list[Hit]:
 TB_PREVENTIVE = ("isoniazid", "rifapentine", "rifampicin")
 
 
-def has_tb_preventive_therapy(ctx: Context) -> list[str]:
-    """Latent-TB preventive therapy (isoniazid, rifapentine, rifampicin) current or started in the past year."""
+def has_tb_preventive_therapy(ctx: Context, positive_on: date | None = None) -> list[str]:
+    """Latent-TB preventive therapy (isoniazid, rifapentine, rifampicin): current, started in the past year,
+    or a completed course that started after (or up to 6 months before) the positive test. An IGRA stays
+    positive after treatment, so a completed course clears the finding."""
     since = ctx.facts.as_of - timedelta(days=365)
+    after = positive_on - timedelta(days=183) if positive_on else ctx.facts.as_of - timedelta(days=5 * 365)
     return [m.source for m in ctx.facts.medications
-            if m.concept in TB_PREVENTIVE and (m.current or (m.start is not None and m.start >= since))]
+            if m.concept in TB_PREVENTIVE and (
+                m.current or (m.start is not None and m.start >= since)
+                or (m.status == "completed" and m.start is not None and m.start >= after))]
 
 
 def latent_tb_untreated(ctx: Context) -> list[Hit]:
@@ -60,7 +65,7 @@ def latent_tb_untreated(ctx: Context) -> list[Hit]:
     positive = test is not None and test.result == "positive"
     if not latent and not positive:
         return []
-    treated = has_tb_preventive_therapy(ctx)
+    treated = has_tb_preventive_therapy(ctx, test.effective if test and positive else None)
     if treated:
         return []
     evidence = tuple(c.source for c in latent) + ((test.source,) if test and positive else ())

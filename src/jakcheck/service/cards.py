@@ -253,6 +253,15 @@ def _text(resource: dict[str, Any]) -> str:
     return str(cc.get("text", ""))
 
 
+def _extended_release(order: dict[str, Any]) -> bool:
+    """An extended-release product cannot simply take an immediate-release dose: no update suggestion then."""
+    cc = order.get("medicationCodeableConcept") or {}
+    texts = [str(cc.get("text") or "")] + [str(c.get("display") or "") for c in cc.get("coding") or []
+                                           if isinstance(c, dict)]
+    low = " ".join(texts).lower()
+    return any(w in low for w in ("extended release", "extended-release", "24 hr", " xr", "prolonged"))
+
+
 def adjusted_order(order: dict[str, Any], dose: DoseOut) -> dict[str, Any]:
     """The draft MedicationRequest with its dosage replaced by the label dose."""
     res = {k: v for k, v in order.items() if k != "dosageInstruction"}
@@ -287,8 +296,11 @@ def _verdict_card(a: Assessment, drug: DrugAssessment, order: OrderedDrug, start
     if any(r.startswith("age ") for r in reasons):
         reasons = [r for r in reasons if r != "age"]
     dose = drug.dose
+    # A change is suggested only when the draft order is above the dose this patient should get: a lower
+    # order is the prescriber's choice. Extended-release equivalents (tofacitinib XR 11 mg once daily for
+    # 5 mg twice daily) count as the same daily dose.
     dose_changed = dose is not None and (
-        (order.daily_mg is not None and abs(order.daily_mg - _daily(dose)) > 1e-6)
+        (order.daily_mg is not None and order.daily_mg > _daily(dose) * 1.15)
         or (order.daily_mg is None and start is not None and _daily(start) != _daily(dose)))
     if drug.verdict in STOP_VERDICTS:
         indicator = "critical"
@@ -337,7 +349,7 @@ def _verdict_card(a: Assessment, drug: DrugAssessment, order: OrderedDrug, start
                             "actions": [{"type": "delete", "description": label,
                                          "resourceId": order.reference}]})
         behaviour = "at-most-one"
-    elif dose_changed and dose is not None:
+    elif dose_changed and dose is not None and not _extended_release(order.resource):
         label = f"Change the order to {name} {_dose_text(dose)}"
         suggestions.append({"label": label, "uuid": ctx.new_uuid(), "isRecommended": True,
                             "actions": [{"type": "update", "description": label,
