@@ -356,6 +356,12 @@ CASES: list[Case] = [
     Case("data_quality.text_matches", "RA recognised from free text only", lambda: ra().screened().with_text_match(
         "rheumatoid-arthritis", "RA - seropositive").build(), "data.text-match", True),
     Case("data_quality.text_matches", "everything coded", lambda: ra().screened().build(), "data.text-match", False),
+    Case("data_quality.weight_needed_for_dose", "US pJIA, 8 years old, no weight: upadacitinib dose by weight",
+         lambda: _without_labs(P().aged(8).with_condition("polyarticular-jia").screened().build(), "weight"),
+         "data.weight-missing", True, region="US", indication="polyarticular-jia", for_drug="upadacitinib"),
+    Case("data_quality.weight_needed_for_dose", "US pJIA, 8 years old, weight on record", lambda: P().aged(8)
+         .with_condition("polyarticular-jia").screened().build(), "data.weight-missing", False, region="US",
+         indication="polyarticular-jia"),
     # engine scope
     Case("engine.choose_scope", "no indication given or recorded", lambda: P().aged(50).screened().build(),
          "indication.unspecified", True, indication=None),

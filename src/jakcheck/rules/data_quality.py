@@ -7,7 +7,8 @@ be checked and coded.
 
 from __future__ import annotations
 
-from jakcheck.rules.base import Context, Hit
+from jakcheck.patient.derived import age_years, latest_lab
+from jakcheck.rules.base import ActionSpec, Context, Hit, missing
 from jakcheck.rules.cites import FHIR_R4, FHIR_UCUM
 
 
@@ -41,4 +42,28 @@ def text_matches(ctx: Context) -> list[Hit]:
     return hits
 
 
-RULES = (unusable_values, text_matches)
+def weight_needed_for_dose(ctx: Context) -> list[Hit]:
+    """When every label dose for the indication and age is weight-banded (e.g. paediatric doses) and no weight
+    is on record in the past year, Then no dose can be given: say which measurement is missing."""
+    if ctx.indication is None or latest_lab(ctx.facts, "weight", 365) is not None:
+        return []
+    age = age_years(ctx.facts)
+    hits = []
+    for d in ctx.drugs:
+        rules = [r for r in ctx.label(d).indications
+                 if r.indication == ctx.indication and (age is None or age >= r.min_age)]
+        doses = [x for r in rules for x in r.doses if x.formulation is None]
+        if doses and all(x.weight_min_kg is not None or x.weight_max_kg is not None for x in doses):
+            hits.append(Hit(
+                code="data.weight-missing", severity="warning", drugs=(d,), verdict="caution",
+                summary=f"{d}: the {ctx.region} dose for {ctx.indication} depends on body weight; no weight on "
+                        "record in the past year.",
+                detail="Record the current weight; no dose is shown until it is known.",
+                evidence=(missing("body weight within 365 days"),), cites=tuple(c for r in rules for c in r.cite),
+                actions=(ActionSpec("record-weight", "Weigh the patient and record the weight.", "before-start",
+                                    False),),
+            ))
+    return hits
+
+
+RULES = (unusable_values, text_matches, weight_needed_for_dose)
