@@ -8,7 +8,8 @@
    (b) `jakcheck screen --engine local`, (c) `--engine spark` on local[2] (skipped without Java/PySpark).
    (d) DuckDB doing the partition step alone (read_ndjson_objects + hash partitioning), to compare with (b)'s
    own partition step.
-3. Prints patients/s, the ratio (b)/(a) and peak memory (RSS of the whole process tree, sampled every 0.2 s).
+3. Prints patients/s, the ratio (b)/(a) and peak memory (RSS of the whole process tree, sampled every 0.2 s),
+   and the machine's load average before and after (other work on the machine skews every figure).
 
 Prints figures; asserts nothing. Work files go to --dir (default /tmp/jakcheck-screen-bench), kept for reruns.
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -203,6 +205,7 @@ def main() -> int:
     files = sorted(folder.glob("*.ndjson"))
     needed = [f for f in files if f.name.split(".")[0] in NEEDED]
     n = a.patients
+    print("load average (1, 5, 15 min) before: " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
     gb_all = sum(f.stat().st_size for f in files) / 1e9
     gb_needed = sum(f.stat().st_size for f in needed) / 1e9
     floor_all = parse_floor(files)
@@ -229,6 +232,7 @@ def main() -> int:
     dd = duckdb_partition(needed, a.dir / "duckdb")
     if dd is not None:
         print(f"(d) DuckDB partition step alone (needed types, {WORKERS} threads): {dd:.1f} s")
+    print("load average (1, 5, 15 min) after: " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
     return 0
 
 

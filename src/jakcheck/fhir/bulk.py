@@ -38,6 +38,8 @@ _NDJSON_SUFFIXES = (".ndjson", ".ndjson.gz", ".jsonl", ".jsonl.gz")
 _TYPE_FROM_NAME = re.compile(r"^([A-Z][A-Za-z]+)(?:[._-]\d+)*\.(?:ndjson|jsonl)(?:\.gz)?$")
 _HEAD = re.compile(rb'\s*\{\s*"resourceType"\s*:\s*"([A-Za-z]+)"')
 _REF = re.compile(rb'"(?:subject|patient)"\s*:\s*\{[^{}]*?"reference"\s*:\s*"([^"\\]*)"')
+_REF_CACHE: dict[bytes, str | None] = {}  # reference text -> patient id (route_line's fast path)
+_REF_CACHE_MAX = 100_000
 _PATIENT_REF = re.compile(r"(?:^|/)Patient/([A-Za-z0-9\-.]{1,64})(?:/_history/[^/]*)?$")
 _URN_REF = re.compile(r"^urn:uuid:([A-Za-z0-9\-.]{1,64})$")
 SKIPPED_BUNDLE_PREFIXES = ("hospitalInformation", "practitionerInformation", "groupInformation")
@@ -188,12 +190,22 @@ def route_line(line: bytes) -> Route:
         rtype = m.group(1).decode("ascii")
         if rtype not in NEEDED_TYPES:
             return "skip", rtype
-        if rtype not in ("Patient", "Medication") and line.count(b'"subject"') + line.count(b'"patient"') == 1:
-            ref = _REF.search(line)
-            if ref is not None:
-                pid = patient_id_from_reference(ref.group(1).decode("utf-8", "replace"))
-                if pid is not None:
-                    return "resource", pid
+        if rtype not in ("Patient", "Medication"):
+            subject = line.count(b'"subject"')
+            if subject + line.count(b'"patient"') == 1:
+                # Where _REF.search would match, in a valid line: the one "subject"/"patient" (search again when
+                # not, e.g. an invalid line where "patient" overlaps itself).
+                ref = _REF.match(line, line.find(b'"subject"' if subject else b'"patient"')) or _REF.search(line)
+                if ref is not None:
+                    text = ref.group(1)
+                    pid = _REF_CACHE.get(text, "")
+                    if pid == "":
+                        pid = patient_id_from_reference(text.decode("utf-8", "replace"))
+                        if len(_REF_CACHE) >= _REF_CACHE_MAX:
+                            _REF_CACHE.clear()
+                        _REF_CACHE[text] = pid
+                    if pid is not None:
+                        return "resource", pid
     return route_resource_text(line)
 
 

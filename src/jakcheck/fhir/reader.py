@@ -230,9 +230,10 @@ class _Reader:
         self.file = source_name
         self.as_of = as_of
         self.kb = knowledge
-        self._concepts: dict[str, ConceptLike | None] = {}
-        self._text_cache: dict[tuple[str, str], list[str]] = {}
-        self._code_cache: dict[tuple[str, str, str], tuple[str, ...]] = {}
+        # Look-ups that depend only on the knowledge: shared by every reader of the same release.
+        self._concepts: dict[str, ConceptLike | None] = _shared_cache(knowledge, "reader.concepts")
+        self._text_cache: dict[tuple[str, str], tuple[str, ...]] = _shared_cache(knowledge, "reader.text")
+        self._code_cache: dict[tuple[str, str, str], tuple[str, ...]] = _shared_cache(knowledge, "reader.code")
         self.conditions: list[ConditionFact] = []
         self.labs: list[LabValue] = []
         self.results: list[CodedResult] = []
@@ -417,15 +418,18 @@ class _Reader:
             system, code = coding.get("system"), coding.get("code")
             if not isinstance(system, str) or not isinstance(code, str):
                 continue
-            key = (system, code, kind)
-            hit = self._code_cache.get(key)
+            hit = self._code_cache.get((system, code, kind))
             if hit is None:
-                hit = tuple(c for c in self.kb.concepts_for_code(system, code) if self._kind(c) == kind)
-                self._code_cache[key] = hit
+                hit = self._lookup_code(system, code, kind)
             for cid in hit:
                 if cid not in ids:
                     ids.append(cid)
         return ids
+
+    def _lookup_code(self, system: str, code: str, kind: str) -> tuple[str, ...]:
+        hit = tuple(c for c in self.kb.concepts_for_code(system, code) if self._kind(c) == kind)
+        self._code_cache[(system, code, kind)] = hit
+        return hit
 
     def _texts(self, cc: object) -> list[str]:
         d = _dict(cc)
@@ -446,15 +450,18 @@ class _Reader:
     def _text_concepts(self, text: str, kind: str) -> list[str]:
         hit = self._text_cache.get((text, kind))
         if hit is None:
-            hit = concepts_in_text(self.kb, text, kind)
+            hit = tuple(concepts_in_text(self.kb, text, kind))
             self._text_cache[(text, kind)] = hit
-        return hit
+        return list(hit)
 
     def _match(self, cc: object, kind: str, source: str, *, allow_text: bool = True) \
             -> tuple[list[str], MatchedBy]:
         ids = self._codes(cc, kind)
         if ids or not allow_text:
             return ids, "code"
+        return self._match_text(cc, kind, source)
+
+    def _match_text(self, cc: object, kind: str, source: str) -> tuple[list[str], MatchedBy]:
         for text in self._texts(cc):
             found = self._text_concepts(text, kind)
             if found:
@@ -582,14 +589,39 @@ class _Reader:
         if _str(res.get("status")) in _OBSERVATION_SKIP:
             return
         code = res.get("code")
-        allow_text = not any(_str(_dict(c).get("system")) in _STANDARD_OBSERVATION_SYSTEMS
-                             for c in _list(_dict(code).get("coding")))
-        ids, _ = self._match(code, "observation", source, allow_text=allow_text)
+        # self._match(code, "observation", source, allow_text=<no coding from a standard system>), in one pass
+        # over the codings: most Observations of a record are standard-coded tests no rule reads.
+        ids: list[str] = []
+        allow_text = True
+        codings = code.get("coding") if isinstance(code, dict) else None
+        if isinstance(codings, list):
+            cache = self._code_cache
+            for coding in codings:
+                if not isinstance(coding, dict):
+                    continue
+                system = coding.get("system")
+                if not isinstance(system, str):
+                    continue
+                if system in _STANDARD_OBSERVATION_SYSTEMS:
+                    allow_text = False
+                code_value = coding.get("code")
+                if not isinstance(code_value, str):
+                    continue
+                hit = cache.get((system, code_value, "observation"))
+                if hit is None:
+                    hit = self._lookup_code(system, code_value, "observation")
+                for cid in hit:
+                    if cid not in ids:
+                        ids.append(cid)
+        if not ids and allow_text:
+            ids, _ = self._match_text(code, "observation", source)
         components: list[tuple[str, dict[str, Any], int]] = []
-        for i, comp in enumerate(_list(res.get("component"))):
-            for cid in self._codes(_dict(comp).get("code"), "observation"):
-                if cid in _COMPONENT_CONCEPTS and cid not in ids:
-                    components.append((cid, _dict(comp), i))
+        comps = res.get("component")
+        if comps is not None:
+            for i, comp in enumerate(_list(comps)):
+                for cid in self._codes(_dict(comp).get("code"), "observation"):
+                    if cid in _COMPONENT_CONCEPTS and cid not in ids:
+                        components.append((cid, _dict(comp), i))
         if not ids and not components:
             return
         self._check_subject(res, source, "subject")
@@ -888,6 +920,20 @@ _HANDLERS = {
 
 
 # ---------------------------------------------------------------------------------------------- helpers
+
+_SHARED_CACHE_MAX = 200_000
+
+
+def _shared_cache(knowledge: Terminology, name: str) -> dict[Any, Any]:
+    """A look-up cache kept on the knowledge object (`Knowledge.memo`) so that it lives as long as the release
+    and serves every patient; a fresh dict for a Terminology without one. Cleared when it grows too large."""
+    memo = getattr(knowledge, "memo", None)
+    if not isinstance(memo, dict):
+        return {}
+    cache = memo.get(name)
+    if cache is None or len(cache) > _SHARED_CACHE_MAX:
+        cache = memo[name] = {}
+    return cast(dict[Any, Any], cache)
 
 
 _US_CORE_RACE = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-race"

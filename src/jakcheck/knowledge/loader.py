@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
@@ -69,6 +69,11 @@ class Knowledge:
     thresholds: dict[str, ThresholdValue]
     code_index: dict[tuple[str, str], tuple[str, ...]]
     text_index: tuple[tuple[str, str], ...]  # (lower-case phrase, concept id), longest phrase first
+    # Derived look-up structures and per-process memos (not part of the release; built on first use).
+    _by_first_word: dict[str, tuple[tuple[int, str, str], ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
+    _text_memo: dict[str, tuple[str, ...]] = field(default_factory=dict, init=False, repr=False, compare=False)
+    memo: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def source(self, source_id: str) -> Source:
         return self.sources[source_id]
@@ -87,9 +92,38 @@ class Knowledge:
         return self.code_index.get((_norm_system(system), code.strip()), ())
 
     def concepts_for_text(self, text: str) -> tuple[str, ...]:
-        """Concepts whose phrase occurs as whole words in the text ("diabetes" does not match "prediabetes")."""
-        words = " " + " ".join(_WORD.findall(text.lower())) + " "
-        return tuple(dict.fromkeys(c for phrase, c in self.text_index if _words_of(phrase) in words))
+        """Concepts whose phrase occurs as whole words in the text ("diabetes" does not match "prediabetes").
+
+        In `text_index` order (longest phrase first). Only the phrases starting with a word of the text are
+        tried (a whole-word match starts at one of the text's words), and results are memoised per text."""
+        memo = self._text_memo
+        hit = memo.get(text)
+        if hit is not None:
+            return hit
+        if not self._by_first_word:
+            self._build_text_lookup()
+        found = _WORD.findall(text.lower())
+        words = " " + " ".join(found) + " "
+        by_first = self._by_first_word
+        candidates: list[tuple[int, str, str]] = list(by_first.get("", ()))
+        for w in set(found):
+            candidates.extend(by_first.get(w, ()))
+        candidates.sort()
+        hit = tuple(dict.fromkeys(c for _, phrase_words, c in candidates if phrase_words in words))
+        if len(memo) >= _TEXT_MEMO_MAX:
+            memo.clear()
+        memo[text] = hit
+        return hit
+
+    def _build_text_lookup(self) -> None:
+        """First word of each phrase -> (position in text_index, phrase as delimited words, concept id).
+        Phrases with no word at all are filed under "" and tried on every text."""
+        index: dict[str, list[tuple[int, str, str]]] = {}
+        for i, (phrase, c) in enumerate(self.text_index):
+            pw = _words_of(phrase)
+            first = pw.split()[0] if pw.strip() else ""
+            index.setdefault(first, []).append((i, pw, c))
+        self._by_first_word.update({k: tuple(v) for k, v in index.items()})
 
     def concept(self, concept_id: str) -> Concept:
         return self.concepts[concept_id]
@@ -103,6 +137,7 @@ class Knowledge:
 
 
 _WORD = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*")
+_TEXT_MEMO_MAX = 65536
 
 
 @lru_cache(maxsize=8192)

@@ -21,6 +21,7 @@ import heapq
 import math
 import os
 import shutil
+import struct
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
@@ -36,7 +37,7 @@ import orjson
 from jakcheck.errors import InputError
 from jakcheck.fhir.bulk import InputFile
 from jakcheck.knowledge.loader import default_knowledge
-from jakcheck.population.outputs import ScreenWriter
+from jakcheck.population.outputs import ScreenWriter, pack_result, unpack_result
 from jakcheck.population.partition import Task, bucket_of, plan_tasks, run_task
 from jakcheck.population.process import Record, ScreenConfig, assess_records
 from jakcheck.population.progress import Progress
@@ -44,7 +45,12 @@ from jakcheck.population.progress import Progress
 BUCKET_BYTES = 48 * 1024 * 1024
 MAX_BUCKETS = 512
 FLUSH_BYTES = 256 * 1024
-STATE_VERSION = 1
+STATE_VERSION = 2
+# A bucket file is a sequence of records: this header (patient id length, payload length, origin, kind "r"/"e"),
+# the patient id (UTF-8), the payload. Binary, so reading a bucket back needs no splitting or int parsing.
+_RECORD = struct.Struct("<IIiiiiB")
+_KINDS = {"r": ord("r"), "e": ord("e")}
+_KIND_NAMES = {v: k for k, v in _KINDS.items()}
 _COUNTER: Synchronized[int] | None = None
 _MEDS: dict[str, dict[str, bytes]] = {}
 
@@ -86,6 +92,8 @@ def _partition_task(work: Path, index: int, task: Task, files: Sequence[InputFil
     rejects: list[Any] = []
     chunks: list[Any] = []
     covered = 0
+    ids: dict[str, tuple[int, bytes]] = {}  # patient id -> (bucket, id as UTF-8)
+    pack = _RECORD.pack
 
     def flush(k: int) -> None:
         with open(tmp / f"b{k:04d}", "ab") as fh:
@@ -96,8 +104,11 @@ def _partition_task(work: Path, index: int, task: Task, files: Sequence[InputFil
         tag = ev[0]
         if tag == "r":
             _, pid, (fi, ci, li, ei), kind, payload, is_patient = ev
-            k = bucket_of(pid, buckets)
-            line = b"%s\t%d\t%d\t%d\t%d\t%s\t" % (pid.encode(), fi, ci, li, ei, kind.encode()) + payload + b"\n"
+            known = ids.get(pid)
+            if known is None:
+                known = ids[pid] = (bucket_of(pid, buckets), pid.encode())
+            k, pid_bytes = known
+            line = pack(len(pid_bytes), len(payload), fi, ci, li, ei, _KINDS[kind]) + pid_bytes + payload
             buffers[k].append(line)
             sizes[k] += len(line)
             if is_patient:
@@ -141,10 +152,8 @@ def _assess_bucket(work: Path, k: int, config: ScreenConfig) -> int:
     knowledge = default_knowledge()
     groups: dict[str, list[Record]] = defaultdict(list)
     for p in sorted((work / "p1").glob(f"t*/b{k:04d}")):
-        with open(p, "rb") as fh:
-            for line in fh:
-                pid, fi, ci, li, ei, kind, payload = line.rstrip(b"\n").split(b"\t", 6)
-                groups[pid.decode()].append(((int(fi), int(ci), int(li), int(ei)), kind.decode(), payload))
+        for pid, record in _read_bucket_file(p.read_bytes()):
+            groups[pid].append(record)
     meds = _medications(work)
     tmp = work / "p2" / f"b{k:04d}.tmp"
     done = 0
@@ -156,7 +165,7 @@ def _assess_bucket(work: Path, k: int, config: ScreenConfig) -> int:
         with open(tmp, "wb") as out:
             for patient in sorted(groups):
                 result = assess_records(patient, groups.pop(patient), meds, config, knowledge)
-                out.write(orjson.dumps(result) + b"\n")
+                out.write(pack_result(result) + b"\n")
                 done += 1
                 if done % 8 == 0:
                     _bump(8)
@@ -165,6 +174,21 @@ def _assess_bucket(work: Path, k: int, config: ScreenConfig) -> int:
     _bump(done % 8)
     os.replace(tmp, work / "p2" / f"b{k:04d}.ndjson")
     return done
+
+
+def _read_bucket_file(data: bytes) -> Iterator[tuple[str, Record]]:
+    """(patient id, record) for every record of one task's bucket file, in the order written."""
+    unpack = _RECORD.unpack_from
+    header = _RECORD.size
+    kinds = _KIND_NAMES
+    pos, end = 0, len(data)
+    while pos < end:
+        id_len, payload_len, fi, ci, li, ei, kind = unpack(data, pos)
+        pos += header
+        pid = data[pos:pos + id_len].decode()
+        pos += id_len
+        yield pid, ((fi, ci, li, ei), kinds[kind], data[pos:pos + payload_len])
+        pos += payload_len
 
 
 # ---------------------------------------------------------------------------------------------- driver
@@ -296,7 +320,7 @@ def _task_bytes(task: Task, files: Sequence[InputFile]) -> int:
 def _merged(work: Path, buckets: int) -> Iterator[dict[str, Any]]:
     with ExitStack() as stack:
         handles = [stack.enter_context(open(work / "p2" / f"b{k:04d}.ndjson", "rb")) for k in range(buckets)]
-        yield from heapq.merge(*(map(orjson.loads, h) for h in handles), key=lambda r: r["id"])
+        yield from heapq.merge(*(map(unpack_result, h) for h in handles), key=lambda r: r["id"])
 
 
 def _fail_on_rejects(out: Path, files: Sequence[InputFile], config: ScreenConfig, kv: str, kdate: str,

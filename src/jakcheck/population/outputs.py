@@ -59,6 +59,46 @@ def dose_text(dose: Mapping[str, Any] | None) -> str:
     return f"{dose['amount']:g} {dose['unit']} {dose['frequency']}"
 
 
+# What the writer reads of an assessment (rows, tallies, the report's action list): the rest of it only goes to
+# assessments.ndjson, which receives the assessment's JSON as the worker serialised it.
+_SLIM_MONITORING = ("test", "status", "drugs")
+_SLIM_FINDING = ("code", "severity", "drugs", "summary", "evidence")
+_SLIM_ACTION = ("summary", "blocking")
+RAW_ASSESSMENT = "_assessment_json"
+
+
+def _pick(d: Mapping[str, Any], keys: Sequence[str]) -> dict[str, Any]:
+    return {k: d[k] for k in keys if k in d}
+
+
+def pack_result(result: Mapping[str, Any]) -> bytes:
+    """One per-patient result as one line (no newline) for the writer: the result JSON with only the parts of
+    the assessment the writer reads, then a tab and the full assessment JSON (orjson never writes a raw tab or
+    newline). The writer copies those bytes to assessments.ndjson instead of parsing and re-serialising them."""
+    a = result.get("assessment")
+    if not isinstance(a, dict):
+        return orjson.dumps(result)
+    slim = {k: v for k, v in a.items()
+            if k not in ("findings", "monitoring", "actions", "patient", "current_therapy", "scores", "alternatives")}
+    slim["patient"] = _pick(a.get("patient") or {}, ("age",))
+    therapy = a.get("current_therapy")
+    slim["current_therapy"] = _pick(therapy, ("drug",)) if isinstance(therapy, dict) else therapy
+    slim["findings"] = [_pick(f, _SLIM_FINDING) for f in a.get("findings", [])]
+    slim["monitoring"] = [_pick(m, _SLIM_MONITORING) for m in a.get("monitoring", [])]
+    slim["actions"] = [_pick(x, _SLIM_ACTION) for x in a.get("actions", [])]
+    return orjson.dumps({**result, "assessment": slim}) + b"\t" + orjson.dumps(a)
+
+
+def unpack_result(line: bytes) -> dict[str, Any]:
+    """The result of a `pack_result` line (a trailing newline is allowed), the full assessment JSON kept as
+    bytes under RAW_ASSESSMENT."""
+    head, tab, raw = line.partition(b"\t")
+    result: dict[str, Any] = orjson.loads(head)
+    if tab:
+        result[RAW_ASSESSMENT] = raw.rstrip(b"\n")
+    return result
+
+
 def _schema(columns: Sequence[str]) -> pa.Schema:
     return pa.schema([(c, pa.list_(pa.string()) if c in _LIST_COLUMNS else pa.bool_() if c in _BOOL_COLUMNS
                        else pa.string()) for c in columns])
@@ -178,15 +218,15 @@ class ScreenWriter:
         self._pcsv.writerow((pid, ";".join(cohorts), "yes" if result.get("assessed") else "no", excluded or ""))
         a = result.get("assessment")
         if a is not None:
-            self._assessment(pid, result["cohort"], a)
+            self._assessment(pid, result["cohort"], a, result.get(RAW_ASSESSMENT))
 
-    def _assessment(self, pid: str, cohort: str, a: dict[str, Any]) -> None:
+    def _assessment(self, pid: str, cohort: str, a: dict[str, Any], raw: bytes | None = None) -> None:
         t = self.tally
         t.assessed += 1
         t.modes[a["mode"]] += 1
         if a.get("ready_to_start"):
             t.ready_to_start += 1
-        self._ndjson.write(orjson.dumps(a))
+        self._ndjson.write(orjson.dumps(a) if raw is None else raw)
         self._ndjson.write(b"\n")
         current = (a.get("current_therapy") or {}).get("drug")
         monitoring = a.get("monitoring", [])

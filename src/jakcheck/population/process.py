@@ -8,9 +8,11 @@ Patient resource cannot be read is excluded. Nothing here logs: results and reje
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -25,6 +27,8 @@ from jakcheck.population.partition import Origin
 from jakcheck.settings import Region
 
 Record = tuple[Origin, str, bytes]  # (origin, kind "r" | "e", payload)
+_ORIGIN = itemgetter(0)
+_PLAIN_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")  # the ids jakcheck.fhir.bulk.patient_id_from_reference returns
 UNKNOWN_PATIENT = "refers to a Patient that is not in the input"
 
 
@@ -60,7 +64,9 @@ def assess_records(pid: str, records: list[Record], medications: Mapping[str, by
     entries: list[dict[str, Any]] = []
     origins: list[Origin] = []
     patient_at: int | None = None
-    for origin, kind, payload in sorted(records, key=lambda r: r[0]):
+    # The usual reference, "Patient/<pid>", is what subject_of would resolve to pid (for an id it accepts).
+    usual_ref = f"Patient/{pid}" if _PLAIN_ID.fullmatch(pid) else None
+    for origin, kind, payload in sorted(records, key=_ORIGIN):
         try:
             obj = orjson.loads(payload)
         except orjson.JSONDecodeError as exc:
@@ -75,10 +81,12 @@ def assess_records(pid: str, records: list[Record], medications: Mapping[str, by
                 rejects.append((origin, "not a FHIR resource (no resourceType)"))
                 continue
             if res["resourceType"] != "Patient":
-                about, why = subject_of(res)
-                if about != pid:  # the fast router was misled (e.g. a nested subject): tell what is wrong
-                    rejects.append((origin, why or "subject refers to another Patient"))
-                    continue
+                subject = res.get("subject")
+                if usual_ref is None or not isinstance(subject, dict) or subject.get("reference") != usual_ref:
+                    about, why = subject_of(res)
+                    if about != pid:  # the fast router was misled (e.g. a nested subject): tell what is wrong
+                        rejects.append((origin, why or "subject refers to another Patient"))
+                        continue
             entry = {"resource": res}
         if res["resourceType"] == "Patient" and patient_at is None:
             patient_at = len(entries)
