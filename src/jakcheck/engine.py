@@ -226,10 +226,15 @@ def _source_refs(knowledge: Knowledge, cites: Iterable[Cite]) -> list[SourceRef]
         if key in seen:
             continue
         seen.add(key)
-        s = knowledge.sources.get(c.source)
-        if s is None:
-            raise KeyError(f"rule cites unknown source {c.source!r}")
-        out.append(SourceRef(id=s.id, title=s.title, url=s.url, section=c.section, date=s.date.isoformat()))
+        memo_key = f"source-ref|{c.source}|{c.section}"
+        ref = knowledge.memo.get(memo_key)
+        if ref is None:
+            s = knowledge.sources.get(c.source)
+            if s is None:
+                raise KeyError(f"rule cites unknown source {c.source!r}")
+            ref = SourceRef(id=s.id, title=s.title, url=s.url, section=c.section, date=s.date.isoformat())
+            knowledge.memo[memo_key] = ref  # SourceRef is frozen: safe to share
+        out.append(ref)
     return out
 
 
@@ -374,7 +379,8 @@ def assess(facts: PatientFacts, knowledge: Knowledge, *, region: Region, indicat
         hits.extend(run_rules(ctx, rules))
     else:
         hits.extend(h for r in rules if r.__module__.endswith("data_quality") for h in r(ctx))
-    findings = sorted({_finding(knowledge, h).model_dump_json(): _finding(knowledge, h) for h in hits}.values(),
+    built = (_finding(knowledge, h) for h in hits)
+    findings = sorted({f.model_dump_json(): f for f in built}.values(),
                       key=lambda f: (SEVERITY_ORDER.index(f.severity), f.code, f.drugs, f.summary))
     drug_out: list[DrugAssessment] = []
     for d in scope:

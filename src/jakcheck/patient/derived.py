@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from weakref import WeakKeyDictionary
 
 from jakcheck.patient.facts import (
     CodedResult,
@@ -33,12 +34,26 @@ def days_before(facts: PatientFacts, days: int) -> date:
     return facts.as_of - timedelta(days=days)
 
 
+_LAB_INDEX: WeakKeyDictionary[PatientFacts, dict[str, list[LabValue]]] = WeakKeyDictionary()
+
+
+def labs_of(facts: PatientFacts, concept: str) -> list[LabValue]:
+    """The labs of one concept (an index built once per facts object)."""
+    index = _LAB_INDEX.get(facts)
+    if index is None:
+        index = {}
+        for lab in facts.labs:
+            index.setdefault(lab.concept, []).append(lab)
+        _LAB_INDEX[facts] = index
+    return index.get(concept, [])
+
+
 def latest_lab(facts: PatientFacts, concept: str, within_days: int | None = None) -> LabValue | None:
     """The most recent usable value of a lab concept, optionally no older than `within_days`."""
     start = days_before(facts, within_days) if within_days is not None else date.min
     best: LabValue | None = None
-    for lab in facts.labs:
-        if lab.concept == concept and start <= lab.effective <= facts.as_of and (
+    for lab in labs_of(facts, concept):
+        if start <= lab.effective <= facts.as_of and (
             best is None or (lab.effective, lab.source) > (best.effective, best.source)
         ):
             best = lab

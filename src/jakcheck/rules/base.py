@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from jakcheck.assessment import Severity, Timing, Verdict
 from jakcheck.knowledge.loader import Knowledge
@@ -51,6 +52,8 @@ class Context:
     current: MedicationFact | None = None
     # ESC SCORE2 risk region ("low", "moderate", "high", "very-high"): a site setting (Settings.score2_risk_region).
     risk_region: str = "moderate"
+    # Values derived once per assessment and read by several rules (e.g. the scores); not an input.
+    memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def current_drug(self) -> str | None:

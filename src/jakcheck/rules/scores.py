@@ -249,7 +249,11 @@ def compute_scores(facts: PatientFacts, region: Region, risk_region: str = DEFAU
 
 
 def scores_for(ctx: Context) -> list[Score]:
-    return compute_scores(ctx.facts, ctx.region, ctx.risk_region, ctx.indication)
+    """The scores for this context, computed once per assessment (several rules and the output read them)."""
+    cached = ctx.memo.get("scores")
+    if cached is None:
+        cached = ctx.memo["scores"] = compute_scores(ctx.facts, ctx.region, ctx.risk_region, ctx.indication)
+    return list(cached)
 
 
 # --- what the rules read ------------------------------------------------------------------------------------
