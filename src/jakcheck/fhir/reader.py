@@ -58,6 +58,9 @@ MAX_BUNDLE_NESTING = 8
 # Systems whose codes the value sets are expected to cover; an Observation coded in one of these that maps to
 # no concept is a different test, so its free text is not searched (e.g. "Hemoglobin A1c" is not haemoglobin).
 _STANDARD_OBSERVATION_SYSTEMS = frozenset({"http://loinc.org", "http://snomed.info/sct"})
+_LOCAL_FORM = re.compile(r"\b(topical|cream|ointment|lotion|gel|foam|inhal\w*|nasal|ophthalmic|eye|otic|ear|rectal|"
+                         r"enema|suppositor\w*|mouthwash|dental|vaginal|shampoo|patch)\b")
+_SYSTEMIC_CLASSES = frozenset({"glucocorticoid", "potent-immunosuppressant"})
 
 _CONDITION_ACTIVE = frozenset({"active", "recurrence", "relapse"})
 _CONDITION_SKIP = frozenset({"refuted", "entered-in-error"})
@@ -243,6 +246,7 @@ class _Reader:
         self.text_matches: list[TextMatch] = []
         self.smoking: tuple[date, int, SmokingFact] | None = None
         self.smoking_condition: SmokingFact | None = None
+        self.ever_smoked: SmokingFact | None = None
         self.pregnant: tuple[date, int, StatedFact] | None = None
         self.lactating: StatedFact | None = None
         self.child_pugh: tuple[date, str, Literal["A", "B", "C"]] | None = None
@@ -518,6 +522,13 @@ class _Reader:
         deceased = patient.get("deceasedBoolean") is True or patient.get("deceasedDateTime") is not None
 
         smoking = self.smoking[2] if self.smoking else (self.smoking_condition or SmokingFact("unknown"))
+        if smoking.status == "never" and self.ever_smoked is not None and smoking.source:
+            # "Never smoked" after a recorded smoking history contradicts it: the history is kept (EMA: past
+            # smokers count) and the contradicting answer is reported, not silently believed.
+            self._unusable(smoking.source, "valueCodeableConcept",
+                           f"says never smoked, but {self.ever_smoked.source} records a "
+                           f"{self.ever_smoked.status} smoker; the smoking history is kept", "smoking-status")
+            smoking = SmokingFact("former", self.ever_smoked.source, self.ever_smoked.effective)
         pregnant = self.pregnant[2] if self.pregnant else StatedFact(Tri.UNKNOWN)
         return PatientFacts(
             patient_id=pid,
@@ -685,6 +696,10 @@ class _Reader:
         if self.child_pugh is None or (effective, source) >= self.child_pugh[:2]:
             self.child_pugh = (effective, source, cls)
 
+    def _systemic_only(self, concept_id: str) -> bool:
+        concept = self._concept(concept_id)
+        return concept is not None and bool(_SYSTEMIC_CLASSES & set(concept.classes))
+
     @staticmethod
     def _absent_reason(res: dict[str, Any]) -> str | None:
         dar = res.get("dataAbsentReason")
@@ -793,6 +808,9 @@ class _Reader:
             if self.smoking is None:
                 self.smoking = (date.min, 0, fact)
             return
+        if status in ("current", "former") and (
+                self.ever_smoked is None or effective > (self.ever_smoked.effective or date.min)):
+            self.ever_smoked = fact
         if self.smoking is None or (effective, rank) >= self.smoking[:2]:
             self.smoking = (effective, rank, fact)
 
@@ -847,6 +865,11 @@ class _Reader:
             else:
                 cc = None
         ids, matched_by = self._match(cc, "medication", source)
+        if matched_by == "text" and _LOCAL_FORM.search(" ".join(self._texts(cc)).lower()):
+            # A product recognised from its text only, in a local form (cream, inhaler, eye drops...), is not a
+            # systemic glucocorticoid or immunosuppressant: it is not counted as one.
+            ids = [i for i in ids if not self._systemic_only(i)]
+            self.text_matches[:] = [t for t in self.text_matches if t.source != source or t.concept in ids]
         if not ids:
             if field == "medicationReference" and cc is None:
                 self._check_subject(res, source, "subject")
