@@ -6,6 +6,7 @@ Exit codes: 0 assessed (findings are not errors), 2 input error, 3 knowledge err
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import traceback
@@ -19,6 +20,7 @@ from typing import Annotated
 import orjson
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from jakcheck.errors import ConfigError, InputError, JakcheckError
@@ -166,42 +168,46 @@ def kb_show(drug: str, fmt: Annotated[str, typer.Option("--format", help="text o
         print(orjson.dumps(d.model_dump(mode="json"), option=orjson.OPT_INDENT_2).decode())
         return
     console = Console(width=120)
-    console.print(f"[bold]{d.name}[/bold] ({', '.join(d.brands)}) - {d.target}"
+    from jakcheck.rules.renal_hepatic import band_text
+
+    # Knowledge text is printed literally: "[induction]" is a dose phase, not Rich markup.
+    say = functools.partial(console.print, markup=False)
+    console.print(f"[bold]{escape(d.name)}[/bold] ({escape(', '.join(d.brands))}) - {escape(d.target)}"
                   + ("" if d.jak_class else " - outside the JAK inhibitor class warnings"))
     for region, lab in sorted(d.regions.items()):
         console.rule(f"{region}: {'authorised' if lab.authorised else 'not authorised'} - label {lab.label_source}")
         if lab.boxed_warning:
-            console.print("US boxed warning (JAK class, 2021)")
+            say("US boxed warning (JAK class, 2021)")
         if lab.ema_2023_measures:
-            console.print("EMA 2023 JAK inhibitor measures apply")
+            say("EMA 2023 JAK inhibitor measures apply")
         for r in lab.indications:
             doses = "; ".join(f"{x.amount:g} mg {x.frequency}" + (f" [{x.phase}]" if x.phase else "")
                               + (f" ({x.formulation})" if x.formulation else "")
                               + (f" {x.weight_min_kg or 0:g}-{x.weight_max_kg or '':}kg" if x.weight_min_kg
                                  or x.weight_max_kg else "") for x in r.doses)
             tnf = " - after TNF blocker" if r.tnf_ir_required else ""
-            console.print(f"  {r.indication} (age {r.min_age}+){tnf}: {doses}")
+            say(f"  {r.indication} (age {r.min_age}+){tnf}: {doses}")
         if lab.renal:
             for b in lab.renal.bands:
-                console.print(f"  renal {lab.renal.measure} {b.min if b.min is not None else ''}-"
-                              f"{b.max if b.max is not None else ''}: {b.action}")
+                say(f"  renal {lab.renal.measure} {band_text(b)}: {b.action}"
+                    + (f" ({', '.join(b.indications)})" if b.indications else ""))
         for h in lab.hepatic:
-            console.print(f"  hepatic Child-Pugh {h.child_pugh}: {h.action}")
+            say(f"  hepatic Child-Pugh {h.child_pugh}: {h.action}")
         for t in lab.labs:
             bound = f"< {t.below:g} {t.unit}" if t.below is not None else f"> {t.above_uln_times:g} x ULN"
-            console.print(f"  lab {t.analyte} {bound}: {t.action}")
+            say(f"  lab {t.analyte} {bound}: {t.action}")
         for i in lab.interactions:
-            console.print(f"  interaction {i.interacts_with}: {i.action}")
+            say(f"  interaction {i.interacts_with}: {i.action}")
         for a in lab.age:
-            console.print(f"  age {a.min_age}+: {a.action}")
+            say(f"  age {a.min_age}+: {a.action}")
         if lab.reproductive:
             rp = lab.reproductive
-            console.print(f"  pregnancy: {rp.pregnancy}; lactation: {rp.lactation}; contraception after last "
+            say(f"  pregnancy: {rp.pregnancy}; lactation: {rp.lactation}; contraception after last "
                           f"dose: {rp.contraception_after_last_dose or 'no interval set'}")
         for m in lab.monitoring:
-            console.print(f"  monitor {m.test}: {m.schedule}")
+            say(f"  monitor {m.test}: {m.schedule}")
         for u in lab.unverified:
-            console.print(f"  [dim]not encoded (unverified): {u}[/dim]")
+            say(f"  not encoded (unverified): {u}")
 
 
 @kb_app.command("sources")
