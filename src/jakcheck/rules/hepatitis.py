@@ -126,7 +126,8 @@ def hcv_status(ctx: Context) -> list[Hit]:
         ev = tuple(c.source for c in chronic) + ((rna.source,) if rna and rna.result == "positive" else ())
         return [Hit(
             code="hcv.active", severity="critical", verdict="defer",
-            summary="Active hepatitis C: treat or refer before starting.",
+            summary=("Active hepatitis C: treat or refer before starting." if ctx.current_drug is None else
+                     f"Active hepatitis C while on {ctx.current_drug}: refer for treatment now."),
             detail="Labels exclude active hepatitis C; direct-acting antivirals cure most patients.",
             evidence=ev, cites=cites,
             actions=(ActionSpec("refer-hcv", "Refer for hepatitis C treatment.", "before-start", True),),

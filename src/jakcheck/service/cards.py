@@ -378,7 +378,8 @@ def _group_card(a: Assessment, group: str, findings: list[Finding], actions: lis
     lead = findings[0].summary if findings else actions[0].summary
     more = f" (+{len(findings) - 1} more)" if len(findings) > 1 else ""
     summary = short(f"{GROUP_TITLE[group]}: {lead}", SUMMARY_MAX - len(more)) + more
-    md = [f"**{GROUP_TITLE[group]}** before starting {names}."]
+    md = [f"**{GROUP_TITLE[group]}** " + (f"before starting {names}." if a.mode != "on-treatment"
+                                            else f"for a patient on {names}.")]
     md.append("\n".join(_finding_md(f) for f in findings))
     if actions:
         md.append("**Steps**\n" + "\n".join(f"- {x.summary}" + (" (before start)" if x.blocking else "")
