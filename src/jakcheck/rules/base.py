@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from jakcheck.assessment import Severity, Timing, Verdict
 from jakcheck.knowledge.loader import Knowledge
@@ -166,3 +166,18 @@ def on_treatment_variant(hit: Hit, drug: str, summary: str, action: ActionSpec) 
     """The on-treatment form of a pre-start screening finding: the drug is already being taken, so the missing
     item is to be done now (caution, not blocking) instead of deferring a start."""
     return replace(hit, drugs=(drug,), severity="warning", verdict="caution", summary=summary, actions=(action,))
+
+
+T = TypeVar("T")
+
+
+def own_or_other_region(ctx: Context, drug: str,
+                        pick: Callable[[RegionLabel | None], list[T]]) -> tuple[list[T], Region | None]:
+    """What this region's label gives for `pick`; when it gives nothing verified, what the other region's label
+    of the same drug gives, with that region named so the finding can say the rule was borrowed."""
+    own = pick(ctx.knowledge.label(drug, ctx.region))
+    if own:
+        return own, None
+    other: Region = "US" if ctx.region == "EU" else "EU"
+    borrowed = pick(ctx.knowledge.label(drug, other))
+    return borrowed, (other if borrowed else None)

@@ -7,9 +7,9 @@ for dosing. A test that is not on record is a finding, never a pass.
 
 from __future__ import annotations
 
-from jakcheck.knowledge.schema import LabThreshold, Region, RegionLabel
+from jakcheck.knowledge.schema import LabThreshold, RegionLabel
 from jakcheck.patient.derived import conditions, latest_lab
-from jakcheck.rules.base import ActionSpec, Context, Hit, label_cites, missing
+from jakcheck.rules.base import ActionSpec, Context, Hit, label_cites, missing, own_or_other_region
 
 CBC = ("lymphocytes", "neutrophils", "hemoglobin")
 CODE_FOR = {"lymphocytes": "lab.lymphopenia", "neutrophils": "lab.neutropenia", "hemoglobin": "lab.anemia",
@@ -62,12 +62,7 @@ def _start_thresholds(ctx: Context, drug: str, analyte: str) -> tuple[list[LabTh
     threshold ('do not start or interrupt'), that one. When this region's label has no verified threshold for
     the analyte but the other region's label of the same drug has one, that verified threshold is used as the
     nearest verified rule, and the finding says so (returned region)."""
-    own = _thresholds_in(ctx, ctx.label(drug), analyte)
-    if own:
-        return own, None
-    other: Region = "US" if ctx.region == "EU" else "EU"
-    borrowed = _thresholds_in(ctx, ctx.knowledge.label(drug, other), analyte)
-    return borrowed, (other if borrowed else None)
+    return own_or_other_region(ctx, drug, lambda label: _thresholds_in(ctx, label, analyte))
 
 
 def low_counts(ctx: Context) -> list[Hit]:

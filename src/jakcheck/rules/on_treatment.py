@@ -18,7 +18,7 @@ from jakcheck.assessment import Verdict
 from jakcheck.knowledge.schema import LabAction, LabThreshold, Region, RegionLabel
 from jakcheck.patient.derived import conditions, lab_series
 from jakcheck.patient.facts import LabValue
-from jakcheck.rules.base import ActionSpec, Context, Hit, class_cite, label_cites
+from jakcheck.rules.base import ActionSpec, Context, Hit, class_cite, label_cites, own_or_other_region
 
 ANALYTES = ("lymphocytes", "neutrophils", "hemoglobin", "platelets")
 NAME = {"lymphocytes": "lymphocyte count", "neutrophils": "neutrophil count", "hemoglobin": "haemoglobin",
@@ -39,12 +39,7 @@ def _on_treatment_thresholds(ctx: Context, label: RegionLabel | None, analyte: s
 
 def treatment_thresholds(ctx: Context, drug: str, analyte: str) -> tuple[list[LabThreshold], Region | None]:
     """The label's thresholds that apply during treatment, and the other region when they were borrowed."""
-    own = _on_treatment_thresholds(ctx, ctx.label(drug), analyte)
-    if own:
-        return own, None
-    other: Region = "US" if ctx.region == "EU" else "EU"
-    borrowed = _on_treatment_thresholds(ctx, ctx.knowledge.label(drug, other), analyte)
-    return borrowed, (other if borrowed else None)
+    return own_or_other_region(ctx, drug, lambda label: _on_treatment_thresholds(ctx, label, analyte))
 
 
 def _values_on_treatment(ctx: Context, analyte: str) -> list[LabValue]:
