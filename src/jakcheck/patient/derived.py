@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from weakref import WeakKeyDictionary
 
 from jakcheck.patient.facts import (
     CodedResult,
@@ -34,17 +33,20 @@ def days_before(facts: PatientFacts, days: int) -> date:
     return facts.as_of - timedelta(days=days)
 
 
-_LAB_INDEX: WeakKeyDictionary[PatientFacts, dict[str, list[LabValue]]] = WeakKeyDictionary()
+_LAB_INDEX_ATTR = "_jakcheck_lab_index"
 
 
 def labs_of(facts: PatientFacts, concept: str) -> list[LabValue]:
-    """The labs of one concept (an index built once per facts object)."""
-    index = _LAB_INDEX.get(facts)
+    """The labs of one concept, from an index built once per facts object.
+
+    The index lives on the object itself (facts are immutable, so it never goes stale; `dataclasses.replace`
+    makes a new object without it). Keying a table by the facts would hash the whole record on every lookup."""
+    index: dict[str, list[LabValue]] | None = facts.__dict__.get(_LAB_INDEX_ATTR)
     if index is None:
         index = {}
         for lab in facts.labs:
             index.setdefault(lab.concept, []).append(lab)
-        _LAB_INDEX[facts] = index
+        object.__setattr__(facts, _LAB_INDEX_ATTR, index)
     return index.get(concept, [])
 
 
