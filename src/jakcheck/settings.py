@@ -68,6 +68,7 @@ class Settings:
     fhir_timeout_seconds: float = 5.0
     report_cache_size: int = 1000  # full-report links kept in memory (least recently used dropped)
     report_ttl_seconds: int = 3600
+    answer_cache_size: int = 256  # cards kept per worker for calls with the same content (0: off)
 
 
 def parse_region(value: str, where: str) -> Region:
@@ -206,4 +207,5 @@ def load_settings(environ: Mapping[str, str], config_file: Path | None = None) -
         fhir_timeout_seconds=_float(get("fhir_timeout_seconds", d.fhir_timeout_seconds), "fhir_timeout_seconds"),
         report_cache_size=_int(get("report_cache_size", d.report_cache_size), "report_cache_size"),
         report_ttl_seconds=_int(get("report_ttl_seconds", d.report_ttl_seconds), "report_ttl_seconds"),
+        answer_cache_size=_int(get("answer_cache_size", d.answer_cache_size), "answer_cache_size"),
     )

@@ -38,6 +38,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from jakcheck.errors import JakcheckError
 from jakcheck.knowledge.loader import Knowledge, default_knowledge
 from jakcheck.service import fhir_client
+from jakcheck.service.answers import AnswerCache
 from jakcheck.service.auth import JwtVerifier
 from jakcheck.service.feedback import FeedbackStore
 from jakcheck.service.hooks import router as hooks_router
@@ -279,7 +280,9 @@ def create_app(settings: Settings, *, knowledge: Knowledge | None = None,
     else:
         reports = ReportCache(settings.report_cache_size, settings.report_ttl_seconds)
     app.state.service = ServiceState(settings=settings, knowledge=k, verifier=verifier, store=store,
-                                     reports=reports, http=http, today=today,
+                                     reports=reports, answers=AnswerCache(settings.answer_cache_size,
+                                                                          settings.report_ttl_seconds),
+                                     http=http, today=today,
                                      validate_responses=validate_responses)
     app.state.report_cache = app.state.service.reports
     _install_handlers(app, settings.insecure_dev)

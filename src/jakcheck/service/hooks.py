@@ -22,6 +22,7 @@ from jakcheck.engine import assess, start_dose
 from jakcheck.errors import InputError
 from jakcheck.fhir.reader import read_document
 from jakcheck.service import fhir_client
+from jakcheck.service.answers import answer_key, rebuild
 from jakcheck.service.cards import BuiltCard, CardContext, notice_card, order_cards, patient_view_card
 from jakcheck.service.feedback import IssuedCard
 from jakcheck.service.models import (
@@ -62,14 +63,16 @@ def _prefetch_missing(req: CDSHooksRequest, templates: dict[str, str]) -> dict[s
     return {k: t for k, t in templates.items() if k not in given}
 
 
-async def _gather(s: ServiceState, req: CDSHooksRequest, patient_id: str | None) -> tuple[dict[str, Any], list[str]]:
-    """The prefetch to read, completed from the FHIR server where allowed, and notes on what is missing."""
+async def _gather(s: ServiceState, req: CDSHooksRequest,
+                  patient_id: str | None) -> tuple[dict[str, Any], list[str], bool]:
+    """The prefetch to read, completed from the FHIR server where allowed, notes on what is missing, and
+    whether the answer may be kept for identical calls (not after a failed fetch, which may be transient)."""
     templates = prefetch_templates(s.knowledge)
     data = {k: v for k, v in (req.prefetch or {}).items() if k in templates or isinstance(v, dict)}
     missing = _prefetch_missing(req, templates)
     notes: list[str] = []
     if not missing:
-        return data, notes
+        return data, notes, True
     names = ", ".join(sorted(missing))
     if req.fhirServer is None or req.fhirAuthorization is None:
         notes.append(f"The EHR sent no prefetch for {names} and no FHIR server access, so these were not read.")
@@ -85,7 +88,8 @@ async def _gather(s: ServiceState, req: CDSHooksRequest, patient_id: str | None)
             data.update(fetched)
         except fhir_client.FetchProblem as exc:
             notes.append(f"Fetching {names} from the FHIR server failed: {exc}.")
-    return data, notes
+            return data, notes, False
+    return data, notes, True
 
 
 def _starts(s: ServiceState, a: Assessment, facts: Any, drugs: list[str]) -> dict[str, DoseOut | None]:
@@ -138,7 +142,13 @@ async def call_service(service_id: str, request: Request) -> Response:
             return _answer(s, service_id, [], started, "no JAK inhibitor ordered")
 
     patient_id = fhir_client.patient_id_of(ctx.patientId)
-    data, notes = await _gather(s, req, patient_id)
+    data, notes, keep = await _gather(s, req, patient_id)
+    today = s.today()
+    key = answer_key(service_id, req.context, data, notes, today, s.knowledge.release.version) if keep else None
+    kept = s.answers.get(key) if key is not None else None
+    if kept is not None and s.reports.has(kept.report_token):
+        return _answer(s, service_id, rebuild(kept), started, "assessed (same content as a recent call)",
+                       kept.version)
     cctx = CardContext(knowledge=s.knowledge, notes=notes, insecure_dev=s.settings.insecure_dev)
     if not any(isinstance(v, dict) and v.get("resourceType") == "Patient" for v in data.values()):
         built = [notice_card("jakcheck could not check this patient: no patient data was available",
@@ -151,7 +161,7 @@ async def call_service(service_id: str, request: Request) -> Response:
                                    "entry": [{"resource": r} for r in others]}
     doc = {"context": {"patientId": patient_id or ctx.patientId}, "prefetch": data}
     try:
-        facts = read_document(doc, source_name="CDS Hooks request", as_of=s.today(), knowledge=s.knowledge)
+        facts = read_document(doc, source_name="CDS Hooks request", as_of=today, knowledge=s.knowledge)
     except InputError as exc:
         raise ApiError(400, str(exc)) from None
     drugs = list(dict.fromkeys(o.drug for o in ordered))
@@ -159,12 +169,15 @@ async def call_service(service_id: str, request: Request) -> Response:
                drugs=drugs, risk_region=s.settings.score2_risk_region)
     if ordered:
         a = _with_unassessed(a, ordered)
-    cctx.report_url = f"{s.settings.service_base_url}/report/{s.reports.put(a)}"
+    token = s.reports.put(a)
+    cctx.report_url = f"{s.settings.service_base_url}/report/{token}"
     if ordered:
         built = order_cards(a, ordered, _starts(s, a, facts, drugs), f"Patient/{facts.patient_id}",
                             ctx.userId, ctx.encounterId, cctx)
     else:
         built = patient_view_card(a, cctx)
+    if key is not None:
+        s.answers.put(key, token, a.knowledge.version, built)
     return _answer(s, service_id, built, started, "assessed", a.knowledge.version)
 
 

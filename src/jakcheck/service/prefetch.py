@@ -9,7 +9,6 @@ soon as the knowledge release has it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 from jakcheck.knowledge.loader import Knowledge
 
@@ -47,8 +46,7 @@ def observation_codes(knowledge: Knowledge) -> tuple[str, ...]:
                          for c in concept.codes if c.system == LOINC}))
 
 
-@lru_cache(maxsize=4)
-def _templates(knowledge_id: int, codes: tuple[str, ...]) -> dict[str, str]:
+def _templates(codes: tuple[str, ...]) -> dict[str, str]:
     obs = ",".join(f"{LOINC}|{c}" for c in codes)
     return {
         "patient": f"Patient/{PATIENT_TOKEN}",
@@ -61,7 +59,10 @@ def _templates(knowledge_id: int, codes: tuple[str, ...]) -> dict[str, str]:
 
 def prefetch_templates(knowledge: Knowledge) -> dict[str, str]:
     """Prefetch key -> FHIR query template (CDS Hooks 2.0.1 §Prefetch, recommended query subset)."""
-    return dict(_templates(id(knowledge), observation_codes(knowledge)))
+    templates = knowledge.memo.get("prefetch_templates")
+    if templates is None:
+        templates = knowledge.memo["prefetch_templates"] = _templates(observation_codes(knowledge))
+    return dict(templates)
 
 
 def discovery(knowledge: Knowledge) -> dict[str, object]:

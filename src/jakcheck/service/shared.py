@@ -71,6 +71,13 @@ class SharedReportCache:
             return None
         return Assessment.model_validate_json(row[1])
 
+    def has(self, token: str, now: float | None = None) -> bool:
+        now = time.time() if now is None else now
+        with self._lock:
+            row = self._conn.execute("SELECT 1 FROM reports WHERE token = ? AND expires >= ?",
+                                     (token, now)).fetchone()
+        return row is not None
+
     def __len__(self) -> int:
         with self._lock:
             n: int = self._conn.execute("SELECT count(*) FROM reports WHERE expires >= ?",

@@ -22,6 +22,7 @@ from fastapi.responses import Response
 
 from jakcheck.assessment import Assessment
 from jakcheck.knowledge.loader import Knowledge
+from jakcheck.service.answers import AnswerCache
 from jakcheck.service.auth import AuthError, JwtVerifier
 from jakcheck.service.feedback import FeedbackStore
 from jakcheck.settings import Settings
@@ -37,6 +38,8 @@ class Reports(Protocol):
     def put(self, assessment: Assessment, now: float | None = None) -> str: ...
 
     def get(self, token: str, now: float | None = None) -> Assessment | None: ...
+
+    def has(self, token: str, now: float | None = None) -> bool: ...
 
     def __len__(self) -> int: ...
 
@@ -74,6 +77,10 @@ class ReportCache:
             self._items.move_to_end(token)
             return hit[1]
 
+    def has(self, token: str, now: float | None = None) -> bool:
+        """Whether the link still resolves (counts as a use: the entry moves to the recent end)."""
+        return self.get(token, now) is not None
+
     def __len__(self) -> int:
         return len(self._items)
 
@@ -85,6 +92,7 @@ class ServiceState:
     verifier: JwtVerifier
     store: FeedbackStore
     reports: Reports
+    answers: AnswerCache
     http: httpx.AsyncClient
     today: Callable[[], date]
     # Check every CDS Hooks response against the spec models before sending it (a card that breaks the spec is a
