@@ -144,7 +144,8 @@ async def call_service(service_id: str, request: Request) -> Response:
     patient_id = fhir_client.patient_id_of(ctx.patientId)
     data, notes, keep = await _gather(s, req, patient_id)
     today = s.today()
-    key = answer_key(service_id, req.context, data, notes, today, s.knowledge.release.version) if keep else None
+    key = (answer_key(service_id, req.context, data, notes, today, s.knowledge.release.version)
+           if keep and s.answers.size > 0 else None)
     kept = s.answers.get(key) if key is not None else None
     if kept is not None and s.reports.has(kept.report_token):
         return _answer(s, service_id, rebuild(kept), started, "assessed (same content as a recent call)",
