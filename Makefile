@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup browser java run test check docs bench bench-service bench-screen clean
+.PHONY: setup browser java postgres run test check docs bench bench-service bench-screen clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -33,6 +33,15 @@ java:
 		apt-get install -y openjdk-17-jre-headless >/dev/null 2>&1 || apt-get install -y openjdk-21-jre-headless >/dev/null; \
 	else echo "no java and not root: the Spark engine tests will be skipped"; fi
 
+# The PostgreSQL feedback store tests start a throwaway server from Debian's postgresql binaries (initdb, pg_ctl);
+# installed only when missing and root, otherwise those tests skip and say why.
+postgres:
+	@if command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian postgresql for the feedback store tests"; \
+		apt-get install -y postgresql >/dev/null 2>&1 || (apt-get update >/dev/null && apt-get install -y postgresql >/dev/null); \
+	else echo "no PostgreSQL server binaries and not root: the PostgreSQL feedback store tests will be skipped"; fi
+
 run: $(STAMP)
 	$(BIN)/jakcheck kb validate
 	$(BIN)/jakcheck assess examples/ra-71-smoker-eu.json --region EU --as-of 2026-11-26 --format text
@@ -45,7 +54,7 @@ run: $(STAMP)
 	@echo "  Ctrl-C to stop. Production: jakcheck serve --config FILE (trusted JWT issuers, FHIR allowlist)."
 	$(BIN)/jakcheck serve --host 127.0.0.1 --port 8000 --insecure-dev
 
-test: $(STAMP) browser java
+test: $(STAMP) browser java postgres
 	$(BIN)/ruff check src tests
 	$(BIN)/mypy src/jakcheck
 	$(BIN)/pytest

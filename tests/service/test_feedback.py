@@ -64,15 +64,17 @@ def test_invalid_feedback_is_refused(item: dict[str, Any], message: str, client:
     assert r.status_code == 400 and message in r.json()["issue"][0]["diagnostics"]
 
 
-def test_store_is_append_only(tmp_path: Path) -> None:
-    store = FeedbackStore(str(tmp_path / "fb.sqlite3"))
+def test_store_is_append_only(settings: Settings) -> None:
+    """Also run on PostgreSQL (test_feedback_postgres.py overrides `settings`)."""
+    store = FeedbackStore(settings.feedback_store)
     from jakcheck.service.feedback import IssuedCard
     store.record_cards("svc", "1", [IssuedCard("u1", "tb", "critical")])
-    with pytest.raises(sa.exc.DatabaseError), store.engine.begin() as conn:
+    with pytest.raises(sa.exc.IntegrityError, match="append-only"), store.engine.begin() as conn:
         conn.exec_driver_sql("DELETE FROM cards_issued")
-    with pytest.raises(sa.exc.DatabaseError), store.engine.begin() as conn:
+    with pytest.raises(sa.exc.IntegrityError, match="append-only"), store.engine.begin() as conn:
         conn.exec_driver_sql("UPDATE cards_issued SET card_type = 'x'")
     assert store.summary()["types"]["tb"]["issued"] == 1
+    store.close()
 
 
 def test_repeated_feedback_keeps_every_row_and_counts_the_latest(client: TestClient, make_token: TokenFactory,
@@ -84,7 +86,9 @@ def test_repeated_feedback_keeps_every_row_and_counts_the_latest(client: TestCli
     acc = {"card": card["uuid"], "outcome": "accepted", "outcomeTimestamp": "2026-11-26T10:05:00Z",
            "acceptedSuggestions": [{"id": card["suggestions"][0]["uuid"]}]}
     assert _send(client, make_token, [acc]).status_code == 200
-    s = FeedbackStore(settings.feedback_store).summary()
+    store = FeedbackStore(settings.feedback_store)
+    s = store.summary()
+    store.close()
     assert s["feedback_rows"] == 2
     assert s["types"]["verdict"]["accepted"] == 1 and s["types"]["verdict"]["overridden"] == 0
 

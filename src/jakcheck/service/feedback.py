@@ -14,9 +14,13 @@ runs in WAL mode with synchronous=NORMAL: a commit survives a process crash, and
 power loss (not corrupted).
 
 Storage: SQLAlchemy Core over one database URL. A plain path means an embedded SQLite file (the default); a URL
-such as `postgresql+psycopg://user@host/db` uses PostgreSQL through the same code (install `psycopg`). Rows are
-only ever inserted: SQLite triggers refuse UPDATE and DELETE on both tables (on PostgreSQL, grant the service
-role INSERT and SELECT only). Feedback for one card may arrive several times; every arrival is kept.
+such as `postgresql+psycopg://user@host/db` uses PostgreSQL through the same code (install `psycopg`, the
+`postgres` extra). Rows are only ever inserted: on both backends triggers refuse UPDATE and DELETE on both tables
+with an integrity error (`sqlalchemy.exc.IntegrityError`). On PostgreSQL they call the trigger function
+`jakcheck_append_only()` (which also refuses TRUNCATE); the tables, function and triggers are created when
+missing, under a transaction-level advisory lock so that workers starting together do not race. Once they exist,
+the service role needs only INSERT and SELECT (and USAGE on the feedback id sequence); grant no more. Feedback for
+one card may arrive several times; every arrival is kept.
 
 `jakcheck feedback report` prints `report(settings)`: cards issued, feedback received, and the override rate
 per card type with the most used override reasons.
@@ -25,6 +29,7 @@ per card type with the most used override reasons.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections import Counter
@@ -71,10 +76,52 @@ _SQLITE_APPEND_ONLY = [
     f"BEGIN SELECT RAISE(ABORT, '{t} is append-only'); END"
     for t in ("cards_issued", "feedback") for op in ("update", "delete")
 ]
+_APPEND_ONLY_TABLES = ("cards_issued", "feedback")
+_PG_SCHEMA_LOCK = 0x6A616B636865636B  # pg_advisory_xact_lock key ("jakcheck"): one schema setup at a time
+_PG_APPEND_ONLY_FUNCTION = """
+CREATE OR REPLACE FUNCTION jakcheck_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION USING MESSAGE = TG_TABLE_NAME || ' is append-only', ERRCODE = 'restrict_violation';
+END
+$$"""
+# Row triggers for UPDATE and DELETE (as on SQLite: a statement that touches no row passes), a statement trigger
+# for TRUNCATE (PostgreSQL's delete-everything, which row triggers do not see).
+_PG_APPEND_ONLY_TRIGGERS = {
+    f"{t}_{name}": f"CREATE TRIGGER {t}_{name} BEFORE {ops} ON {t} FOR EACH {each} "
+                   "EXECUTE FUNCTION jakcheck_append_only()"
+    for t in _APPEND_ONLY_TABLES
+    for name, ops, each in (("no_update_delete", "UPDATE OR DELETE", "ROW"), ("no_truncate", "TRUNCATE", "STATEMENT"))
+}
 
 
 def database_url(store: str) -> str:
     return store if "://" in store else f"sqlite:///{store}"
+
+
+def _redacted(store: str) -> str:
+    """The store for messages: a password in a database URL becomes ***."""
+    return re.sub(r"(://[^:/@]*:)[^?#]*@", r"\1***@", store)
+
+
+def _setup_postgres(engine: sa.Engine) -> None:
+    """Create what is missing of the tables, the append-only function and its triggers, in one transaction.
+
+    The advisory lock serialises this between processes (workers starting at once would otherwise race on the
+    catalog). Existing objects are left alone, so a role without DDL rights can start once they exist."""
+    with engine.begin() as conn:
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_SCHEMA_LOCK})
+        META.create_all(conn)
+        present = set(conn.execute(sa.text(
+            "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgrelid IN (CAST(:t1 AS regclass), "
+            "CAST(:t2 AS regclass))"), {"t1": _APPEND_ONLY_TABLES[0], "t2": _APPEND_ONLY_TABLES[1]}).scalars())
+        missing = [ddl for name, ddl in _PG_APPEND_ONLY_TRIGGERS.items() if name not in present]
+        if not missing:
+            return
+        if conn.execute(sa.text("SELECT to_regprocedure('jakcheck_append_only()')")).scalar() is None:
+            conn.exec_driver_sql(_PG_APPEND_ONLY_FUNCTION)
+        for ddl in missing:
+            conn.exec_driver_sql(ddl)
+        log.info("feedback store: PostgreSQL append-only triggers installed (%d)", len(missing))
 
 
 @dataclass(frozen=True)
@@ -88,9 +135,11 @@ class FeedbackStore:
     def __init__(self, store: str) -> None:
         url = database_url(store)
         try:
-            self.engine = sa.create_engine(url, future=True)
+            parsed = sa.engine.make_url(url)
+            # A server connection can drop (restart, idle timeout): test it before use; SQLite files need not.
+            self.engine = sa.create_engine(parsed, future=True, pool_pre_ping=parsed.get_backend_name() != "sqlite")
         except (sa.exc.ArgumentError, ImportError) as exc:
-            raise ConfigError(f"feedback_store: cannot use {store!r}: {exc}") from exc
+            raise ConfigError(f"feedback_store: cannot use {_redacted(store)!r}: {exc}") from exc
         self.sqlite = self.engine.dialect.name == "sqlite"
         if self.sqlite:
             @sa.event.listens_for(self.engine, "connect")
@@ -101,13 +150,17 @@ class FeedbackStore:
                 cur.execute("PRAGMA busy_timeout=5000")
                 cur.close()
         try:
-            META.create_all(self.engine)
+            if self.engine.dialect.name == "postgresql":
+                _setup_postgres(self.engine)
+            else:
+                META.create_all(self.engine)
             if self.sqlite:
                 with self.engine.begin() as conn:
                     for stmt in _SQLITE_APPEND_ONLY:
                         conn.exec_driver_sql(stmt)
         except sa.exc.SQLAlchemyError as exc:
-            raise ConfigError(f"feedback_store: cannot open {store!r}: {type(exc).__name__}") from exc
+            self.engine.dispose()
+            raise ConfigError(f"feedback_store: cannot open {_redacted(store)!r}: {type(exc).__name__}") from exc
         self._lock = threading.Lock()  # serialises writes (and orders queued card rows before feedback)
         self._pending: list[dict[str, Any]] = []
         self._pending_lock = threading.Lock()
@@ -237,7 +290,11 @@ class FeedbackStore:
 def report(settings: Settings) -> str:
     """Override rates per card type, as plain text (for `jakcheck feedback report`)."""
     started = time.perf_counter()
-    s = FeedbackStore(settings.feedback_store).summary()
+    store = FeedbackStore(settings.feedback_store)
+    try:
+        s = store.summary()
+    finally:
+        store.close()
     where = settings.feedback_store if "://" not in settings.feedback_store else "database URL"
     lines = [f"jakcheck feedback report: store {where}",
              f"{s['feedback_rows']} feedback entries", "",
