@@ -192,6 +192,9 @@ def _applies(hit: Hit, drug: str) -> bool:
     return not hit.drugs or drug in hit.drugs
 
 
+_VERDICT_RANK = {v: i for i, v in enumerate(VERDICT_ORDER)}
+
+
 def _verdict(hits: Iterable[Hit], drug: str) -> Verdict:
     worst: Verdict = "appropriate"
     for h in hits:
@@ -200,7 +203,7 @@ def _verdict(hits: Iterable[Hit], drug: str) -> Verdict:
         v: Verdict | None = h.verdict
         if v is None and any(dd == drug for dd, _ in h.doses):
             v = "caution"
-        if v is not None and VERDICT_ORDER.index(v) > VERDICT_ORDER.index(worst):
+        if v is not None and _VERDICT_RANK[v] > _VERDICT_RANK[worst]:
             worst = v
     return worst
 
@@ -221,28 +224,58 @@ def _dose(base: Dose | None, hits: Iterable[Hit], drug: str) -> Dose | None:
 def _source_refs(knowledge: Knowledge, cites: Iterable[Cite]) -> list[SourceRef]:
     out: list[SourceRef] = []
     seen: set[tuple[str, str | None]] = set()
+    memo: dict[tuple[str, str | None], SourceRef] = knowledge.memo.setdefault("source-refs", {})
     for c in cites:
         key = (c.source, c.section)
         if key in seen:
             continue
         seen.add(key)
-        memo_key = f"source-ref|{c.source}|{c.section}"
-        ref = knowledge.memo.get(memo_key)
+        ref = memo.get(key)
         if ref is None:
             s = knowledge.sources.get(c.source)
             if s is None:
                 raise KeyError(f"rule cites unknown source {c.source!r}")
             ref = SourceRef(id=s.id, title=s.title, url=s.url, section=c.section, date=s.date.isoformat())
-            knowledge.memo[memo_key] = ref  # SourceRef is frozen: safe to share
+            memo[key] = ref  # SourceRef is frozen: safe to share
         out.append(ref)
     return out
 
 
-def _finding(knowledge: Knowledge, h: Hit) -> Finding:
-    evidence: list[str | Missing] = [Missing(missing=e[len("missing:"):]) if e.startswith("missing:") else e
-                                     for e in dict.fromkeys(h.evidence)]
+_MISSING_MAX = 10_000
+
+
+def _missing(knowledge: Knowledge, evidence: str) -> Missing:
+    """The Missing entry for a "missing:<what>" evidence string; Missing is immutable, so each is made once per
+    release (the texts come from the rules, not from records; the memo is bounded all the same)."""
+    memo: dict[str, Missing] = knowledge.memo.setdefault("missing-evidence", {})
+    entry = memo.get(evidence)
+    if entry is None:
+        if len(memo) >= _MISSING_MAX:
+            memo.clear()
+        entry = memo[evidence] = Missing(missing=evidence[len("missing:"):])
+    return entry
+
+
+def _finding(knowledge: Knowledge, h: Hit, evidence: Iterable[str], sources: list[SourceRef]) -> Finding:
     return Finding(code=h.code, severity=h.severity, drugs=list(h.drugs), summary=h.summary, detail=h.detail,
-                   evidence=evidence, sources=_source_refs(knowledge, h.cites))
+                   evidence=[_missing(knowledge, e) if e.startswith("missing:") else e for e in evidence],
+                   sources=sources)
+
+
+def _findings(knowledge: Knowledge, hits: Iterable[Hit]) -> list[Finding]:
+    """The findings of the hits, each distinct finding once (rules may report the same one, and hits that differ
+    only in verdict, dose or actions give the same finding), in report order."""
+    unique: dict[tuple[object, ...], tuple[Hit, tuple[str, ...], list[SourceRef]]] = {}
+    for h in hits:
+        evidence = tuple(dict.fromkeys(h.evidence))
+        sources = _source_refs(knowledge, h.cites)
+        # Everything the Finding is made of (a source's id and section determine the rest of its reference).
+        key = (h.code, h.severity, h.drugs, h.summary, h.detail, evidence,
+               tuple((ref.id, ref.section) for ref in sources))
+        unique.setdefault(key, (h, evidence, sources))
+    findings = [_finding(knowledge, h, evidence, sources) for h, evidence, sources in unique.values()]
+    findings.sort(key=lambda f: (SEVERITY_ORDER.index(f.severity), f.code, f.drugs, f.summary))
+    return findings
 
 
 def _on_treatment_action(a: ActionSpec) -> ActionSpec:
@@ -272,13 +305,17 @@ def _actions(hits: Iterable[Hit], only_current: str | None = None, scope: Sequen
     return out
 
 
-def _monitoring(knowledge: Knowledge, region: Region, drugs: Sequence[str],
-                ctx: Context | None = None) -> list[MonitoringItemOut]:
-    """The monitoring plan: each label item with its drugs; on treatment, the current drug's items carry
-    their status, and resolved hepatitis B adds HBV DNA monitoring."""
+_MonitoringPlan = tuple[tuple[tuple[str, str], tuple[str, ...], tuple[SourceRef, ...]], ...]
+
+
+def _label_monitoring(knowledge: Knowledge, region: Region, drugs: Sequence[str]) -> _MonitoringPlan:
+    """Each (test, schedule) of the drugs' labels with its drugs and sources, plus the drugs whose label lists
+    no schedule; in first-seen order. Depends only on the release, region and drugs: made once for each."""
+    memo: dict[tuple[Region, tuple[str, ...]], _MonitoringPlan] = knowledge.memo.setdefault("monitoring-plan", {})
+    plan = memo.get((region, tuple(drugs)))
+    if plan is not None:
+        return plan
     grouped: dict[tuple[str, str], tuple[list[str], list[Cite]]] = {}
-    statuses: dict[tuple[str, str], TestStatus] = {}
-    current = ctx.current_drug if ctx is not None else None
     for d in drugs:
         lab = knowledge.label(d, region)
         if lab is None:
@@ -287,17 +324,6 @@ def _monitoring(knowledge: Knowledge, region: Region, drugs: Sequence[str],
             ds, cs = grouped.setdefault((m.test, m.schedule), ([], []))
             ds.append(d)
             cs.extend(m.cite)
-            if ctx is not None and d == current and (st := item_status(ctx, m)) is not None:
-                statuses[(m.test, m.schedule)] = st
-    if ctx is not None and current is not None and (hbv := hbv_dna_status(ctx)) is not None:
-        lab = knowledge.label(current, region)
-        own = [m for m in (lab.monitoring if lab else []) if m.test == "hbv-dna"]
-        key = (own[0].test, own[0].schedule) if own else ("hbv-dna", HBV_DNA_SCHEDULE)
-        if not own:
-            grouped[key] = ([current], [Cite(source="acr-2021-ra",
-                                             section="Hepatitis B: prophylaxis and monitoring (PICO 82-84)"),
-                                        *ctx.threshold_cites("hbv-dna-monitoring-interval-days")])
-        statuses[key] = hbv
     unlisted = [d for d in drugs if (lab := knowledge.label(d, region)) is not None and not lab.monitoring]
     for d in unlisted:
         lab = knowledge.label(d, region)
@@ -305,9 +331,34 @@ def _monitoring(knowledge: Knowledge, region: Region, drugs: Sequence[str],
         ds, cs = grouped.setdefault(("label-schedule", UNVERIFIED_SCHEDULE), ([], []))
         ds.append(d)
         cs.append(Cite(source=lab.label_source))
-    out = [MonitoringItemOut(test=t, schedule=s, drugs=ds, sources=_source_refs(knowledge, cs),
-                             **_status_fields(statuses.get((t, s))))
-           for (t, s), (ds, cs) in grouped.items()]
+    plan = tuple((key, tuple(ds), tuple(_source_refs(knowledge, cs))) for key, (ds, cs) in grouped.items())
+    memo[(region, tuple(drugs))] = plan
+    return plan
+
+
+def _monitoring(knowledge: Knowledge, region: Region, drugs: Sequence[str],
+                ctx: Context | None = None) -> list[MonitoringItemOut]:
+    """The monitoring plan: each label item with its drugs; on treatment, the current drug's items carry
+    their status, and resolved hepatitis B adds HBV DNA monitoring."""
+    items = {key: (list(ds), list(refs)) for key, ds, refs in _label_monitoring(knowledge, region, drugs)}
+    statuses: dict[tuple[str, str], TestStatus] = {}
+    current = ctx.current_drug if ctx is not None else None
+    if ctx is not None and current is not None and current in drugs:
+        lab = knowledge.label(current, region)
+        for m in lab.monitoring if lab is not None else ():
+            if (st := item_status(ctx, m)) is not None:
+                statuses[(m.test, m.schedule)] = st
+    if ctx is not None and current is not None and (hbv := hbv_dna_status(ctx)) is not None:
+        lab = knowledge.label(current, region)
+        own = [m for m in (lab.monitoring if lab else []) if m.test == "hbv-dna"]
+        key = (own[0].test, own[0].schedule) if own else ("hbv-dna", HBV_DNA_SCHEDULE)
+        if not own:
+            items[key] = ([current], _source_refs(knowledge, [
+                Cite(source="acr-2021-ra", section="Hepatitis B: prophylaxis and monitoring (PICO 82-84)"),
+                *ctx.threshold_cites("hbv-dna-monitoring-interval-days")]))
+        statuses[key] = hbv
+    out = [MonitoringItemOut(test=t, schedule=s, drugs=ds, sources=refs, **_status_fields(statuses.get((t, s))))
+           for (t, s), (ds, refs) in items.items()]
     out.sort(key=lambda m: (m.test, m.schedule))
     return out
 
@@ -379,16 +430,15 @@ def assess(facts: PatientFacts, knowledge: Knowledge, *, region: Region, indicat
         hits.extend(run_rules(ctx, rules))
     else:
         hits.extend(h for r in rules if r.__module__.endswith("data_quality") for h in r(ctx))
-    built = (_finding(knowledge, h) for h in hits)
-    findings = sorted({f.model_dump_json(): f for f in built}.values(),
-                      key=lambda f: (SEVERITY_ORDER.index(f.severity), f.code, f.drugs, f.summary))
+    findings = _findings(knowledge, hits)
     drug_out: list[DrugAssessment] = []
     for d in scope:
-        verdict = _verdict(hits, d)
+        applicable = [h for h in hits if _applies(h, d)]
+        verdict = _verdict(applicable, d)
         base = (current_dose(knowledge, facts, d, region, chosen, therapy.weeks_on_treatment)
                 if therapy is not None and d == current else start_dose(knowledge, facts, d, region, chosen))
         dose = _dose(base, hits, d)
-        codes = sorted({h.code for h in hits if _applies(h, d)})
+        codes = sorted({h.code for h in applicable})
         drug_out.append(DrugAssessment(
             drug=d, verdict=verdict,
             dose=None if dose is None or verdict in NO_DOSE_VERDICTS else DoseOut(

@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal, cast
@@ -92,6 +92,10 @@ _PREGNANCY_ANSWERS: dict[tuple[str, str], Tri] = {
     ("http://snomed.info/sct", "261665006"): Tri.UNKNOWN,  # Unknown
 }
 _COMPONENT_CONCEPTS = frozenset({"systolic-bp"})
+# Observations read by their own answer rules rather than as a quantity or a positive/negative result.
+_CODED_OBSERVATIONS = frozenset({"smoking-status", "pregnancy-status", "child-pugh"})
+# Resources other resources refer to: the Patient (subject) and Medications (medicationReference).
+_REFERABLE = frozenset({"Patient", "Medication"})
 
 # Days per UCUM time unit in Timing.repeat.periodUnit (mo and a: mean Julian month and year, as in UCUM).
 _PERIOD_DAYS = {"s": 1 / 86400, "min": 1 / 1440, "h": 1 / 24, "d": 1.0, "wk": 7.0, "mo": 30.4375, "a": 365.25}
@@ -146,6 +150,8 @@ def _str(x: object) -> str | None:
 
 
 def _num(x: object) -> float | None:
+    if x.__class__ is float:
+        return x if math.isfinite(x) else None
     if isinstance(x, bool) or not isinstance(x, int | float):
         return None
     try:
@@ -192,7 +198,14 @@ def read_json_text(text: str | bytes, *, source_name: str, as_of: date, knowledg
     if len(text) > max_bytes:
         raise InputError(f"input is more than the limit of {max_bytes} bytes", file=source_name)
     if isinstance(text, bytes):
-        text = _decode(text, source_name)
+        # Valid UTF-8 JSON parses the same from bytes, without decoding it to str first; anything else takes
+        # the str path below, which names the problem.
+        try:
+            obj = orjson.loads(_strip_bom(_strip_bom(text)))
+        except orjson.JSONDecodeError:
+            text = _decode(text, source_name)
+        else:
+            return read_document(obj, source_name=source_name, as_of=as_of, knowledge=knowledge)
     if text.startswith("\ufeff"):
         text = text[1:]
     try:
@@ -216,6 +229,13 @@ def read_document(obj: object, *, source_name: str, as_of: date, knowledge: Term
             and "resourceType" not in obj["patient"]:
         return read_card(obj, source_name=source_name, as_of=as_of, knowledge=knowledge)
     return _Reader(source_name, as_of, knowledge).read(obj)
+
+
+_BOM = b"\xef\xbb\xbf"
+
+
+def _strip_bom(data: bytes) -> bytes:
+    return data[3:] if data.startswith(_BOM) else data
 
 
 def _decode(data: bytes, name: str) -> str:
@@ -251,9 +271,12 @@ class _Reader:
         self.lactating: StatedFact | None = None
         self.child_pugh: tuple[date, str, Literal["A", "B", "C"]] | None = None
         self.medication_index: dict[str, dict[str, Any]] = {}
+        # The Patient and Medication resources among those collected, in document order.
+        self.referable: list[tuple[dict[str, Any], str | None]] = []
         self.patient_refs: set[str] = set()
         self.patient_id = ""
         self.context_patient: str | None = None
+        self._dates: dict[str, date] = {}  # a record repeats its timestamps: each is parsed once
 
     # --- collection ------------------------------------------------------------------------------------
 
@@ -302,6 +325,8 @@ class _Reader:
              depth: int) -> None:
         if res["resourceType"] != "Bundle":
             out.append((res, full_url))
+            if res["resourceType"] in _REFERABLE:
+                self.referable.append(out[-1])
             return
         if depth >= MAX_BUNDLE_NESTING:
             raise self._error(f"Bundles nested more than {MAX_BUNDLE_NESTING} deep")
@@ -324,13 +349,15 @@ class _Reader:
                 self._add(inner, _str(url), out, depth + 1)
             else:
                 append((inner, url if isinstance(url, str) else None))
+                if rtype in _REFERABLE:
+                    self.referable.append(out[-1])
 
     # --- main ---------------------------------------------------------------------------------------------
 
     def read(self, obj: object) -> PatientFacts:
         resources = self._collect(obj)
-        patient = self._find_patient(resources)
-        self._index(resources, patient)
+        patient = self._find_patient(self.referable)
+        self._index(self.referable, patient)
         for n, (res, full_url) in enumerate(resources):
             rtype = res["resourceType"]
             handler = _HANDLERS.get(rtype)
@@ -403,12 +430,16 @@ class _Reader:
     # --- terminology -------------------------------------------------------------------------------------
 
     def _concept(self, cid: str) -> ConceptLike | None:
-        if cid not in self._concepts:
-            try:
-                self._concepts[cid] = self.kb.concept(cid)
-            except KeyError:
-                self._concepts[cid] = None
-        return self._concepts[cid]
+        try:
+            return self._concepts[cid]
+        except KeyError:
+            pass
+        try:
+            concept: ConceptLike | None = self.kb.concept(cid)
+        except KeyError:
+            concept = None
+        self._concepts[cid] = concept
+        return concept
 
     def _kind(self, cid: str) -> str | None:
         c = self._concept(cid)
@@ -447,9 +478,19 @@ class _Reader:
                 texts.append(disp)
         return texts
 
-    def _display(self, cc: object) -> str:
-        texts = self._texts(cc)
-        return texts[0] if texts else ""
+    @staticmethod
+    def _display(cc: object) -> str:
+        """The first of `_texts(cc)`, or ""."""
+        if not isinstance(cc, dict):
+            return ""
+        t = cc.get("text")
+        if isinstance(t, str) and t.strip():
+            return t
+        for coding in _list(cc.get("coding")):
+            disp = coding.get("display") if isinstance(coding, dict) else None
+            if isinstance(disp, str) and disp.strip():
+                return disp
+        return ""
 
     def _text_concepts(self, text: str, kind: str) -> list[str]:
         hit = self._text_cache.get((text, kind))
@@ -477,13 +518,22 @@ class _Reader:
     def _unusable(self, source: str, field: str, reason: str, concept: str | None = None) -> None:
         self.unusable.append(UnusableValue(source, field, reason, concept))
 
+    def _date(self, value: object) -> date:
+        """parse_fhir_date(value), each distinct string parsed once per record."""
+        if isinstance(value, str):
+            d = self._dates.get(value)
+            if d is None:
+                d = self._dates[value] = parse_fhir_date(value)
+            return d
+        return parse_fhir_date(value)
+
     def _date_field(self, value: object, source: str, field: str, concept: str | None,
                     *, future_ok: bool = False) -> tuple[date | None, bool]:
         """(date, ok): ok is False when the value was present but unusable (already recorded)."""
         if value is None:
             return None, True
         try:
-            d = parse_fhir_date(value)
+            d = self._date(value)
         except _BadDate as exc:
             self._unusable(source, field, str(exc), concept)
             return None, False
@@ -597,7 +647,8 @@ class _Reader:
     # --- Observation --------------------------------------------------------------------------------------
 
     def _observation(self, res: dict[str, Any], source: str) -> None:
-        if _str(res.get("status")) in _OBSERVATION_SKIP:
+        status = res.get("status")
+        if isinstance(status, str) and status in _OBSERVATION_SKIP:
             return
         code = res.get("code")
         # self._match(code, "observation", source, allow_text=<no coding from a standard system>), in one pass
@@ -635,7 +686,10 @@ class _Reader:
                         components.append((cid, _dict(comp), i))
         if not ids and not components:
             return
-        self._check_subject(res, source, "subject")
+        subject = res.get("subject")
+        ref = subject.get("reference") if isinstance(subject, dict) else None
+        if subject is not None and not (isinstance(ref, str) and ref in self.patient_refs):
+            self._check_subject(res, source, "subject")
         raw_date, field = _effective(res)
         problem: str | None = None
         effective = date.min
@@ -643,7 +697,7 @@ class _Reader:
             problem = "no effective date or issued time"
         else:
             try:
-                effective = parse_fhir_date(raw_date)
+                effective = self._date(raw_date)
             except _BadDate as exc:
                 problem = str(exc)
             else:
@@ -664,14 +718,13 @@ class _Reader:
         concept = self._concept(cid)
         if concept is None:
             return
-        if cid == "smoking-status":
-            self._smoking(res, source, effective, prefix)
-            return
-        if cid == "pregnancy-status":
-            self._pregnancy_status(res, source, effective, prefix)
-            return
-        if cid == "child-pugh":
-            self._child_pugh(res, source, effective, prefix)
+        if cid in _CODED_OBSERVATIONS:
+            if cid == "smoking-status":
+                self._smoking(res, source, effective, prefix)
+            elif cid == "pregnancy-status":
+                self._pregnancy_status(res, source, effective, prefix)
+            else:
+                self._child_pugh(res, source, effective, prefix)
             return
         if concept.unit and (res.get("valueQuantity") is not None or not _QUALITATIVE_OK.get(cid)):
             self._quantity(res, source, cid, concept.unit, effective, prefix)
@@ -720,49 +773,39 @@ class _Reader:
                 reason = f"{present[0]} is not a quantity" if present else "no value"
             self._unusable(source, prefix + "valueQuantity", reason, cid)
             return
-        value = _num(vq.get("value"))
+        raw_value = vq.get("value")
+        value = _num(raw_value)
         if value is None:
             self._unusable(source, prefix + "valueQuantity.value", "missing or not a number", cid)
             return
         comparator = vq.get("comparator")
-        raw_unit = _str(vq.get("code")) or _str(vq.get("unit"))
-        original = f"{vq.get('value')} {raw_unit or ''}".strip()
+        code, text = _str(vq.get("code")), _str(vq.get("unit"))
+        original = f"{raw_value} {code or text or ''}".strip()
         if comparator is not None:
             self._unusable(source, prefix + "valueQuantity.comparator",
                            f"value is a bound ({comparator}{original}), not a measurement", cid)
             return
         try:
-            canonical = self._convert_quantity(cid, value, vq, unit, plausible=True)
+            canonical = _convert_quantity(to_canonical, cid, value, code, text, unit)
         except UnitProblem as exc:
             self._unusable(source, prefix + "valueQuantity.unit" if not _is_range(exc) else
                            prefix + "valueQuantity.value", exc.reason, cid)
             return
         high: float | None = None
-        for rr in _list(res.get("referenceRange"))[:1]:
+        ranges = res.get("referenceRange")
+        for rr in _list(ranges)[:1]:
             hq = _dict(rr).get("high")
             if isinstance(hq, dict) and _num(hq.get("value")) is not None:
                 hv = _num(hq.get("value"))
                 assert hv is not None
+                h_code, h_text = _str(hq.get("code")), _str(hq.get("unit"))
+                if h_code is None and h_text is None:  # a bare number is in the value's unit
+                    h_code, h_text = code, text
                 try:
-                    high = self._convert_quantity(cid, hv, hq, unit, plausible=False, fallback=vq)
+                    high = _convert_quantity(convert, cid, hv, h_code, h_text, unit)
                 except UnitProblem as exc:
                     self._unusable(source, prefix + "referenceRange[0].high", exc.reason, cid)
         self.labs.append(LabValue(cid, canonical, unit, effective, source, original, high))
-
-    @staticmethod
-    def _convert_quantity(cid: str, value: float, q: dict[str, Any], unit: str, *, plausible: bool,
-                          fallback: dict[str, Any] | None = None) -> float:
-        code, text = _str(q.get("code")), _str(q.get("unit"))
-        if code is None and text is None and fallback is not None:
-            code, text = _str(fallback.get("code")), _str(fallback.get("unit"))
-        fn = to_canonical if plausible else convert
-        if code is not None and code != text:
-            try:
-                return fn(cid, value, code, unit)
-            except UnitProblem as exc:
-                if text is None or _is_range(exc):
-                    raise
-        return fn(cid, value, text if text is not None else code, unit)
 
     def _answer_ids(self, res: dict[str, Any]) -> tuple[list[str], str]:
         cc = res.get("valueCodeableConcept")
@@ -985,6 +1028,19 @@ def _race(patient: dict[str, Any]) -> Race | None:
 
 def _is_range(exc: UnitProblem) -> bool:
     return isinstance(exc, ImplausibleValue)
+
+
+def _convert_quantity(fn: Callable[[str, float, str | None, str], float], cid: str, value: float, code: str | None,
+                      text: str | None, unit: str) -> float:
+    """`fn` (to_canonical or convert) on a Quantity's value: by its UCUM code, and by its unit text when the code
+    is refused for its unit (not for its value) and the text differs."""
+    if code is not None and code != text:
+        try:
+            return fn(cid, value, code, unit)
+        except UnitProblem as exc:
+            if text is None or _is_range(exc):
+                raise
+    return fn(cid, value, text if text is not None else code, unit)
 
 
 def _which(res: dict[str, Any], prefix: str) -> str:

@@ -50,8 +50,20 @@ def labs_of(facts: PatientFacts, concept: str) -> list[LabValue]:
     return index.get(concept, [])
 
 
+_LATEST_LAB_ATTR = "_jakcheck_latest_lab"
+
+
 def latest_lab(facts: PatientFacts, concept: str, within_days: int | None = None) -> LabValue | None:
-    """The most recent usable value of a lab concept, optionally no older than `within_days`."""
+    """The most recent usable value of a lab concept, optionally no older than `within_days`.
+
+    Rules ask the same questions many times: answers are kept on the facts object, as `labs_of` keeps its index."""
+    memo: dict[tuple[str, int | None], LabValue | None] | None = facts.__dict__.get(_LATEST_LAB_ATTR)
+    if memo is None:
+        memo = {}
+        object.__setattr__(facts, _LATEST_LAB_ATTR, memo)
+    key = (concept, within_days)
+    if key in memo:
+        return memo[key]
     start = days_before(facts, within_days) if within_days is not None else date.min
     best: LabValue | None = None
     for lab in labs_of(facts, concept):
@@ -59,11 +71,12 @@ def latest_lab(facts: PatientFacts, concept: str, within_days: int | None = None
             best is None or (lab.effective, lab.source) > (best.effective, best.source)
         ):
             best = lab
+    memo[key] = best
     return best
 
 
 def lab_series(facts: PatientFacts, concept: str) -> list[LabValue]:
-    return sorted((lab for lab in facts.labs if lab.concept == concept and lab.effective <= facts.as_of),
+    return sorted((lab for lab in labs_of(facts, concept) if lab.effective <= facts.as_of),
                   key=lambda lab: (lab.effective, lab.source))
 
 
@@ -80,11 +93,25 @@ def latest_result(facts: PatientFacts, concepts: Iterable[str],
     return best
 
 
+_CONDITION_INDEX_ATTR = "_jakcheck_condition_index"
+
+
+def _conditions_of(facts: PatientFacts, concepts: tuple[str, ...]) -> list[ConditionFact]:
+    """The conditions of some concepts in record order, from an index built once per facts object (as `labs_of`)."""
+    index: dict[str, list[tuple[int, ConditionFact]]] | None = facts.__dict__.get(_CONDITION_INDEX_ATTR)
+    if index is None:
+        index = {}
+        for i, cond in enumerate(facts.conditions):
+            index.setdefault(cond.concept, []).append((i, cond))
+        object.__setattr__(facts, _CONDITION_INDEX_ATTR, index)
+    if len(concepts) == 1:
+        return [c for _, c in index.get(concepts[0], ())]
+    return [c for _, c in sorted(entry for cid in set(concepts) for entry in index.get(cid, ()))]
+
+
 def conditions(facts: PatientFacts, *concepts: str, active_only: bool = False) -> list[ConditionFact]:
-    wanted = set(concepts)
-    return [c for c in facts.conditions
-            if c.concept in wanted and (c.active or not active_only)
-            and (c.onset is None or c.onset <= facts.as_of)]
+    return [c for c in _conditions_of(facts, concepts)
+            if (c.active or not active_only) and (c.onset is None or c.onset <= facts.as_of)]
 
 
 def has_condition(facts: PatientFacts, *concepts: str, active_only: bool = False) -> bool:
@@ -156,7 +183,7 @@ def renal_function(facts: PatientFacts, measure: str, within_days: int) -> Renal
     if measure == "egfr":
         recorded = latest_lab(facts, "egfr", within_days)
         if recorded is not None:  # two eGFRs on the same day (e.g. different equations): the lower one counts
-            same_day = [lab for lab in facts.labs if lab.concept == "egfr" and lab.effective == recorded.effective]
+            same_day = [lab for lab in labs_of(facts, "egfr") if lab.effective == recorded.effective]
             recorded = min(same_day, key=lambda lab: (lab.value, lab.source))
         if recorded and (creat is None or recorded.effective >= creat.effective):
             return RenalFunction("egfr", recorded.value, "recorded", (recorded.source,), recorded.effective)

@@ -183,42 +183,72 @@ def _factor(family: Family, unit: str) -> float | None:
     return f
 
 
-def convert(concept_id: str, value: float, unit: str | None, canonical_unit: str) -> float:
-    """`value` in `unit` expressed in `canonical_unit`, without the plausibility check. Raises UnitError."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ImplausibleValue(f"value {value!r} is not a finite number")
+def _conversion(concept_id: str, unit: str | None, canonical_unit: str) -> tuple[float, float, float] | str:
+    """(source factor, destination factor, factor to the family's base unit for the plausibility check) of
+    `unit`, or the UnitError message when the unit cannot be used. Depends only on the strings: memoised."""
     family = family_of(concept_id)
     if (unit is None or not unit.strip()) and family is not None and family.name in UNITLESS_OK:
         unit = family.base
     if unit is None or not unit.strip():
-        raise UnitError("no unit given")
+        return "no unit given"
     if family is None:
         # No table for this concept: accept only the canonical unit itself.
         if normalize_unit(unit) == normalize_unit(canonical_unit):
-            return float(value)
-        raise UnitError(f"unit {unit!r} cannot be converted to {canonical_unit!r} (no conversion table for "
-                        f"{concept_id})")
+            return 1.0, 1.0, 1.0
+        return (f"unit {unit!r} cannot be converted to {canonical_unit!r} (no conversion table for "
+                f"{concept_id})")
     src = _factor(family, unit)
     if src is None:
-        raise UnitError(f"unknown unit {unit!r} for {family.name} (expected {canonical_unit!r} or a listed "
-                        "equivalent)")
+        return f"unknown unit {unit!r} for {family.name} (expected {canonical_unit!r} or a listed equivalent)"
     dst = _factor(family, canonical_unit)
     if dst is None:
-        raise UnitError(f"canonical unit {canonical_unit!r} of {concept_id} is not a {family.name} unit")
+        return f"canonical unit {canonical_unit!r} of {concept_id} is not a {family.name} unit"
+    return src, dst, src
+
+
+_CONVERSIONS: dict[tuple[str, str | None, str], tuple[float, float, float] | str] = {}
+_CONVERSIONS_MAX = 4096  # unit spellings come from input: bounded, cleared when full
+
+
+def _conversion_of(concept_id: str, unit: str | None, canonical_unit: str) -> tuple[float, float, float]:
+    key = (concept_id, unit, canonical_unit)
+    hit = _CONVERSIONS.get(key)
+    if hit is None:
+        if len(_CONVERSIONS) >= _CONVERSIONS_MAX:
+            _CONVERSIONS.clear()
+        hit = _CONVERSIONS[key] = _conversion(concept_id, unit, canonical_unit)
+    if isinstance(hit, str):
+        raise UnitError(hit)
+    return hit
+
+
+def _check_value(value: float) -> None:
+    if value.__class__ is float and math.isfinite(value):
+        return
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ImplausibleValue(f"value {value!r} is not a finite number")
+
+
+def convert(concept_id: str, value: float, unit: str | None, canonical_unit: str) -> float:
+    """`value` in `unit` expressed in `canonical_unit`, without the plausibility check. Raises UnitError."""
+    _check_value(value)
+    src, dst, _ = _conversion_of(concept_id, unit, canonical_unit)
     return float(value) * src / dst
 
 
 def to_canonical(concept_id: str, value: float, unit: str | None, canonical_unit: str) -> float:
     """Convert to the canonical unit and check plausibility. Raises UnitError or ImplausibleValue."""
-    result = convert(concept_id, value, unit, canonical_unit)
+    _check_value(value)
+    src, dst, base = _conversion_of(concept_id, unit, canonical_unit)
+    result = float(value) * src / dst
     entry = PLAUSIBLE.get(concept_id)
     if entry is None:
         if result < 0:
             raise ImplausibleValue(f"negative value {value} {unit}")
         return result
-    family, low, high = entry
-    base_value = float(value) * (_factor(family, unit or "") or 1.0)
+    _, low, high = entry
+    base_value = float(value) * base
     if not math.isfinite(base_value) or not low <= base_value <= high:
         raise ImplausibleValue(f"{value} {unit} is outside the plausible range for {concept_id} "
-                               f"({low:g}-{high:g} {family.base})")
+                               f"({low:g}-{high:g} {entry[0].base})")
     return result

@@ -137,7 +137,13 @@ def class_cite(ctx: Context) -> tuple[Cite, ...]:
 
 
 def label_cites(ctx: Context, drugs: tuple[str, ...]) -> tuple[Cite, ...]:
-    return tuple(Cite(source=ctx.label(d).label_source, section=None) for d in drugs)
+    """The label of each drug as a citation (Cite is immutable: made once per release, region and drugs)."""
+    memo: dict[tuple[Region, tuple[str, ...]], tuple[Cite, ...]] = ctx.knowledge.memo.setdefault("label-cites", {})
+    cites = memo.get((ctx.region, drugs))
+    if cites is None:
+        cites = memo[(ctx.region, drugs)] = tuple(Cite(source=ctx.label(d).label_source, section=None)
+                                                  for d in drugs)
+    return cites
 
 
 def verdict_from_action(action: LabelAction) -> Verdict | None:

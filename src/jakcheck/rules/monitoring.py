@@ -20,7 +20,7 @@ from datetime import date, timedelta
 from typing import Literal
 
 from jakcheck.knowledge.schema import Cite, MonitoringItem
-from jakcheck.patient.derived import latest_result
+from jakcheck.patient.derived import labs_of, latest_result
 from jakcheck.rules.base import ActionSpec, Context, Hit, missing
 from jakcheck.rules.cites import ACR_RA_HBV, HBV
 
@@ -72,8 +72,8 @@ class TestStatus:
 def _events(ctx: Context, test: str) -> list[tuple[date, str]]:
     """Dates (with their resource) on which the test has a result on record, up to `as_of`."""
     wanted = set(ANALYTES[test])
-    out = [(lab.effective, lab.source) for lab in ctx.facts.labs
-           if lab.concept in wanted and lab.effective <= ctx.facts.as_of]
+    out = [(lab.effective, lab.source) for concept in wanted for lab in labs_of(ctx.facts, concept)
+           if lab.effective <= ctx.facts.as_of]
     out += [(r.effective, r.source) for r in ctx.facts.results
             if r.concept in wanted and r.effective <= ctx.facts.as_of]
     return sorted(out)

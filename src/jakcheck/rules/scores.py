@@ -311,8 +311,8 @@ def high_calculated_risk(ctx: Context) -> HighRisk | None:
 
 def active_disease(ctx: Context) -> Score | None:
     """The most recent disease-activity score in moderate/high activity (ASDAS: high/very high), or None."""
-    found = [s for s in disease_activity_scores(ctx.facts, ctx.indication)
-             if s.status == "calculated" and s.result is not None]
+    found = [s for s in scores_for(ctx)  # the disease-activity part is disease_activity_scores(facts, indication)
+             if s.kind == "disease-activity" and s.status == "calculated" and s.result is not None]
     if not found:
         return None
     order = [*RA_SCORES, "das28", *AXSPA_SCORES]
