@@ -21,10 +21,18 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
-from jakcheck.fhir.bulk import patient_id_from_reference, route_line, route_resource_text
+from jakcheck.fhir.bulk import (
+    InputFile,
+    chunk_offsets,
+    iter_lines,
+    patient_id_from_reference,
+    route_line,
+    route_resource_text,
+)
 from jakcheck.fhir.reader import iter_patient_bundles
 from jakcheck.population import run
 from jakcheck.population.outputs import ASSESSMENT_COLUMNS, FINDING_COLUMNS
+from jakcheck.population.partition import read_blocks
 from tests.population.conftest import (
     BAD_LINES,
     EXAMPLES_AS_OF,
@@ -241,6 +249,22 @@ def test_fast_routing_agrees_with_parsing(line: bytes) -> None:
         assert fast == ("resource", "nested") and slow[0] == "reject"
     else:
         assert fast == slow
+
+
+@pytest.mark.parametrize("block_bytes", [7, 64, 1 << 20])
+@pytest.mark.parametrize("name", ["plain.ndjson", "packed.ndjson.gz"])
+def test_read_blocks_gives_the_lines_and_numbers_of_iter_lines(tmp_path: Path, name: str, block_bytes: int) -> None:
+    data = b'{"a":1}\n\n  {"b":2} \r\n' + b'{"c":"' + b"x" * 100 + b'"}\n' * 5 + b"last line without newline"
+    path = tmp_path / name
+    path.write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
+    f = InputFile(path, name, "ndjson", None, path.stat().st_size)
+    for start, end in chunk_offsets(path, 40):
+        expected = [raw.rstrip(b"\n") for raw in iter_lines(path, start, None if f.compressed else end)]
+        got: list[bytes] = []
+        for first, lines in read_blocks(f, start, end, block_bytes):
+            assert first == len(got) + 1
+            got.extend(lines)
+        assert got == expected
 
 
 # ---------------------------------------------------------------------------------------------- resume

@@ -5,7 +5,8 @@
    task's meta file. A task's folder is renamed into place only when complete.
 2. **Assess** (one bucket per worker task): the bucket is grouped by patient in memory (a bucket holds about
    `BUCKET_BYTES` of input), each patient is read and assessed, and the results are written, in patient-id
-   order, to the bucket's result file - renamed into place when complete.
+   order, to the bucket's result file - packed, with the output rows already formatted; renamed into place
+   when complete.
 3. **Merge**: the sorted result files are merged (heapq, streaming) into the output writer.
 
 Memory is bounded by the bucket size and the writer's batches, not by the input. A run killed anywhere and
@@ -23,32 +24,37 @@ import os
 import shutil
 import struct
 import time
-from collections import defaultdict
+from array import array
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import ExitStack
 from multiprocessing import get_context
 from multiprocessing.sharedctypes import Synchronized
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from jakcheck.errors import InputError
-from jakcheck.fhir.bulk import InputFile
+from jakcheck.fhir.bulk import InputFile, route_line
 from jakcheck.knowledge.loader import default_knowledge
-from jakcheck.population.outputs import ScreenWriter, pack_result, unpack_result
-from jakcheck.population.partition import Task, bucket_of, plan_tasks, run_task
-from jakcheck.population.process import Record, ScreenConfig, assess_records
+from jakcheck.population.outputs import ScreenWriter, pack_result, packed_id, read_packed
+from jakcheck.population.partition import Task, bucket_of, plan_tasks, read_blocks, run_task
+from jakcheck.population.process import Record, ScreenConfig, assess_ordered
 from jakcheck.population.progress import Progress
 
 BUCKET_BYTES = 48 * 1024 * 1024
 MAX_BUCKETS = 512
-FLUSH_BYTES = 256 * 1024
-STATE_VERSION = 2
-# A bucket file is a sequence of records: this header (patient id length, payload length, origin, kind "r"/"e"),
-# the patient id (UTF-8), the payload. Binary, so reading a bucket back needs no splitting or int parsing.
-_RECORD = struct.Struct("<IIiiiiB")
+SPILL_BYTES = 16 * 1024 * 1024
+STATE_VERSION = 3
+# A bucket file is a sequence of records, one per patient and segment of a read task: this header (patient id
+# length, payload length, number of resources, file, chunk, first position, kind "r"/"e"), the patient id
+# (UTF-8), the positions (int32: line numbers within the chunk, or Bundle entry indexes), then the resources
+# joined by newlines (a stripped NDJSON line or orjson output holds none). Binary, so reading a bucket back
+# needs no int parsing and one split per record.
+_RECORD = struct.Struct("<IIIiiiB")
 _KINDS = {"r": ord("r"), "e": ord("e")}
 _KIND_NAMES = {v: k for k, v in _KINDS.items()}
 _COUNTER: Synchronized[int] | None = None
@@ -79,59 +85,129 @@ def _bump(n: int) -> None:
             _COUNTER.value += n
 
 
+class _Grouped:
+    """A read task's resources grouped by patient, written to the task's bucket files as one record per
+    patient and segment (a run of the task's lines, in input order)."""
+
+    def __init__(self, folder: Path, buckets: int) -> None:
+        self.folder = folder
+        self.buckets = buckets
+        self.groups: dict[str, tuple[list[int], list[bytes]]] = {}  # patient id -> (positions, payloads)
+        self.out: dict[int, list[bytes]] = defaultdict(list)
+        self.out_size = 0
+        self.patients: Counter[int] = Counter()  # bucket -> Patient resources
+        self.ids: dict[str, tuple[int, bytes]] = {}  # patient id -> (bucket, id as UTF-8)
+
+    def bucket(self, pid: str) -> tuple[int, bytes]:
+        known = self.ids.get(pid)
+        if known is None:
+            if len(self.ids) >= 100_000:
+                self.ids.clear()
+            known = self.ids[pid] = (bucket_of(pid, self.buckets), pid.encode())
+        return known
+
+    def end_segment(self, fi: int, ci: int, kind: str) -> None:
+        """Turn the groups gathered since the last segment into records (positions: line numbers for kind
+        "r", Bundle entry indexes for "e")."""
+        pack = _RECORD.pack
+        code = _KINDS[kind]
+        for pid, (positions, payloads) in self.groups.items():
+            k, pid_bytes = self.bucket(pid)
+            payload = b"\n".join(payloads)
+            pos = array("i", positions).tobytes()
+            self.out[k].append(pack(len(pid_bytes), len(payload), len(positions), fi, ci, positions[0], code)
+                               + pid_bytes + pos + payload)
+            self.out_size += len(payload) + len(pos)
+        self.groups.clear()
+        if self.out_size >= SPILL_BYTES:
+            self.flush()
+
+    def flush(self) -> None:
+        for k, parts in self.out.items():
+            with open(self.folder / f"b{k:04d}", "ab") as fh:
+                fh.write(b"".join(parts))
+        self.out = defaultdict(list)
+        self.out_size = 0
+
+
 def _partition_task(work: Path, index: int, task: Task, files: Sequence[InputFile], buckets: int) -> int:
     """Run one read task into work/p1/t<index>/ (atomically). Returns the bytes it covered."""
     final = work / "p1" / f"t{index:06d}"
     tmp = work / "p1" / f"t{index:06d}.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    buffers: dict[int, list[bytes]] = defaultdict(list)
-    sizes: dict[int, int] = defaultdict(int)
-    patients: dict[int, int] = defaultdict(int)
+    grouped = _Grouped(tmp, buckets)
     meds: list[bytes] = []
     rejects: list[Any] = []
+    if task[0] == "ndjson":
+        chunks = [_route_ndjson(task, files, grouped, meds, rejects)]
+    else:
+        chunks = _route_bundles(task, files, grouped, rejects)
+    grouped.flush()
+    if meds:
+        (tmp / "meds").write_bytes(b"".join(meds))
+    (tmp / "meta.json").write_bytes(orjson.dumps({
+        "rejects": rejects, "chunks": chunks, "patients": {str(k): n for k, n in grouped.patients.items()}}))
+    os.replace(tmp, final)
+    return sum(c[3].get("bytes", 0) for c in chunks)
+
+
+def _route_ndjson(task: Task, files: Sequence[InputFile], grouped: _Grouped, meds: list[bytes], rejects: list[Any]
+                  ) -> list[Any]:
+    """Route every line of an NDJSON read task (route_line); returns the task's chunk entry for meta.json."""
+    _, fi, ci, start, end, _ = task
+    f = files[fi]
+    resources = skipped = lines = 0
+    groups = grouped.groups
+    for first, block in read_blocks(f, start, end):
+        for n, raw in enumerate(block, first):
+            line = raw.strip()
+            if not line:
+                continue
+            what, value = route_line(line)
+            if what == "resource" or what == "patient":
+                resources += 1
+                group = groups.get(value)
+                if group is None:
+                    group = groups[value] = ([], [])
+                group[0].append(n)
+                group[1].append(line)
+                if what == "patient":
+                    grouped.patients[grouped.bucket(value)[0]] += 1
+            elif what == "shared":
+                resources += 1
+                meds.append(value.encode() + b"\t" + line + b"\n")
+            elif what == "skip":
+                skipped += 1
+            else:
+                rejects.append([(fi, ci, n, -1), value])
+        lines = first + len(block) - 1
+        grouped.end_segment(fi, ci, "r")
+    stats = {"resources": resources, "skipped": skipped, "bytes": f.size if f.compressed else end - start}
+    return [fi, ci, lines, {k: v for k, v in stats.items() if v}]
+
+
+def _route_bundles(task: Task, files: Sequence[InputFile], grouped: _Grouped, rejects: list[Any]) -> list[Any]:
+    """Route the entries of a task's Bundle files (run_task's events); returns the chunk entries."""
     chunks: list[Any] = []
-    covered = 0
-    ids: dict[str, tuple[int, bytes]] = {}  # patient id -> (bucket, id as UTF-8)
-    pack = _RECORD.pack
-
-    def flush(k: int) -> None:
-        with open(tmp / f"b{k:04d}", "ab") as fh:
-            fh.write(b"".join(buffers.pop(k)))
-        sizes.pop(k, None)
-
     for ev in run_task(task, files):
         tag = ev[0]
         if tag == "r":
-            _, pid, (fi, ci, li, ei), kind, payload, is_patient = ev
-            known = ids.get(pid)
-            if known is None:
-                known = ids[pid] = (bucket_of(pid, buckets), pid.encode())
-            k, pid_bytes = known
-            line = pack(len(pid_bytes), len(payload), fi, ci, li, ei, _KINDS[kind]) + pid_bytes + payload
-            buffers[k].append(line)
-            sizes[k] += len(line)
+            _, pid, (fi, ci, _li, ei), _kind, payload, is_patient = ev
+            group = grouped.groups.get(pid)
+            if group is None:
+                group = grouped.groups[pid] = ([], [])
+            group[0].append(ei)
+            group[1].append(payload)
             if is_patient:
-                patients[k] += 1
-            if sizes[k] >= FLUSH_BYTES:
-                flush(k)
-        elif tag == "m":
-            _, mid, _origin, payload = ev
-            meds.append(mid.encode() + b"\t" + payload + b"\n")
+                grouped.patients[grouped.bucket(pid)[0]] += 1
         elif tag == "x":
             rejects.append([ev[1], ev[2]])
-        else:
+        elif tag == "c":
             _, fi, ci, lines, stats = ev
+            grouped.end_segment(fi, ci, "e")
             chunks.append([fi, ci, lines, stats])
-            covered += stats.get("bytes", 0)
-    for k in list(buffers):
-        flush(k)
-    if meds:
-        (tmp / "meds").write_bytes(b"".join(meds))
-    (tmp / "meta.json").write_bytes(orjson.dumps({"rejects": rejects, "chunks": chunks,
-                                                  "patients": {str(k): n for k, n in patients.items()}}))
-    os.replace(tmp, final)
-    return covered
+    return chunks
 
 
 def _medications(work: Path) -> dict[str, bytes]:
@@ -150,10 +226,11 @@ def _medications(work: Path) -> dict[str, bytes]:
 def _assess_bucket(work: Path, k: int, config: ScreenConfig) -> int:
     """Assess every patient of bucket k into work/p2/b<k>.ndjson (atomically). Returns the patients done."""
     knowledge = default_knowledge()
-    groups: dict[str, list[Record]] = defaultdict(list)
+    kv = knowledge.release.version
+    groups: dict[str, list[_Segment]] = defaultdict(list)
     for p in sorted((work / "p1").glob(f"t*/b{k:04d}")):
-        for pid, record in _read_bucket_file(p.read_bytes()):
-            groups[pid].append(record)
+        for pid, segment in _read_bucket_file(p.read_bytes()):
+            groups[pid].append(segment)
     meds = _medications(work)
     tmp = work / "p2" / f"b{k:04d}.tmp"
     done = 0
@@ -164,8 +241,10 @@ def _assess_bucket(work: Path, k: int, config: ScreenConfig) -> int:
     try:
         with open(tmp, "wb") as out:
             for patient in sorted(groups):
-                result = assess_records(patient, groups.pop(patient), meds, config, knowledge)
-                out.write(pack_result(result) + b"\n")
+                segments = groups.pop(patient)
+                segments.sort(key=_SEGMENT_ORDER)
+                result = assess_ordered(patient, _records(segments), meds, config, knowledge)
+                out.write(pack_result(result, kv))
                 done += 1
                 if done % 8 == 0:
                     _bump(8)
@@ -176,19 +255,37 @@ def _assess_bucket(work: Path, k: int, config: ScreenConfig) -> int:
     return done
 
 
-def _read_bucket_file(data: bytes) -> Iterator[tuple[str, Record]]:
-    """(patient id, record) for every record of one task's bucket file, in the order written."""
+# (file, chunk, first position, kind "r"/"e", positions as int32, payloads joined by newlines)
+_Segment = tuple[int, int, int, str, bytes, bytes]
+_SEGMENT_ORDER = itemgetter(0, 1, 2)
+
+
+def _read_bucket_file(data: bytes) -> Iterator[tuple[str, _Segment]]:
+    """(patient id, segment) for every record of one task's bucket file, in the order written."""
     unpack = _RECORD.unpack_from
     header = _RECORD.size
     kinds = _KIND_NAMES
     pos, end = 0, len(data)
     while pos < end:
-        id_len, payload_len, fi, ci, li, ei, kind = unpack(data, pos)
+        id_len, payload_len, count, fi, ci, first, kind = unpack(data, pos)
         pos += header
         pid = data[pos:pos + id_len].decode()
         pos += id_len
-        yield pid, ((fi, ci, li, ei), kinds[kind], data[pos:pos + payload_len])
+        positions = data[pos:pos + 4 * count]
+        pos += 4 * count
+        yield pid, (fi, ci, first, kinds[kind], positions, data[pos:pos + payload_len])
         pos += payload_len
+
+
+def _records(segments: list[_Segment]) -> Iterator[Record]:
+    """One patient's records in input order, from its segments sorted by _SEGMENT_ORDER."""
+    for fi, ci, _first, kind, positions, payload in segments:
+        if kind == "r":
+            for li, line in zip(array("i", positions), payload.split(b"\n"), strict=True):
+                yield (fi, ci, li, -1), kind, line
+        else:
+            for ei, entry in zip(array("i", positions), payload.split(b"\n"), strict=True):
+                yield (fi, ci, 0, ei), kind, entry
 
 
 # ---------------------------------------------------------------------------------------------- driver
@@ -299,8 +396,8 @@ def run_local(files: Sequence[InputFile], out: Path, config: ScreenConfig, *, wo
         pool.close()
     progress.note("writing outputs")
     writer = ScreenWriter(out, config, kv, knowledge.release.date.isoformat(), files)
-    for result in _merged(work, buckets):
-        writer.add(result)
+    for blob in _merged(work, buckets):
+        writer.add_packed(blob)
     inputs = {"files": len(files), "resources": stats["resources"], "skipped": stats["skipped"],
               "bytes": stats["bytes"]}
     summary = writer.finish(stage1_rejects, chunk_lines, inputs)
@@ -317,10 +414,11 @@ def _task_bytes(task: Task, files: Sequence[InputFile]) -> int:
     return sum(files[b].size for b in group)
 
 
-def _merged(work: Path, buckets: int) -> Iterator[dict[str, Any]]:
+def _merged(work: Path, buckets: int) -> Iterator[bytes]:
+    """Every bucket's packed results, in patient-id order."""
     with ExitStack() as stack:
         handles = [stack.enter_context(open(work / "p2" / f"b{k:04d}.ndjson", "rb")) for k in range(buckets)]
-        yield from heapq.merge(*(map(unpack_result, h) for h in handles), key=lambda r: r["id"])
+        yield from heapq.merge(*(read_packed(h) for h in handles), key=packed_id)
 
 
 def _fail_on_rejects(out: Path, files: Sequence[InputFile], config: ScreenConfig, kv: str, kdate: str,

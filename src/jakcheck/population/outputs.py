@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import csv
 import heapq
+import io
 import os
+import struct
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import orjson
 import pyarrow as pa  # type: ignore[import-untyped]
@@ -59,44 +61,88 @@ def dose_text(dose: Mapping[str, Any] | None) -> str:
     return f"{dose['amount']:g} {dose['unit']} {dose['frequency']}"
 
 
-# What the writer reads of an assessment (rows, tallies, the report's action list): the rest of it only goes to
-# assessments.ndjson, which receives the assessment's JSON as the worker serialised it.
-_SLIM_MONITORING = ("test", "status", "drugs")
-_SLIM_FINDING = ("code", "severity", "drugs", "summary", "evidence")
-_SLIM_ACTION = ("summary", "blocking")
-RAW_ASSESSMENT = "_assessment_json"
+# A packed result: what a worker hands the writer for one patient, with the rows already formatted so the writer
+# (one process, serial) only copies bytes and adds up counts. _PACKED: the lengths of the patient id, the head
+# (JSON: rejects, cohort, exclusion and the tally's share), the patients.csv row, the assessments.csv rows, the
+# assessment JSON for assessments.ndjson and the Parquet columns (JSON); then those six parts.
+_PACKED = struct.Struct("<IIIIII")
 
 
-def _pick(d: Mapping[str, Any], keys: Sequence[str]) -> dict[str, Any]:
-    return {k: d[k] for k in keys if k in d}
+def _csv_text(rows: Iterable[Sequence[Any]]) -> bytes:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(rows)
+    return buf.getvalue().encode("utf-8")
 
 
-def pack_result(result: Mapping[str, Any]) -> bytes:
-    """One per-patient result as one line (no newline) for the writer: the result JSON with only the parts of
-    the assessment the writer reads, then a tab and the full assessment JSON (orjson never writes a raw tab or
-    newline). The writer copies those bytes to assessments.ndjson instead of parsing and re-serialising them."""
-    a = result.get("assessment")
-    if not isinstance(a, dict):
-        return orjson.dumps(result)
-    slim = {k: v for k, v in a.items()
-            if k not in ("findings", "monitoring", "actions", "patient", "current_therapy", "scores", "alternatives")}
-    slim["patient"] = _pick(a.get("patient") or {}, ("age",))
-    therapy = a.get("current_therapy")
-    slim["current_therapy"] = _pick(therapy, ("drug",)) if isinstance(therapy, dict) else therapy
-    slim["findings"] = [_pick(f, _SLIM_FINDING) for f in a.get("findings", [])]
-    slim["monitoring"] = [_pick(m, _SLIM_MONITORING) for m in a.get("monitoring", [])]
-    slim["actions"] = [_pick(x, _SLIM_ACTION) for x in a.get("actions", [])]
-    return orjson.dumps({**result, "assessment": slim}) + b"\t" + orjson.dumps(a)
+def pack_result(result: Mapping[str, Any], knowledge_version: str) -> bytes:
+    """One per-patient result (see process.assess_records) as the writer takes it (ScreenWriter.add_packed)."""
+    pid: str = result["id"]
+    head: dict[str, Any] = {"patient": bool(result.get("patient")), "rejects": result.get("rejects", [])}
+    pcsv = acsv = raw = columns = b""
+    if result.get("patient"):
+        cohorts: list[str] = result.get("cohorts") or []
+        excluded = result.get("excluded")
+        head["cohort"] = result.get("cohort")
+        head["excluded"] = excluded
+        pcsv = _csv_text([(pid, ";".join(cohorts), "yes" if result.get("assessed") else "no", excluded or "")])
+        a = result.get("assessment")
+        if a is not None:
+            arows, frows, head["tally"] = _assessment_parts(pid, result["cohort"], a, knowledge_version)
+            acsv = _csv_text([("true" if v is True else "false" if v is False else ";".join(v)
+                               if isinstance(v, list) else v) for v in row] for row in arows)
+            raw = orjson.dumps(a)
+            columns = orjson.dumps([[list(c) for c in zip(*arows, strict=True)] if arows else [],
+                                    [list(c) for c in zip(*frows, strict=True)] if frows else []])
+    parts = (pid.encode("utf-8"), orjson.dumps(head), pcsv, acsv, raw, columns)
+    return _PACKED.pack(*map(len, parts)) + b"".join(parts)
 
 
-def unpack_result(line: bytes) -> dict[str, Any]:
-    """The result of a `pack_result` line (a trailing newline is allowed), the full assessment JSON kept as
-    bytes under RAW_ASSESSMENT."""
-    head, tab, raw = line.partition(b"\t")
-    result: dict[str, Any] = orjson.loads(head)
-    if tab:
-        result[RAW_ASSESSMENT] = raw.rstrip(b"\n")
-    return result
+def packed_id(blob: bytes) -> str:
+    n = _PACKED.unpack_from(blob)[0]
+    return blob[_PACKED.size:_PACKED.size + n].decode("utf-8")
+
+
+def read_packed(fh: BinaryIO) -> Iterator[bytes]:
+    """The packed results written one after another to a file."""
+    size = _PACKED.size
+    while header := fh.read(size):
+        yield header + fh.read(sum(_PACKED.unpack(header)))
+
+
+def _assessment_parts(pid: str, cohort: str, a: dict[str, Any], kv: str
+                      ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], dict[str, Any]]:
+    """The assessments rows, the findings rows and the tally's share (see ScreenWriter._tally) of an
+    assessment."""
+    current = (a.get("current_therapy") or {}).get("drug")
+    monitoring = a.get("monitoring", [])
+    arows: list[tuple[Any, ...]] = []
+    for d in a.get("drugs", []):
+        overdue = sorted({m["test"] for m in monitoring if m.get("status") == "overdue"
+                          and (not m.get("drugs") or d["drug"] in m["drugs"])})
+        arows.append((pid, cohort, a["mode"], a["region"], a.get("indication") or "", d["drug"], d["drug"] == current,
+                      d["verdict"], dose_text(d.get("dose")), list(d["findings"]),
+                      bool(a.get("ready_to_start")) and d["drug"] != current, overdue, kv, a["as_of"]))
+    findings = a.get("findings", [])
+    frows = [(pid, f"Patient/{pid}", cohort, a["mode"], f["code"], f["severity"], f["drugs"], f["summary"],
+              [e if isinstance(e, str) else f"missing:{e.get('missing')}" for e in f.get("evidence", [])],
+              kv, a["as_of"]) for f in findings]
+    codes = {f["code"] for f in findings}
+    tally: dict[str, Any] = {
+        "mode": a["mode"], "ready": bool(a.get("ready_to_start")),
+        "verdicts": [[d["drug"], d["verdict"]] for d in a.get("drugs", [])],
+        "severities": [[f["code"], f["severity"]] for f in findings], "codes": sorted(codes),
+        "ema": age_band(a["patient"].get("age")) if codes & EMA_RISK_CODES else None,
+        "overdue": sorted({m["test"] for m in monitoring if m.get("status") == "overdue"}),
+        "action": None}
+    prio, why = action_priority(cohort, a)
+    if prio < 9:
+        tally["action"] = [prio, {
+            "patient_id": pid, "cohort": cohort, "age": a["patient"].get("age"), "priority": prio, "why": why,
+            "drug": current or "",
+            "verdicts": ", ".join(f"{d['drug']}: {d['verdict']}" for d in a.get("drugs", [])[:3]),
+            "actions": [x["summary"] for x in a.get("actions", []) if x.get("blocking")][:3]
+            or [x["summary"] for x in a.get("actions", [])][:2]}]
+    return arows, frows, tally
 
 
 def _schema(columns: Sequence[str]) -> pa.Schema:
@@ -105,28 +151,32 @@ def _schema(columns: Sequence[str]) -> pa.Schema:
 
 
 class _Parquet:
-    """Rows appended in batches to a Parquet file (bounded memory)."""
+    """Rows appended in batches of PARQUET_BATCH to a Parquet file (bounded memory)."""
 
     def __init__(self, path: Path, columns: Sequence[str]) -> None:
         self.path = path
         self.columns = tuple(columns)
         self.schema = _schema(columns)
         self.writer = pq.ParquetWriter(str(path), self.schema, compression="zstd")
-        self.rows: list[Mapping[str, Any]] = []
+        self.data: list[list[Any]] = [[] for _ in self.columns]
 
-    def add(self, row: Mapping[str, Any]) -> None:
-        self.rows.append(row)
-        if len(self.rows) >= PARQUET_BATCH:
-            self.flush()
+    def extend(self, columns: Sequence[list[Any]]) -> None:
+        """Append rows given as columns (in self.columns order)."""
+        if not columns:
+            return
+        for have, more in zip(self.data, columns, strict=True):
+            have.extend(more)
+        while len(self.data[0]) >= PARQUET_BATCH:
+            self._write(PARQUET_BATCH)
 
-    def flush(self) -> None:
-        if self.rows:
-            cols = {c: [r[c] for r in self.rows] for c in self.columns}
+    def _write(self, n: int) -> None:
+        if n:
+            cols = {c: d[:n] for c, d in zip(self.columns, self.data, strict=True)}
             self.writer.write_table(pa.table(cols, schema=self.schema))
-            self.rows = []
+            self.data = [d[n:] for d in self.data]
 
     def close(self) -> None:
-        self.flush()
+        self._write(len(self.data[0]))
         self.writer.close()
 
 
@@ -185,13 +235,11 @@ class ScreenWriter:
         self.rejects: list[tuple[tuple[int, int, int, int], str]] = []
         out.mkdir(parents=True, exist_ok=True)
         self._tmp = {name: out / f".{name}.tmp" for name in OUTPUT_FILES}
-        self._patients = self._tmp["patients.csv"].open("w", encoding="utf-8", newline="")
-        self._assess_csv = self._tmp["assessments.csv"].open("w", encoding="utf-8", newline="")
+        self._patients = self._tmp["patients.csv"].open("wb")
+        self._assess_csv = self._tmp["assessments.csv"].open("wb")
         self._ndjson = self._tmp["assessments.ndjson"].open("wb")
-        self._pcsv = csv.writer(self._patients, lineterminator="\n")
-        self._acsv = csv.writer(self._assess_csv, lineterminator="\n")
-        self._pcsv.writerow(PATIENT_COLUMNS)
-        self._acsv.writerow(ASSESSMENT_COLUMNS)
+        self._patients.write(_csv_text([PATIENT_COLUMNS]))
+        self._assess_csv.write(_csv_text([ASSESSMENT_COLUMNS]))
         self._apq = _Parquet(self._tmp["assessments.parquet"], ASSESSMENT_COLUMNS)
         self._fpq = _Parquet(self._tmp["findings.parquet"], FINDING_COLUMNS)
         self._last_id: str | None = None
@@ -199,72 +247,59 @@ class ScreenWriter:
     # --- per patient ------------------------------------------------------------------------------------
 
     def add(self, result: Mapping[str, Any]) -> None:
-        for origin, reason in result.get("rejects", ()):
+        self.add_packed(pack_result(result, self.kv))
+
+    def add_packed(self, blob: bytes) -> None:
+        """One patient's packed result (pack_result); patients must come in increasing id order."""
+        lengths = _PACKED.unpack_from(blob)
+        parts: list[bytes] = []
+        pos = _PACKED.size
+        for n in lengths:
+            parts.append(blob[pos:pos + n])
+            pos += n
+        pid_bytes, head_json, pcsv, acsv, raw, columns = parts
+        head = orjson.loads(head_json)
+        for origin, reason in head["rejects"]:
             self.rejects.append((tuple(origin), reason))
-        if not result.get("patient"):
+        if not head["patient"]:
             return
-        pid: str = result["id"]
+        pid = pid_bytes.decode("utf-8")
         if self._last_id is not None and pid <= self._last_id:
             raise AssertionError("results must arrive in increasing patient-id order, each once")
         self._last_id = pid
         t = self.tally
         t.patients += 1
-        cohorts: list[str] = result.get("cohorts") or []
-        excluded = result.get("excluded")
-        if excluded:
-            t.excluded[excluded] += 1
+        if head["excluded"]:
+            t.excluded[head["excluded"]] += 1
         else:
-            t.cohorts[result["cohort"]] += 1
-        self._pcsv.writerow((pid, ";".join(cohorts), "yes" if result.get("assessed") else "no", excluded or ""))
-        a = result.get("assessment")
-        if a is not None:
-            self._assessment(pid, result["cohort"], a, result.get(RAW_ASSESSMENT))
+            t.cohorts[head["cohort"]] += 1
+        self._patients.write(pcsv)
+        if "tally" in head:
+            self._ndjson.write(raw + b"\n")
+            self._assess_csv.write(acsv)
+            acols, fcols = orjson.loads(columns)
+            self._apq.extend(acols)
+            self._fpq.extend(fcols)
+            self._tally(pid, head["tally"])
 
-    def _assessment(self, pid: str, cohort: str, a: dict[str, Any], raw: bytes | None = None) -> None:
+    def _tally(self, pid: str, share: Mapping[str, Any]) -> None:
         t = self.tally
         t.assessed += 1
-        t.modes[a["mode"]] += 1
-        if a.get("ready_to_start"):
+        t.modes[share["mode"]] += 1
+        if share["ready"]:
             t.ready_to_start += 1
-        self._ndjson.write(orjson.dumps(a) if raw is None else raw)
-        self._ndjson.write(b"\n")
-        current = (a.get("current_therapy") or {}).get("drug")
-        monitoring = a.get("monitoring", [])
-        for d in a.get("drugs", []):
-            overdue = sorted({m["test"] for m in monitoring if m.get("status") == "overdue"
-                              and (not m.get("drugs") or d["drug"] in m["drugs"])})
-            row = {"patient_id": pid, "cohort": cohort, "mode": a["mode"], "region": a["region"],
-                   "indication": a.get("indication") or "", "drug": d["drug"], "current_drug": d["drug"] == current,
-                   "verdict": d["verdict"], "dose": dose_text(d.get("dose")), "finding_codes": list(d["findings"]),
-                   "ready_to_start": bool(a.get("ready_to_start")) and d["drug"] != current,
-                   "overdue_monitoring": overdue, "knowledge_version": self.kv, "as_of": a["as_of"]}
-            t.verdicts[(d["drug"], d["verdict"])] += 1
-            self._apq.add(row)
-            self._acsv.writerow(("true" if v is True else "false" if v is False else ";".join(v)
-                                 if isinstance(v, list) else v) for v in row.values())
-        codes: set[str] = set()
-        for f in a.get("findings", []):
-            codes.add(f["code"])
-            t.severities.setdefault(f["code"], f["severity"])
-            self._fpq.add({"patient_id": pid, "patient_reference": f"Patient/{pid}", "cohort": cohort,
-                           "mode": a["mode"], "code": f["code"], "severity": f["severity"], "drugs": f["drugs"],
-                           "summary": f["summary"],
-                           "evidence": [e if isinstance(e, str) else f"missing:{e.get('missing')}"
-                                        for e in f.get("evidence", [])],
-                           "knowledge_version": self.kv, "as_of": a["as_of"]})
-        for c in codes:
-            t.findings[c] += 1
-        if codes & EMA_RISK_CODES:
-            t.ema_ages[age_band(a["patient"].get("age"))] += 1
-        for test in sorted({m["test"] for m in monitoring if m.get("status") == "overdue"}):
+        for drug, verdict in share["verdicts"]:
+            t.verdicts[(drug, verdict)] += 1
+        for code, severity in share["severities"]:
+            t.severities.setdefault(code, severity)
+        for code in share["codes"]:
+            t.findings[code] += 1
+        if share["ema"] is not None:
+            t.ema_ages[share["ema"]] += 1
+        for test in share["overdue"]:
             t.overdue[test] += 1
-        prio, why = action_priority(cohort, a)
-        if prio < 9:
-            row_out = {"patient_id": pid, "cohort": cohort, "age": a["patient"].get("age"), "priority": prio,
-                       "why": why, "drug": current or "",
-                       "verdicts": ", ".join(f"{d['drug']}: {d['verdict']}" for d in a.get("drugs", [])[:3]),
-                       "actions": [x["summary"] for x in a.get("actions", []) if x.get("blocking")][:3]
-                       or [x["summary"] for x in a.get("actions", [])][:2]}
+        if share["action"] is not None:
+            prio, row_out = share["action"]
             item = (-prio, pid, row_out)
             if len(t.actions) < TOP_ACTIONS:
                 heapq.heappush(t.actions, item)

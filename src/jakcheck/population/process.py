@@ -60,13 +60,19 @@ def assess_records(pid: str, records: list[Record], medications: Mapping[str, by
                    knowledge: Knowledge) -> dict[str, Any]:
     """The result for one patient id: {"id", "patient" (False when no Patient resource has this id),
     "cohorts", "cohort", "assessed", "excluded", "assessment", "rejects": [[origin, reason], ...]}."""
+    return assess_ordered(pid, sorted(records, key=_ORIGIN), medications, config, knowledge)
+
+
+def assess_ordered(pid: str, records: Iterable[Record], medications: Mapping[str, bytes], config: ScreenConfig,
+                   knowledge: Knowledge) -> dict[str, Any]:
+    """`assess_records` for records already in input (origin) order."""
     rejects: list[tuple[Origin, str]] = []
     entries: list[dict[str, Any]] = []
     origins: list[Origin] = []
     patient_at: int | None = None
     # The usual reference, "Patient/<pid>", is what subject_of would resolve to pid (for an id it accepts).
     usual_ref = f"Patient/{pid}" if _PLAIN_ID.fullmatch(pid) else None
-    for origin, kind, payload in sorted(records, key=_ORIGIN):
+    for origin, kind, payload in records:
         try:
             obj = orjson.loads(payload)
         except orjson.JSONDecodeError as exc:

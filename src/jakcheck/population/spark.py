@@ -25,7 +25,7 @@ from typing import Any
 from jakcheck.errors import ConfigError, InputError
 from jakcheck.fhir.bulk import InputFile
 from jakcheck.knowledge.loader import Knowledge, default_knowledge
-from jakcheck.population.outputs import ScreenWriter, pack_result, unpack_result, write_rejects
+from jakcheck.population.outputs import ScreenWriter, pack_result, write_rejects
 from jakcheck.population.partition import plan_tasks, run_task
 from jakcheck.population.process import ScreenConfig, assess_records
 from jakcheck.population.progress import Progress
@@ -166,8 +166,9 @@ def run_spark(files: Sequence[InputFile], out: Path, config: ScreenConfig, *, ma
 
     def assess_group(kv: Any) -> Any:
         pid, recs = kv
-        result = assess_records(pid, list(recs), bmeds.value, config_, worker_knowledge())
-        return pid, pack_result(result)
+        kb = worker_knowledge()
+        result = assess_records(pid, list(recs), bmeds.value, config_, kb)
+        return pid, pack_result(result, kb.release.version)
 
     results = (routed.filter(lambda e: e[0] == "r")
                .map(lambda e: (e[1], (tuple(e[2]), e[3], e[4])))
@@ -188,7 +189,7 @@ def run_spark(files: Sequence[InputFile], out: Path, config: ScreenConfig, *, ma
     progress.note("writing outputs")
     writer = ScreenWriter(out, config, knowledge.release.version, knowledge.release.date.isoformat(), files)
     for _pid, blob in results.toLocalIterator():
-        writer.add(unpack_result(blob))
+        writer.add_packed(blob)
     results.unpersist()
     bmeds.unpersist()
     inputs = {"files": len(files), "resources": stats.get("resources", 0), "skipped": stats.get("skipped", 0),
