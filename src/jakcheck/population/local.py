@@ -7,7 +7,8 @@
    `BUCKET_BYTES` of input), each patient is read and assessed, and the results are written, in patient-id
    order, to the bucket's result file - packed, with the output rows already formatted; renamed into place
    when complete.
-3. **Merge**: the sorted result files are merged (heapq, streaming) into the output writer.
+3. **Merge**: the sorted result files are merged (heapq, streaming) by three processes at once: two workers
+   each write one Parquet file from the results' Parquet columns, the driver writes the other outputs.
 
 Memory is bounded by the bucket size and the writer's batches, not by the input. A run killed anywhere and
 started again with the same arguments skips completed tasks and buckets; since every step is deterministic and
@@ -40,7 +41,14 @@ import orjson
 from jakcheck.errors import InputError
 from jakcheck.fhir.bulk import InputFile, route_line
 from jakcheck.knowledge.loader import default_knowledge
-from jakcheck.population.outputs import ScreenWriter, pack_result, packed_id, read_packed
+from jakcheck.population.outputs import (
+    Parts,
+    ScreenWriter,
+    pack_result,
+    read_packed_columns,
+    read_packed_parts,
+    write_packed_parquet,
+)
 from jakcheck.population.partition import Task, bucket_of, plan_tasks, read_blocks, run_task
 from jakcheck.population.process import Record, ScreenConfig, assess_ordered
 from jakcheck.population.progress import Progress
@@ -49,6 +57,7 @@ BUCKET_BYTES = 48 * 1024 * 1024
 MAX_BUCKETS = 512
 SPILL_BYTES = 16 * 1024 * 1024
 STATE_VERSION = 3
+GC_THRESHOLD = 50_000
 # A bucket file is a sequence of records, one per patient and segment of a read task: this header (patient id
 # length, payload length, number of resources, file, chunk, first position, kind "r"/"e"), the patient id
 # (UTF-8), the positions (int32: line numbers within the chunk, or Bundle entry indexes), then the resources
@@ -238,6 +247,9 @@ def _assess_bucket(work: Path, k: int, config: ScreenConfig) -> int:
     # garbage collector's scans, which otherwise revisit every one of them many times per patient.
     gc.collect()
     gc.freeze()
+    # A patient's parsed resources hold no reference cycles worth chasing 700 allocations at a time.
+    thresholds = gc.get_threshold()
+    gc.set_threshold(GC_THRESHOLD, *thresholds[1:])
     try:
         with open(tmp, "wb") as out:
             for patient in sorted(groups):
@@ -249,6 +261,7 @@ def _assess_bucket(work: Path, k: int, config: ScreenConfig) -> int:
                 if done % 8 == 0:
                     _bump(8)
     finally:
+        gc.set_threshold(*thresholds)
         gc.unfreeze()
     _bump(done % 8)
     os.replace(tmp, work / "p2" / f"b{k:04d}.ndjson")
@@ -319,6 +332,14 @@ class _Pool:
                 total += f.result()
             on_progress(total, self.counter.value)
 
+    def submit(self, fn: Callable[..., int], *args: Any) -> Future[int]:
+        """Run fn in a worker (or here, at once, when workers == 1)."""
+        if self.pool is not None:
+            return self.pool.submit(fn, *args)
+        done: Future[int] = Future()
+        done.set_result(fn(*args))
+        return done
+
     def close(self) -> None:
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
@@ -335,6 +356,17 @@ def _fingerprint(files: Sequence[InputFile], config: ScreenConfig, knowledge_ver
 def run_local(files: Sequence[InputFile], out: Path, config: ScreenConfig, *, workers: int, progress: Progress,
               max_rejects: int | None = None, partitions: int | None = None, keep_work: bool = False
               ) -> dict[str, Any]:
+    pool = _Pool(workers)
+    try:
+        return _run_local(pool, files, out, config, workers=workers, progress=progress, max_rejects=max_rejects,
+                          partitions=partitions, keep_work=keep_work)
+    finally:
+        pool.close()
+
+
+def _run_local(pool: _Pool, files: Sequence[InputFile], out: Path, config: ScreenConfig, *, workers: int,
+               progress: Progress, max_rejects: int | None, partitions: int | None, keep_work: bool
+               ) -> dict[str, Any]:
     knowledge = default_knowledge()
     kv = knowledge.release.version
     work = out / ".screen-work"
@@ -356,48 +388,49 @@ def run_local(files: Sequence[InputFile], out: Path, config: ScreenConfig, *, wo
     if resumed:
         progress.note(f"resuming: {len(tasks) - len(todo)}/{len(tasks)} read tasks and "
                       f"{len(list((work / 'p2').glob('b*.ndjson')))}/{buckets} partitions already done")
-    pool = _Pool(workers)
-    try:
-        t0 = time.monotonic()
-        total_bytes = sum(f.size for f in files)
-        progress.start("partition", total_bytes, "bytes")
-        progress.update(total_bytes - sum(_task_bytes(tasks[i], files) for i in todo))
-        base = total_bytes - sum(_task_bytes(tasks[i], files) for i in todo)
-        pool.run([(_partition_task, (work, i, tasks[i], files, buckets)) for i in todo],
-                 lambda done, _c: progress.update(base + done))
-        progress.finish()
-        metas = [orjson.loads((work / "p1" / f"t{i:06d}" / "meta.json").read_bytes()) for i in range(len(tasks))]
-        stage1_rejects = [(tuple(o), r) for m in metas for o, r in m["rejects"]]
-        chunk_lines = {(c[0], c[1]): c[2] for m in metas for c in m["chunks"]}
-        stats: dict[str, int] = defaultdict(int)
-        for m in metas:
-            for c in m["chunks"]:
-                for key, v in c[3].items():
-                    stats[key] += v
-        if max_rejects is not None and len(stage1_rejects) > max_rejects:
-            _fail_on_rejects(out, files, config, kv, knowledge.release.date.isoformat(), stage1_rejects,
-                             chunk_lines, max_rejects)
-        per_bucket: dict[int, int] = defaultdict(int)
-        for m in metas:
-            for k, n in m["patients"].items():
-                per_bucket[int(k)] += n
-        todo_b = [k for k in range(buckets) if not (work / "p2" / f"b{k:04d}.ndjson").exists()]
-        total_patients = sum(per_bucket.values())
-        already = total_patients - sum(per_bucket[k] for k in todo_b)
-        pool.counter.value = 0
-        progress.start("assess", total_patients, "patients")
-        progress.update(already)
-        # Largest buckets first: the last ones to finish are then small.
-        todo_b.sort(key=lambda k: -per_bucket[k])
-        pool.run([(_assess_bucket, (work, k, config)) for k in todo_b],
-                 lambda _done, counted: progress.update(already + counted))
-        progress.finish()
-    finally:
-        pool.close()
+    t0 = time.monotonic()
+    total_bytes = sum(f.size for f in files)
+    progress.start("partition", total_bytes, "bytes")
+    progress.update(total_bytes - sum(_task_bytes(tasks[i], files) for i in todo))
+    base = total_bytes - sum(_task_bytes(tasks[i], files) for i in todo)
+    pool.run([(_partition_task, (work, i, tasks[i], files, buckets)) for i in todo],
+             lambda done, _c: progress.update(base + done))
+    progress.finish()
+    metas = [orjson.loads((work / "p1" / f"t{i:06d}" / "meta.json").read_bytes()) for i in range(len(tasks))]
+    stage1_rejects = [(tuple(o), r) for m in metas for o, r in m["rejects"]]
+    chunk_lines = {(c[0], c[1]): c[2] for m in metas for c in m["chunks"]}
+    stats: dict[str, int] = defaultdict(int)
+    for m in metas:
+        for c in m["chunks"]:
+            for key, v in c[3].items():
+                stats[key] += v
+    if max_rejects is not None and len(stage1_rejects) > max_rejects:
+        _fail_on_rejects(out, files, config, kv, knowledge.release.date.isoformat(), stage1_rejects,
+                         chunk_lines, max_rejects)
+    per_bucket: dict[int, int] = defaultdict(int)
+    for m in metas:
+        for k, n in m["patients"].items():
+            per_bucket[int(k)] += n
+    todo_b = [k for k in range(buckets) if not (work / "p2" / f"b{k:04d}.ndjson").exists()]
+    total_patients = sum(per_bucket.values())
+    already = total_patients - sum(per_bucket[k] for k in todo_b)
+    pool.counter.value = 0
+    progress.start("assess", total_patients, "patients")
+    progress.update(already)
+    # Largest buckets first: the last ones to finish are then small.
+    todo_b.sort(key=lambda k: -per_bucket[k])
+    pool.run([(_assess_bucket, (work, k, config)) for k in todo_b],
+             lambda _done, counted: progress.update(already + counted))
+    progress.finish()
     progress.note("writing outputs")
-    writer = ScreenWriter(out, config, kv, knowledge.release.date.isoformat(), files)
-    for blob in _merged(work, buckets):
-        writer.add_packed(blob)
+    # Three processes write the outputs from the same sorted results: a worker each Parquet file, this
+    # process the others.
+    parquet = [pool.submit(_write_parquet, work, buckets, out, which) for which in (0, 1)]
+    writer = ScreenWriter(out, config, kv, knowledge.release.date.isoformat(), files, external_parquet=True)
+    for parts in _merged_parts(work, buckets):
+        writer.add_parts(parts)
+    for f in parquet:
+        f.result()
     inputs = {"files": len(files), "resources": stats["resources"], "skipped": stats["skipped"],
               "bytes": stats["bytes"]}
     summary = writer.finish(stage1_rejects, chunk_lines, inputs)
@@ -414,11 +447,24 @@ def _task_bytes(task: Task, files: Sequence[InputFile]) -> int:
     return sum(files[b].size for b in group)
 
 
-def _merged(work: Path, buckets: int) -> Iterator[bytes]:
-    """Every bucket's packed results, in patient-id order."""
+def _merged_parts(work: Path, buckets: int) -> Iterator[Parts]:
+    """Every bucket's packed results (read_packed_parts), in patient-id order."""
     with ExitStack() as stack:
         handles = [stack.enter_context(open(work / "p2" / f"b{k:04d}.ndjson", "rb")) for k in range(buckets)]
-        yield from heapq.merge(*(read_packed(h) for h in handles), key=packed_id)
+        # UTF-8 bytes sort as their strings do.
+        yield from heapq.merge(*(read_packed_parts(h) for h in handles), key=_FIRST)
+
+
+def _write_parquet(work: Path, buckets: int, out: Path, which: int) -> int:
+    """A Parquet file from every bucket's packed results, in patient-id order (write_packed_parquet)."""
+    with ExitStack() as stack:
+        handles = [stack.enter_context(open(work / "p2" / f"b{k:04d}.ndjson", "rb")) for k in range(buckets)]
+        merged = heapq.merge(*(read_packed_columns(h) for h in handles), key=_FIRST)
+        return write_packed_parquet(map(_SECOND, merged), out, which)
+
+
+_FIRST = itemgetter(0)
+_SECOND = itemgetter(1)
 
 
 def _fail_on_rejects(out: Path, files: Sequence[InputFile], config: ScreenConfig, kv: str, kdate: str,

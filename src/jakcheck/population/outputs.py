@@ -109,6 +109,58 @@ def read_packed(fh: BinaryIO) -> Iterator[bytes]:
         yield header + fh.read(sum(_PACKED.unpack(header)))
 
 
+# The parts of a packed result the writer's rows need, without the Parquet columns: (patient id as UTF-8, head,
+# patients.csv row, assessments.csv rows, assessment JSON).
+Parts = tuple[bytes, bytes, bytes, bytes, bytes]
+
+
+def read_packed_parts(fh: BinaryIO) -> Iterator[Parts]:
+    """`read_packed`, split into parts, the Parquet columns skipped (see `write_packed_parquet`)."""
+    size = _PACKED.size
+    unpack = _PACKED.unpack
+    read = fh.read
+    while header := read(size):
+        n_id, n_head, n_pcsv, n_acsv, n_raw, n_cols = unpack(header)
+        yield read(n_id), read(n_head), read(n_pcsv), read(n_acsv), read(n_raw)
+        if n_cols:
+            fh.seek(n_cols, 1)
+
+
+def read_packed_columns(fh: BinaryIO) -> Iterator[tuple[bytes, bytes]]:
+    """(patient id as UTF-8, Parquet columns) of the packed results in a file that have columns."""
+    size = _PACKED.size
+    unpack = _PACKED.unpack
+    read = fh.read
+    seek = fh.seek
+    while header := read(size):
+        n_id, n_head, n_pcsv, n_acsv, n_raw, n_cols = unpack(header)
+        pid = read(n_id)
+        if n_cols:
+            seek(n_head + n_pcsv + n_acsv + n_raw, 1)
+            yield pid, read(n_cols)
+        else:
+            seek(n_head + n_pcsv + n_acsv + n_raw, 1)
+
+
+def parquet_tmp_paths(out: Path) -> tuple[Path, Path]:
+    """Where ScreenWriter expects assessments.parquet and findings.parquet when another process writes them."""
+    return out / ".assessments.parquet.tmp", out / ".findings.parquet.tmp"
+
+
+def write_packed_parquet(columns: Iterable[bytes], out: Path, which: int) -> int:
+    """Write one Parquet file of a screen (which: 0 assessments.parquet, 1 findings.parquet; to
+    `parquet_tmp_paths(out)[which]`, renamed by ScreenWriter.finish) from the Parquet columns of the packed
+    results, in patient-id order. Returns the patients with columns."""
+    pq_file = _Parquet(parquet_tmp_paths(out)[which], (ASSESSMENT_COLUMNS, FINDING_COLUMNS)[which])
+    n = 0
+    loads = orjson.loads
+    for blob in columns:
+        pq_file.extend(loads(blob)[which])
+        n += 1
+    pq_file.close()
+    return n
+
+
 def _assessment_parts(pid: str, cohort: str, a: dict[str, Any], kv: str
                       ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], dict[str, Any]]:
     """The assessments rows, the findings rows and the tally's share (see ScreenWriter._tally) of an
@@ -225,7 +277,9 @@ def _reason_kind(reason: str) -> str:
 
 class ScreenWriter:
     def __init__(self, out: Path, config: ScreenConfig, knowledge_version: str, knowledge_date: str,
-                 files: Sequence[InputFile]) -> None:
+                 files: Sequence[InputFile], *, external_parquet: bool = False) -> None:
+        """external_parquet: the Parquet files are written by `write_packed_parquet` (in another process, from
+        the same results); `add_parts` then takes the rows of the other files only."""
         self.out = out
         self.config = config
         self.kv = knowledge_version
@@ -240,8 +294,9 @@ class ScreenWriter:
         self._ndjson = self._tmp["assessments.ndjson"].open("wb")
         self._patients.write(_csv_text([PATIENT_COLUMNS]))
         self._assess_csv.write(_csv_text([ASSESSMENT_COLUMNS]))
-        self._apq = _Parquet(self._tmp["assessments.parquet"], ASSESSMENT_COLUMNS)
-        self._fpq = _Parquet(self._tmp["findings.parquet"], FINDING_COLUMNS)
+        assert parquet_tmp_paths(out) == (self._tmp["assessments.parquet"], self._tmp["findings.parquet"])
+        self._apq = None if external_parquet else _Parquet(self._tmp["assessments.parquet"], ASSESSMENT_COLUMNS)
+        self._fpq = None if external_parquet else _Parquet(self._tmp["findings.parquet"], FINDING_COLUMNS)
         self._last_id: str | None = None
 
     # --- per patient ------------------------------------------------------------------------------------
@@ -258,11 +313,21 @@ class ScreenWriter:
             parts.append(blob[pos:pos + n])
             pos += n
         pid_bytes, head_json, pcsv, acsv, raw, columns = parts
+        if self.add_parts((pid_bytes, head_json, pcsv, acsv, raw)) and self._apq is not None:
+            assert self._fpq is not None
+            acols, fcols = orjson.loads(columns)
+            self._apq.extend(acols)
+            self._fpq.extend(fcols)
+
+    def add_parts(self, parts: Parts) -> bool:
+        """A packed result's parts (read_packed_parts), the Parquet columns aside; patients must come in
+        increasing id order. Returns whether the patient was assessed (has Parquet rows)."""
+        pid_bytes, head_json, pcsv, acsv, raw = parts
         head = orjson.loads(head_json)
-        for origin, reason in head["rejects"]:
-            self.rejects.append((tuple(origin), reason))
+        if head["rejects"]:
+            self.rejects.extend((tuple(origin), reason) for origin, reason in head["rejects"])
         if not head["patient"]:
-            return
+            return False
         pid = pid_bytes.decode("utf-8")
         if self._last_id is not None and pid <= self._last_id:
             raise AssertionError("results must arrive in increasing patient-id order, each once")
@@ -274,13 +339,13 @@ class ScreenWriter:
         else:
             t.cohorts[head["cohort"]] += 1
         self._patients.write(pcsv)
-        if "tally" in head:
-            self._ndjson.write(raw + b"\n")
-            self._assess_csv.write(acsv)
-            acols, fcols = orjson.loads(columns)
-            self._apq.extend(acols)
-            self._fpq.extend(fcols)
-            self._tally(pid, head["tally"])
+        if "tally" not in head:
+            return False
+        self._ndjson.write(raw)
+        self._ndjson.write(b"\n")
+        self._assess_csv.write(acsv)
+        self._tally(pid, head["tally"])
+        return True
 
     def _tally(self, pid: str, share: Mapping[str, Any]) -> None:
         t = self.tally
@@ -316,8 +381,9 @@ class ScreenWriter:
         self._patients.close()
         self._assess_csv.close()
         self._ndjson.close()
-        self._apq.close()
-        self._fpq.close()
+        if self._apq is not None and self._fpq is not None:
+            self._apq.close()
+            self._fpq.close()
         rejects = write_rejects(self._tmp["rejects.ndjson"], [*stage1_rejects, *self.rejects], self.files,
                                 chunk_lines)
         for reason in rejects:

@@ -30,6 +30,7 @@ Record = tuple[Origin, str, bytes]  # (origin, kind "r" | "e", payload)
 _ORIGIN = itemgetter(0)
 _PLAIN_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")  # the ids jakcheck.fhir.bulk.patient_id_from_reference returns
 UNKNOWN_PATIENT = "refers to a Patient that is not in the input"
+_MEDICATION_TYPES = frozenset({"MedicationRequest", "MedicationStatement"})
 
 
 @dataclass(frozen=True)
@@ -69,32 +70,39 @@ def assess_ordered(pid: str, records: Iterable[Record], medications: Mapping[str
     rejects: list[tuple[Origin, str]] = []
     entries: list[dict[str, Any]] = []
     origins: list[Origin] = []
+    wanted: set[str] = set()  # Medication ids referenced by medication records
     patient_at: int | None = None
     # The usual reference, "Patient/<pid>", is what subject_of would resolve to pid (for an id it accepts).
     usual_ref = f"Patient/{pid}" if _PLAIN_ID.fullmatch(pid) else None
+    loads = orjson.loads
     for origin, kind, payload in records:
         try:
-            obj = orjson.loads(payload)
+            obj = loads(payload)
         except orjson.JSONDecodeError as exc:
             rejects.append((origin, f"invalid JSON: {exc.msg}"))
             continue
         if kind == "e":
             entry = obj
             res = obj["resource"]
+            rtype = res["resourceType"]
         else:
             res = obj
-            if not isinstance(res, dict) or not isinstance(res.get("resourceType"), str):
+            # orjson makes dict and str objects only, never subclasses
+            rtype = res.get("resourceType") if type(res) is dict else None
+            if type(rtype) is not str:
                 rejects.append((origin, "not a FHIR resource (no resourceType)"))
                 continue
-            if res["resourceType"] != "Patient":
+            if rtype != "Patient":
                 subject = res.get("subject")
-                if usual_ref is None or not isinstance(subject, dict) or subject.get("reference") != usual_ref:
+                if usual_ref is None or type(subject) is not dict or subject.get("reference") != usual_ref:
                     about, why = subject_of(res)
                     if about != pid:  # the fast router was misled (e.g. a nested subject): tell what is wrong
                         rejects.append((origin, why or "subject refers to another Patient"))
                         continue
             entry = {"resource": res}
-        if res["resourceType"] == "Patient" and patient_at is None:
+        if rtype in _MEDICATION_TYPES:
+            wanted.update(_medication_refs(res))
+        elif rtype == "Patient" and patient_at is None:
             patient_at = len(entries)
         entries.append(entry)
         origins.append(origin)
@@ -102,12 +110,10 @@ def assess_ordered(pid: str, records: Iterable[Record], medications: Mapping[str
         rejects.extend((o, UNKNOWN_PATIENT) for o in origins)
         return {"id": pid, "patient": False, "rejects": rejects}
     # Shared Medication resources referenced by this patient's medication records, in id order.
-    wanted = sorted({m for e in entries for m in _medication_refs(e["resource"])
-                     if e["resource"]["resourceType"] in ("MedicationRequest", "MedicationStatement")})
-    for mid in wanted:
+    for mid in sorted(wanted):
         raw = medications.get(mid)
         if raw is not None:
-            entries.append({"resource": orjson.loads(raw)})
+            entries.append({"resource": loads(raw)})
             origins.append((-1, 0, 0, -1))
     result: dict[str, Any] = {"id": pid, "patient": True, "cohorts": [], "cohort": None, "assessed": False,
                               "excluded": None, "assessment": None, "rejects": rejects}
