@@ -98,3 +98,17 @@ def test_feedback_store_url_form(tmp_path: Path, settings: Settings) -> None:
     s = replace(settings, feedback_store=f"sqlite:///{tmp_path / 'viaurl.sqlite3'}")
     assert "no feedback yet" in report(s)
     assert (tmp_path / "viaurl.sqlite3").exists()
+
+
+@pytest.mark.parametrize("store", ["postgresql+nosuchdriver://jak:s3cret-pw@db.example/fb",
+                                   "nosuchdb://jak:s3cret-pw@db.example/fb",
+                                   "postgresql+psycopg://jak:s3cret-pw@db.example:notaport/fb"])
+def test_a_password_in_the_store_url_is_never_shown(store: str) -> None:
+    import traceback
+
+    from jakcheck.errors import ConfigError
+
+    with pytest.raises(ConfigError) as info:
+        FeedbackStore(store)
+    shown = "".join(traceback.format_exception(info.value))
+    assert "s3cret-pw" not in shown and "jak:***@db.example" in shown

@@ -138,8 +138,8 @@ class FeedbackStore:
             parsed = sa.engine.make_url(url)
             # A server connection can drop (restart, idle timeout): test it before use; SQLite files need not.
             self.engine = sa.create_engine(parsed, future=True, pool_pre_ping=parsed.get_backend_name() != "sqlite")
-        except (sa.exc.ArgumentError, ImportError) as exc:
-            raise ConfigError(f"feedback_store: cannot use {_redacted(store)!r}: {exc}") from exc
+        except (sa.exc.ArgumentError, ImportError, ValueError) as exc:
+            raise ConfigError(f"feedback_store: cannot use {_redacted(store)!r}: {_redacted(str(exc))}") from None
         self.sqlite = self.engine.dialect.name == "sqlite"
         if self.sqlite:
             @sa.event.listens_for(self.engine, "connect")
