@@ -164,3 +164,28 @@ def test_fresh_uuids_reach_every_card_and_suggestion() -> None:
     fresh_uuids(cards, lambda: f"n{next(counter)}")
     assert [c["uuid"] for c in cards] == ["n0", "n3"]
     assert [s["uuid"] for s in cards[0]["suggestions"]] == ["n1", "n2"]
+
+
+def test_answers_are_not_shared_between_tenants(settings: Settings, make_token: TokenFactory,
+                                                assessments: list[str]) -> None:
+    issuer = settings.trusted_issuers[0]
+    multi = replace(settings, trusted_issuers=(replace(issuer, tenants=("north", "south")),))
+    with client_for(multi) as c:
+        north = _call(c, make_token(aud=BASE + SVC, tenant="north"), _request())
+        _call(c, make_token(aud=BASE + SVC, tenant="north"), _request())
+        south = _call(c, make_token(aud=BASE + SVC, tenant="south"), _request())
+    assert assessments == ["assess"] * 2
+    assert north["cards"][0]["links"][0]["url"] != south["cards"][0]["links"][0]["url"]
+
+
+def test_a_kept_answer_lives_half_as_long_as_its_report(client: TestClient, make_token: TokenFactory,
+                                                        settings: Settings, assessments: list[str]) -> None:
+    now = [1000.0]
+    answers = client.app.state.service.answers  # type: ignore[attr-defined]
+    answers._clock = lambda: now[0]
+    _call(client, make_token(aud=BASE + SVC), _request())
+    now[0] += settings.report_ttl_seconds / 2 - 1
+    _call(client, make_token(aud=BASE + SVC), _request())
+    now[0] += 2  # past half the report's lifetime: the link would have less than half left
+    _call(client, make_token(aud=BASE + SVC), _request())
+    assert assessments == ["assess"] * 2

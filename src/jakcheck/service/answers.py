@@ -6,17 +6,19 @@ a pure function of what the service reads (the hook context, the prefetch it use
 knowledge release and the service's settings), so the cards built for one call are the right cards for any call
 with the same content. This cache keeps them per worker process:
 
-* Key: a SHA-256 digest of the service id, the hook context, the prefetch data read (as sent, or as fetched
-  from an allow-listed FHIR server), the notes on data that could not be read, the assessment date and the
-  knowledge version. Anything that differs
-  (one more Observation, a changed draft order, a new day, a new release) is a different key. Call-specific
-  fields (`hookInstance`, `fhirAuthorization`) are not part of it.
+* Key: a SHA-256 digest of the service id, the caller (JWT `iss` and `tenant`: one EHR is never handed another's
+  report link), the hook context, the prefetch data read (as sent, or as fetched from an allow-listed FHIR
+  server), the notes on data that could not be read, the assessment date and the knowledge version. Anything
+  that differs (one more Observation, a changed draft order, a new day, a new release) is a different key.
+  Call-specific fields (`hookInstance`, `fhirAuthorization`) are not part of it.
 * Value: the cards as JSON, the card types and indicators, and the report token their links point to.
 * A hit gives fresh `uuid`s to every card and suggestion (feedback refers to the card issued by this call),
   and is used only while the report behind the link still exists; otherwise the call is assessed again.
+* An answer is kept for at most half of `report_ttl_seconds`, so a link handed out from the cache still has at
+  least half the report's lifetime ahead of it (the report was stored just before the answer).
 * Answers after a failed FHIR fetch are not kept (the failure may be transient).
-* At most `answer_cache_size` entries (setting; 0 turns the cache off), oldest dropped first, none older than
-  `report_ttl_seconds`. Like the report cache it holds patient data in process memory only.
+* At most `answer_cache_size` entries (setting; 0 turns the cache off), oldest dropped first. Like the report
+  cache it holds patient data in process memory only.
 """
 
 from __future__ import annotations
@@ -45,11 +47,12 @@ class Answer:
     kinds: tuple[tuple[str, str], ...]  # (card type, indicator) per card
 
 
-def answer_key(service_id: str, context: dict[str, Any], prefetch: dict[str, Any], notes: list[str],
-               as_of: date, version: str) -> bytes:
-    """The digest of everything a call's cards depend on (besides the process's fixed settings)."""
+def answer_key(service_id: str, caller: tuple[str, str], context: dict[str, Any], prefetch: dict[str, Any],
+               notes: list[str], as_of: date, version: str) -> bytes:
+    """The digest of everything a call's cards depend on (besides the process's fixed settings), and of the
+    caller (JWT issuer and tenant), so that one EHR is never handed another's report link."""
     h = hashlib.sha256()
-    h.update(orjson.dumps([service_id, as_of.isoformat(), version, notes, context]))
+    h.update(orjson.dumps([service_id, caller, as_of.isoformat(), version, notes, context]))
     h.update(b"\0")
     h.update(orjson.dumps(prefetch))
     return h.digest()

@@ -281,7 +281,7 @@ def create_app(settings: Settings, *, knowledge: Knowledge | None = None,
         reports = ReportCache(settings.report_cache_size, settings.report_ttl_seconds)
     app.state.service = ServiceState(settings=settings, knowledge=k, verifier=verifier, store=store,
                                      reports=reports, answers=AnswerCache(settings.answer_cache_size,
-                                                                          settings.report_ttl_seconds),
+                                                                          settings.report_ttl_seconds / 2),
                                      http=http, today=today,
                                      validate_responses=validate_responses)
     app.state.report_cache = app.state.service.reports

@@ -119,7 +119,7 @@ async def call_service(service_id: str, request: Request) -> Response:
     service = SERVICE_BY_ID.get(service_id)
     if service is None:
         raise ApiError(404, f"no CDS service {service_id!r}; GET /cds-services lists them")
-    await require_jwt(request, [f"{s.settings.service_base_url}/cds-services/{service_id}"])
+    claims = await require_jwt(request, [f"{s.settings.service_base_url}/cds-services/{service_id}"])
     raw = await read_json(request)
     try:
         req = CDSHooksRequest.model_validate(raw)
@@ -144,7 +144,8 @@ async def call_service(service_id: str, request: Request) -> Response:
     patient_id = fhir_client.patient_id_of(ctx.patientId)
     data, notes, keep = await _gather(s, req, patient_id)
     today = s.today()
-    key = (answer_key(service_id, req.context, data, notes, today, s.knowledge.release.version)
+    caller = (str(claims.get("iss", "")), str(claims.get("tenant", "")))  # answers are never shared across EHRs
+    key = (answer_key(service_id, caller, req.context, data, notes, today, s.knowledge.release.version)
            if keep and s.answers.size > 0 else None)
     kept = s.answers.get(key) if key is not None else None
     if kept is not None and s.reports.has(kept.report_token):

@@ -133,13 +133,14 @@ class ApiError(Exception):
         self.message = message
 
 
-async def require_jwt(request: Request, audience: list[str]) -> None:
-    """401 unless the request carries a verified JWT for one of `audience` (skipped in insecure dev mode)."""
+async def require_jwt(request: Request, audience: list[str]) -> dict[str, Any]:
+    """The verified JWT claims of the request ({} in insecure dev mode, where no token is checked); 401 unless
+    it carries a verified JWT for one of `audience`."""
     s = state(request)
     if s.settings.insecure_dev:
-        return
+        return {}
     try:
-        await s.verifier.verify(request.headers.get("authorization"), audience)
+        return await s.verifier.verify(request.headers.get("authorization"), audience)
     except AuthError as exc:
         import logging
 
