@@ -123,3 +123,15 @@ def test_normalize_unit() -> None:
     assert normalize_unit("10⁹/L") == "10*9/L"
     assert normalize_unit("µmol/L") == "umol/L"
     assert normalize_unit("mg/dL") == "mg/dL"
+
+
+def test_long_unit_spellings_from_input_are_not_kept_in_the_conversion_memo() -> None:
+    from jakcheck.patient import units
+
+    junk = "x" * 200
+    for _ in range(2):
+        with pytest.raises(UnitError, match="unknown unit"):
+            convert("hemoglobin", 12.0, junk, "g/dL")
+    assert not any(key[1] == junk for key in units._CONVERSIONS)
+    assert convert("hemoglobin", 120.0, "g/L", "g/dL") == pytest.approx(12.0)
+    assert ("hemoglobin", "g/L", "g/dL") in units._CONVERSIONS

@@ -208,15 +208,18 @@ def _conversion(concept_id: str, unit: str | None, canonical_unit: str) -> tuple
 
 _CONVERSIONS: dict[tuple[str, str | None, str], tuple[float, float, float] | str] = {}
 _CONVERSIONS_MAX = 4096  # unit spellings come from input: bounded, cleared when full
+_CACHED_UNIT_MAX = 32  # longer spellings (no real unit is) are converted each time, never kept
 
 
 def _conversion_of(concept_id: str, unit: str | None, canonical_unit: str) -> tuple[float, float, float]:
     key = (concept_id, unit, canonical_unit)
     hit = _CONVERSIONS.get(key)
     if hit is None:
-        if len(_CONVERSIONS) >= _CONVERSIONS_MAX:
-            _CONVERSIONS.clear()
-        hit = _CONVERSIONS[key] = _conversion(concept_id, unit, canonical_unit)
+        hit = _conversion(concept_id, unit, canonical_unit)
+        if unit is None or len(unit) <= _CACHED_UNIT_MAX:
+            if len(_CONVERSIONS) >= _CONVERSIONS_MAX:
+                _CONVERSIONS.clear()
+            _CONVERSIONS[key] = hit
     if isinstance(hit, str):
         raise UnitError(hit)
     return hit

@@ -98,9 +98,11 @@ def database_url(store: str) -> str:
     return store if "://" in store else f"sqlite:///{store}"
 
 
-def _redacted(store: str) -> str:
-    """The store for messages: a password in a database URL becomes ***."""
-    return re.sub(r"(://[^:/@]*:)[^?#]*@", r"\1***@", store)
+def _redacted(text: str) -> str:
+    """A text for messages with any database URL password shown as ***: the user-info password (up to the last
+    @ of the URL, which may hold unencoded # or ?) and a `password=` query parameter."""
+    text = re.sub(r"(://[^:/@\s]*:)\S*@", r"\1***@", text)
+    return re.sub(r"(?i)(password=)[^&\s'\"]*", r"\1***", text)
 
 
 def _setup_postgres(engine: sa.Engine) -> None:
