@@ -66,12 +66,28 @@ def _pg_bindir() -> Path | None:
         dirs.append(Path(found).resolve().parent)
     versions = [p for p in Path("/usr/lib/postgresql").glob("*/bin") if p.parent.name.isdigit()]
     dirs += sorted(versions, key=lambda p: int(p.parent.name), reverse=True)
-    return next((d for d in dirs if all((d / b).is_file() for b in ("initdb", "pg_ctl", "postgres"))), None)
+    return next((d for d in dirs if all((d / b).is_file() for b in ("initdb", "pg_ctl", "postgres"))
+                 and _major(d) >= MIN_MAJOR), None)
+
+
+MIN_MAJOR = 13  # DROP DATABASE ... WITH (FORCE)
+
+
+def _major(bindir: Path) -> int:
+    """The server's major version (`postgres --version`: "postgres (PostgreSQL) 15.18 ..."), 0 if unreadable."""
+    try:
+        out = subprocess.run([str(bindir / "postgres"), "--version"], capture_output=True, text=True, timeout=30,
+                             check=False).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return 0
+    m = re.search(r"\(PostgreSQL\)\s+(\d+)", out)
+    return int(m.group(1)) if m else 0
 
 
 def _run(cmd: list[str], as_user: list[str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*as_user, *cmd], capture_output=True, text=True, timeout=START_TIMEOUT, check=False,
-                          env={**os.environ, "LC_ALL": "C", "TZ": "UTC"})
+    # Longer than pg_ctl's own -t wait, so pg_ctl reports a slow start itself instead of being killed mid-way.
+    return subprocess.run([*as_user, *cmd], capture_output=True, text=True, timeout=START_TIMEOUT + 30,
+                          check=False, env={**os.environ, "LC_ALL": "C", "TZ": "UTC"})
 
 
 @pytest.fixture(scope="session")
@@ -82,7 +98,8 @@ def pg_server() -> Iterator[PgServer]:
         pytest.skip("psycopg is not installed (pip install 'psycopg[binary]>=3.1', in the dev extra)")
     bindir = _pg_bindir()
     if bindir is None:
-        pytest.skip("no PostgreSQL server binaries (initdb, pg_ctl, postgres); `make postgres` installs them")
+        pytest.skip(f"no PostgreSQL {MIN_MAJOR}+ server binaries (initdb, pg_ctl, postgres); `make postgres` "
+                    "installs them")
     as_user: list[str] = []
     owner: pwd.struct_passwd | None = None
     if os.geteuid() == 0:  # postgres refuses to run as root: run it as the postgres system user
@@ -115,7 +132,7 @@ def pg_server() -> Iterator[PgServer]:
             pytest.skip(f"PostgreSQL did not start: {(r.stderr or r.stdout).strip()[-200:]} {log[-400:]}")
         yield PgServer(tmp, time.perf_counter() - started)
     finally:
-        if running:
+        if running or (data / "postmaster.pid").exists():  # also a server whose start was cut short
             _run([str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"], as_user)
         shutil.rmtree(tmp, ignore_errors=True)
 
