@@ -6,9 +6,10 @@ was computed from, so a finding can show its inputs.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import TypeVar
 
 from jakcheck.patient.facts import (
     CodedResult,
@@ -18,6 +19,8 @@ from jakcheck.patient.facts import (
     MedicationFact,
     PatientFacts,
 )
+
+T = TypeVar("T")
 
 
 def age_on(birth: date, on: date) -> int:
@@ -33,34 +36,35 @@ def days_before(facts: PatientFacts, days: int) -> date:
     return facts.as_of - timedelta(days=days)
 
 
-_LAB_INDEX_ATTR = "_jakcheck_lab_index"
+def _kept_on(facts: PatientFacts, name: str, build: Callable[[], T]) -> T:
+    """A structure derived from the facts, built once and kept on the facts object itself.
+
+    Facts are immutable, so it never goes stale (`dataclasses.replace` makes a new object without it); keying a
+    table by the facts instead would hash the whole record on every lookup."""
+    kept: T | None = facts.__dict__.get(name)
+    if kept is None:
+        kept = build()
+        object.__setattr__(facts, name, kept)
+    return kept
+
+
+def _lab_index(facts: PatientFacts) -> dict[str, list[LabValue]]:
+    index: dict[str, list[LabValue]] = {}
+    for lab in facts.labs:
+        index.setdefault(lab.concept, []).append(lab)
+    return index
 
 
 def labs_of(facts: PatientFacts, concept: str) -> list[LabValue]:
-    """The labs of one concept, from an index built once per facts object.
-
-    The index lives on the object itself (facts are immutable, so it never goes stale; `dataclasses.replace`
-    makes a new object without it). Keying a table by the facts would hash the whole record on every lookup."""
-    index: dict[str, list[LabValue]] | None = facts.__dict__.get(_LAB_INDEX_ATTR)
-    if index is None:
-        index = {}
-        for lab in facts.labs:
-            index.setdefault(lab.concept, []).append(lab)
-        object.__setattr__(facts, _LAB_INDEX_ATTR, index)
-    return index.get(concept, [])
-
-
-_LATEST_LAB_ATTR = "_jakcheck_latest_lab"
+    """The labs of one concept (an index built once per facts object)."""
+    return _kept_on(facts, "_jakcheck_lab_index", lambda: _lab_index(facts)).get(concept, [])
 
 
 def latest_lab(facts: PatientFacts, concept: str, within_days: int | None = None) -> LabValue | None:
     """The most recent usable value of a lab concept, optionally no older than `within_days`.
 
-    Rules ask the same questions many times: answers are kept on the facts object, as `labs_of` keeps its index."""
-    memo: dict[tuple[str, int | None], LabValue | None] | None = facts.__dict__.get(_LATEST_LAB_ATTR)
-    if memo is None:
-        memo = {}
-        object.__setattr__(facts, _LATEST_LAB_ATTR, memo)
+    Rules ask the same questions many times: answers are kept on the facts object."""
+    memo: dict[tuple[str, int | None], LabValue | None] = _kept_on(facts, "_jakcheck_latest_lab", dict)
     key = (concept, within_days)
     if key in memo:
         return memo[key]
@@ -93,17 +97,16 @@ def latest_result(facts: PatientFacts, concepts: Iterable[str],
     return best
 
 
-_CONDITION_INDEX_ATTR = "_jakcheck_condition_index"
+def _condition_index(facts: PatientFacts) -> dict[str, list[tuple[int, ConditionFact]]]:
+    index: dict[str, list[tuple[int, ConditionFact]]] = {}
+    for i, cond in enumerate(facts.conditions):
+        index.setdefault(cond.concept, []).append((i, cond))
+    return index
 
 
 def _conditions_of(facts: PatientFacts, concepts: tuple[str, ...]) -> list[ConditionFact]:
-    """The conditions of some concepts in record order, from an index built once per facts object (as `labs_of`)."""
-    index: dict[str, list[tuple[int, ConditionFact]]] | None = facts.__dict__.get(_CONDITION_INDEX_ATTR)
-    if index is None:
-        index = {}
-        for i, cond in enumerate(facts.conditions):
-            index.setdefault(cond.concept, []).append((i, cond))
-        object.__setattr__(facts, _CONDITION_INDEX_ATTR, index)
+    """The conditions of some concepts in record order (an index built once per facts object)."""
+    index = _kept_on(facts, "_jakcheck_condition_index", lambda: _condition_index(facts))
     if len(concepts) == 1:
         return [c for _, c in index.get(concepts[0], ())]
     return [c for _, c in sorted(entry for cid in set(concepts) for entry in index.get(cid, ()))]
