@@ -20,12 +20,16 @@ from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from jakcheck.fhir.bulk import (
     InputFile,
     chunk_offsets,
+    compact_router,
     iter_lines,
     patient_id_from_reference,
+    route_compact,
     route_line,
     route_resource_text,
 )
@@ -249,6 +253,53 @@ def test_fast_routing_agrees_with_parsing(line: bytes) -> None:
         assert fast == ("resource", "nested") and slow[0] == "reject"
     else:
         assert fast == slow
+
+
+_TYPES = ["Observation", "Condition", "Immunization", "MedicationRequest", "MedicationStatement", "Patient",
+          "Medication", "Encounter"]
+_PIECES = [b'"subject":{"reference":"Patient/p1"}', b'"patient":{"reference":"Patient/p2"}',
+           b'"subject":{"reference":"urn:uuid:u-3"}', b'"subject" : { "reference" : "Patient/p4" }',
+           b'"subject":{"reference":"Pa\\"tient/p5"}', b'"subject":{"reference":"Group/g"}',
+           b'"subject":{"display":"x","reference":"Patient/p6"}', b'"note":[{"text":"\\"subject\\""}]',
+           b'"contained":[{"resourceType":"Observation","subject":{"reference":"Patient/n"}}]',
+           b'"id":"o1"', b'"code":{"text":"patient"}', b'"patient":{"display":"p"}', b'"status":"final"',
+           b'"subject":{"reference":"https://h.org/fhir/Patient/p7/_history/2"}']
+
+
+@given(rtype=st.sampled_from(_TYPES), file_type=st.sampled_from(_TYPES + [None]),
+       pieces=st.lists(st.sampled_from(_PIECES), max_size=4), cut=st.integers(0, 400),
+       space=st.booleans())
+@settings(max_examples=400, deadline=None)
+def test_compact_routing_decides_only_as_route_line_does(rtype: str, file_type: str | None, pieces: list[bytes],
+                                                        cut: int, space: bool) -> None:
+    """route_compact either leaves a line to route_line (None) or gives the patient route_line gives."""
+    head = b'{"resourceType"%s:"%s"' % (b" " if space else b"", rtype.encode())
+    line = b",".join([head, *pieces]) + b"}"
+    for candidate in (line, line[:cut]):
+        router = compact_router(file_type)
+        if router is None:
+            continue
+        pid = route_compact(candidate, router)
+        if pid is not None:
+            assert route_line(candidate) == ("resource", pid)
+
+
+@pytest.mark.parametrize(("line", "file_type", "pid"), [
+    (b'{"resourceType":"Observation","id":"o","subject":{"reference":"Patient/p1"},"status":"final"}',
+     "Observation", "p1"),
+    (b'{"resourceType":"Immunization","patient":{"reference":"urn:uuid:abc-1"}}', "Immunization", "abc-1"),
+    (b'{"resourceType":"Condition","subject":{"reference":"Patient/p1"},"note":[{"text":"patient"}]}',
+     "Condition", None),  # the word alone is not the member, but it is left to route_line
+    (b'{"resourceType":"Condition","subject":{"reference":"Patient/p1"},"recorder":{"subject":1}}',
+     "Condition", None),
+    (b'{"resourceType":"Condition","subject":{"reference":"Patient/p1"}}', "Observation", None),
+    (b'{"resourceType":"Patient","id":"p1"}', "Patient", None),
+])
+def test_compact_routing_examples(line: bytes, file_type: str, pid: str | None) -> None:
+    router = compact_router(file_type)
+    assert (route_compact(line, router) if router is not None else None) == pid
+    if pid is not None:
+        assert route_line(line) == ("resource", pid)
 
 
 @pytest.mark.parametrize("block_bytes", [7, 64, 1 << 20])

@@ -39,7 +39,7 @@ from typing import Any
 import orjson
 
 from jakcheck.errors import InputError
-from jakcheck.fhir.bulk import InputFile, route_line
+from jakcheck.fhir.bulk import InputFile, compact_router, route_compact, route_line
 from jakcheck.knowledge.loader import default_knowledge
 from jakcheck.population.outputs import (
     Parts,
@@ -163,17 +163,22 @@ def _partition_task(work: Path, index: int, task: Task, files: Sequence[InputFil
 
 def _route_ndjson(task: Task, files: Sequence[InputFile], grouped: _Grouped, meds: list[bytes], rejects: list[Any]
                   ) -> list[Any]:
-    """Route every line of an NDJSON read task (route_line); returns the task's chunk entry for meta.json."""
+    """Route every line of an NDJSON read task (route_compact, else route_line); returns the task's chunk entry
+    for meta.json."""
     _, fi, ci, start, end, _ = task
     f = files[fi]
     resources = skipped = lines = 0
     groups = grouped.groups
+    router = compact_router(f.resource_type)
     for first, block in read_blocks(f, start, end):
         for n, raw in enumerate(block, first):
             line = raw.strip()
             if not line:
                 continue
-            what, value = route_line(line)
+            if router is not None and (pid := route_compact(line, router)) is not None:
+                what, value = "resource", pid
+            else:
+                what, value = route_line(line)
             if what == "resource" or what == "patient":
                 resources += 1
                 group = groups.get(value)
