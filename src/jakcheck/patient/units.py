@@ -225,32 +225,36 @@ def _conversion_of(concept_id: str, unit: str | None, canonical_unit: str) -> tu
     return hit
 
 
-def _check_value(value: float) -> None:
-    if value.__class__ is float and math.isfinite(value):
-        return
+def _finite(value: object) -> float:
+    """`value` as a float when it is a finite int or float (not a bool); ImplausibleValue otherwise. Typed
+    `object` on purpose: values come from input, and a compiled module (jakcheck.native) would turn a bool or
+    an int given for a `float` parameter into a float before this check could see it."""
+    if type(value) is float and math.isfinite(value):  # exactly float: a subclass is converted below
+        return value
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise ImplausibleValue(f"value {value!r} is not a finite number")
+    return float(value)
 
 
-def convert(concept_id: str, value: float, unit: str | None, canonical_unit: str) -> float:
+def convert(concept_id: str, value: object, unit: str | None, canonical_unit: str) -> float:
     """`value` in `unit` expressed in `canonical_unit`, without the plausibility check. Raises UnitError."""
-    _check_value(value)
+    number = _finite(value)
     src, dst, _ = _conversion_of(concept_id, unit, canonical_unit)
-    return float(value) * src / dst
+    return number * src / dst
 
 
-def to_canonical(concept_id: str, value: float, unit: str | None, canonical_unit: str) -> float:
+def to_canonical(concept_id: str, value: object, unit: str | None, canonical_unit: str) -> float:
     """Convert to the canonical unit and check plausibility. Raises UnitError or ImplausibleValue."""
-    _check_value(value)
+    number = _finite(value)
     src, dst, base = _conversion_of(concept_id, unit, canonical_unit)
-    result = float(value) * src / dst
+    result = number * src / dst
     entry = PLAUSIBLE.get(concept_id)
     if entry is None:
         if result < 0:
             raise ImplausibleValue(f"negative value {value} {unit}")
         return result
     _, low, high = entry
-    base_value = float(value) * base
+    base_value = number * base
     if not math.isfinite(base_value) or not low <= base_value <= high:
         raise ImplausibleValue(f"{value} {unit} is outside the plausible range for {concept_id} "
                                f"({low:g}-{high:g} {entry[0].base})")

@@ -17,6 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import IO, Any
 
+from jakcheck import native
 from jakcheck.errors import ConfigError, InputError, JakcheckError
 from jakcheck.fhir.bulk import discover
 from jakcheck.population.cohorts import COHORTS
@@ -91,7 +92,7 @@ def _screen(inputs: Sequence[str | Path], out: Path, cohort: str, engine: str, w
     files = discover([Path(p) for p in inputs])
     n_workers = workers or os.cpu_count() or 1
     progress.note(f"{len(files)} input files, engine {engine}, {n_workers} workers, cohort {cohort}, "
-                  f"region {reg}, as of {config.as_of.isoformat()}")
+                  f"region {reg}, as of {config.as_of.isoformat()}; compiled modules {native.status}")
     if engine == "spark":
         from jakcheck.population.spark import run_spark
 

@@ -24,7 +24,6 @@ The app factory (`jakcheck.service.app.create_app`) includes `router`. It may pu
 
 from __future__ import annotations
 
-import inspect
 import json
 import logging
 import math
@@ -66,7 +65,7 @@ from jakcheck.report._shared import (
     phase_label,
     region_label,
 )
-from jakcheck.rules import MODULES
+from jakcheck.rules import MODULES, docstrings
 from jakcheck.settings import Settings
 
 try:  # the service's wording, so every surface says the same thing
@@ -923,12 +922,12 @@ def rule_modules() -> list[dict[str, Any]]:
     out = []
     for module in MODULES:
         name = module.__name__.rsplit(".", 1)[-1]
-        doc = inspect.cleandoc(module.__doc__ or "")
-        title, _, body = doc.partition("\n")
+        module_doc, function_docs = docstrings(module.__name__)
+        title, _, body = module_doc.partition("\n")
         rules = []
         for rule in getattr(module, "RULES", ()):
             rid = f"{name}.{rule.__name__}"
-            rules.append({"id": rid, "name": rule.__name__, "doc": inspect.cleandoc(rule.__doc__ or ""),
+            rules.append({"id": rid, "name": rule.__name__, "doc": function_docs.get(rule.__name__, ""),
                           "scenarios": scenarios.get(rid, [])})
         out.append({"name": name, "title": title.strip(), "body": body.strip(), "rules": rules})
     return out
