@@ -1,4 +1,5 @@
-"""Compiled hot paths: the FHIR reader, the engine and the rules, built with mypyc (optional, same results).
+"""Compiled hot paths: the FHIR reader and routing, the engine, the rules and the per-patient screen step, built
+with mypyc (optional, same results).
 
 The Python sources stay the only source of truth. `python -m jakcheck.nativebuild` (run by `make`) compiles the
 modules in `COMPILED` into `<virtual environment>/jakcheck-native/`, with a manifest holding the SHA-256 of every
@@ -32,12 +33,14 @@ MANIFEST = "manifest.json"
 GROUP = "jakcheck_native"
 COMPILED = (
     "jakcheck.fhir.reader",
+    "jakcheck.fhir.routing",
     "jakcheck.engine",
     "jakcheck.patient.derived",
     "jakcheck.patient.units",
     "jakcheck.patient.score_inputs",
     "jakcheck.patient.terminology",
     "jakcheck.population.cohorts",
+    "jakcheck.population.process",
     "jakcheck.rules.base",
     "jakcheck.rules.cancer",
     "jakcheck.rules.cardiovascular",

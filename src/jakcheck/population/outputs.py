@@ -28,7 +28,7 @@ import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
 from jakcheck.fhir.bulk import InputFile
 from jakcheck.population.cohorts import EMA_RISK_CODES, action_priority
-from jakcheck.population.process import ScreenConfig
+from jakcheck.population.config import ScreenConfig
 
 OUTPUT_FILES = ("patients.csv", "assessments.csv", "assessments.parquet", "findings.parquet", "assessments.ndjson",
                 "rejects.ndjson", "summary.json", "report.html")
@@ -64,8 +64,9 @@ def dose_text(dose: Mapping[str, Any] | None) -> str:
 # A packed result: what a worker hands the writer for one patient, with the rows already formatted so the writer
 # (one process, serial) only copies bytes and adds up counts. _PACKED: the lengths of the patient id, the head
 # (JSON: rejects, cohort, exclusion and the tally's share), the patients.csv row, the assessments.csv rows, the
-# assessment JSON for assessments.ndjson and the Parquet columns (JSON); then those six parts.
-_PACKED = struct.Struct("<IIIIII")
+# assessment JSON for assessments.ndjson and the columns of assessments.parquet and of findings.parquet (JSON,
+# apart so that each Parquet writer reads only its own); then those seven parts.
+_PACKED = struct.Struct("<IIIIIII")
 
 
 def _csv_text(rows: Iterable[Sequence[Any]]) -> bytes:
@@ -78,7 +79,7 @@ def pack_result(result: Mapping[str, Any], knowledge_version: str) -> bytes:
     """One per-patient result (see process.assess_records) as the writer takes it (ScreenWriter.add_packed)."""
     pid: str = result["id"]
     head: dict[str, Any] = {"patient": bool(result.get("patient")), "rejects": result.get("rejects", [])}
-    pcsv = acsv = raw = columns = b""
+    pcsv = acsv = raw = acols = fcols = b""
     if result.get("patient"):
         cohorts: list[str] = result.get("cohorts") or []
         excluded = result.get("excluded")
@@ -91,9 +92,9 @@ def pack_result(result: Mapping[str, Any], knowledge_version: str) -> bytes:
             acsv = _csv_text([("true" if v is True else "false" if v is False else ";".join(v)
                                if isinstance(v, list) else v) for v in row] for row in arows)
             raw = orjson.dumps(a)
-            columns = orjson.dumps([[list(c) for c in zip(*arows, strict=True)] if arows else [],
-                                    [list(c) for c in zip(*frows, strict=True)] if frows else []])
-    parts = (pid.encode("utf-8"), orjson.dumps(head), pcsv, acsv, raw, columns)
+            acols = orjson.dumps([list(c) for c in zip(*arows, strict=True)] if arows else [])
+            fcols = orjson.dumps([list(c) for c in zip(*frows, strict=True)] if frows else [])
+    parts = (pid.encode("utf-8"), orjson.dumps(head), pcsv, acsv, raw, acols, fcols)
     return _PACKED.pack(*map(len, parts)) + b"".join(parts)
 
 
@@ -120,26 +121,33 @@ def read_packed_parts(fh: BinaryIO) -> Iterator[Parts]:
     unpack = _PACKED.unpack
     read = fh.read
     while header := read(size):
-        n_id, n_head, n_pcsv, n_acsv, n_raw, n_cols = unpack(header)
+        n_id, n_head, n_pcsv, n_acsv, n_raw, n_acols, n_fcols = unpack(header)
         yield read(n_id), read(n_head), read(n_pcsv), read(n_acsv), read(n_raw)
-        if n_cols:
-            fh.seek(n_cols, 1)
+        if n_acols or n_fcols:
+            fh.seek(n_acols + n_fcols, 1)
 
 
-def read_packed_columns(fh: BinaryIO) -> Iterator[tuple[bytes, bytes]]:
-    """(patient id as UTF-8, Parquet columns) of the packed results in a file that have columns."""
+def read_packed_columns(fh: BinaryIO, which: int) -> Iterator[tuple[bytes, bytes]]:
+    """(patient id as UTF-8, columns of one Parquet file: which 0 assessments, 1 findings) of the packed results
+    in a file that have columns."""
     size = _PACKED.size
     unpack = _PACKED.unpack
     read = fh.read
     seek = fh.seek
     while header := read(size):
-        n_id, n_head, n_pcsv, n_acsv, n_raw, n_cols = unpack(header)
+        n_id, n_head, n_pcsv, n_acsv, n_raw, n_acols, n_fcols = unpack(header)
         pid = read(n_id)
-        if n_cols:
-            seek(n_head + n_pcsv + n_acsv + n_raw, 1)
-            yield pid, read(n_cols)
+        skip = n_head + n_pcsv + n_acsv + n_raw
+        if n_acols:
+            if which == 0:
+                seek(skip, 1)
+                yield pid, read(n_acols)
+                seek(n_fcols, 1)
+            else:
+                seek(skip + n_acols, 1)
+                yield pid, read(n_fcols)
         else:
-            seek(n_head + n_pcsv + n_acsv + n_raw, 1)
+            seek(skip + n_fcols, 1)
 
 
 def parquet_tmp_paths(out: Path) -> tuple[Path, Path]:
@@ -155,7 +163,7 @@ def write_packed_parquet(columns: Iterable[bytes], out: Path, which: int) -> int
     n = 0
     loads = orjson.loads
     for blob in columns:
-        pq_file.extend(loads(blob)[which])
+        pq_file.extend(loads(blob))
         n += 1
     pq_file.close()
     return n
@@ -312,12 +320,11 @@ class ScreenWriter:
         for n in lengths:
             parts.append(blob[pos:pos + n])
             pos += n
-        pid_bytes, head_json, pcsv, acsv, raw, columns = parts
+        pid_bytes, head_json, pcsv, acsv, raw, acols, fcols = parts
         if self.add_parts((pid_bytes, head_json, pcsv, acsv, raw)) and self._apq is not None:
             assert self._fpq is not None
-            acols, fcols = orjson.loads(columns)
-            self._apq.extend(acols)
-            self._fpq.extend(fcols)
+            self._apq.extend(orjson.loads(acols))
+            self._fpq.extend(orjson.loads(fcols))
 
     def add_parts(self, parts: Parts) -> bool:
         """A packed result's parts (read_packed_parts), the Parquet columns aside; patients must come in

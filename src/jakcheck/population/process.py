@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from datetime import date
 from operator import itemgetter
 from typing import Any
 
@@ -19,28 +17,18 @@ import orjson
 
 from jakcheck.engine import assess
 from jakcheck.errors import InputError
-from jakcheck.fhir.bulk import subject_of
 from jakcheck.fhir.reader import read_document
+from jakcheck.fhir.routing import subject_of
 from jakcheck.knowledge.loader import Knowledge
-from jakcheck.population.cohorts import EXCLUDED_DECEASED, EXCLUDED_UNREADABLE, Cohort, cohorts_of, primary
+from jakcheck.population.cohorts import EXCLUDED_DECEASED, EXCLUDED_UNREADABLE, cohorts_of, primary
+from jakcheck.population.config import ScreenConfig
 from jakcheck.population.partition import Origin
-from jakcheck.settings import Region
 
 Record = tuple[Origin, str, bytes]  # (origin, kind "r" | "e", payload)
 _ORIGIN = itemgetter(0)
 _PLAIN_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")  # the ids jakcheck.fhir.bulk.patient_id_from_reference returns
 UNKNOWN_PATIENT = "refers to a Patient that is not in the input"
 _MEDICATION_TYPES = frozenset({"MedicationRequest", "MedicationStatement"})
-
-
-@dataclass(frozen=True)
-class ScreenConfig:
-    region: Region
-    as_of: date
-    cohort: Cohort
-
-    def selects(self, cohorts: list[str]) -> bool:
-        return self.cohort in cohorts
 
 
 def _medication_refs(res: dict[str, Any]) -> Iterable[str]:

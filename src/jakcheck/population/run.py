@@ -21,7 +21,7 @@ from jakcheck import native
 from jakcheck.errors import ConfigError, InputError, JakcheckError
 from jakcheck.fhir.bulk import discover
 from jakcheck.population.cohorts import COHORTS
-from jakcheck.population.process import ScreenConfig
+from jakcheck.population.config import ScreenConfig
 from jakcheck.population.progress import Progress
 from jakcheck.settings import parse_region
 
