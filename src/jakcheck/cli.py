@@ -110,6 +110,22 @@ def assess(
         _write(render_text(result, color=color), output)
 
 
+@app.command()
+def version() -> None:
+    """The jakcheck version, the knowledge release, and whether the compiled hot paths are in use."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as package_version
+
+    from jakcheck import native
+
+    try:
+        v = package_version("jakcheck")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree without installing
+        v = "unknown"
+    k = _knowledge()
+    print(f"jakcheck {v}; knowledge {k.release.version} ({k.release.date}); compiled modules {native.status}")
+
+
 @kb_app.command("validate")
 def kb_validate() -> None:
     """Load and cross-check every knowledge file; exit 3 with the problem if one does not validate."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -306,3 +307,12 @@ def test_kb_validate(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.Mon
     assert code == 0, err
     k = default_knowledge()
     assert out.startswith(f"knowledge {k.release.version} ({k.release.date}): valid - {len(k.drugs)} drugs")
+
+
+def test_version_names_the_knowledge_release_and_the_compiled_modules() -> None:
+    from jakcheck.knowledge.loader import default_knowledge
+
+    proc = subprocess_run("version")
+    assert proc.returncode == 0, proc.stderr
+    assert f"knowledge {default_knowledge().release.version}" in proc.stdout
+    assert re.search(r"compiled modules (on \(\d+ compiled modules\)|off \(.+\))$", proc.stdout.strip())

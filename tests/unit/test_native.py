@@ -63,7 +63,7 @@ def _status(env: dict[str, str]) -> str:
 def test_switched_off_or_not_built_means_plain_python(tmp_path: Path) -> None:
     off = _status({"JAKCHECK_NATIVE": "0"})
     assert off.startswith("off (JAKCHECK_NATIVE=0)") and off.endswith("engine.py")
-    missing = _status({"JAKCHECK_NATIVE_DIR": str(tmp_path / "nothing")})
+    missing = _status({"JAKCHECK_NATIVE": "1", "JAKCHECK_NATIVE_DIR": str(tmp_path / "nothing")})
     assert missing.startswith("off (not built)") and missing.endswith("engine.py")
 
 
