@@ -62,8 +62,6 @@ def build(folder: Path | None = None, jobs: int = 2) -> Path:
     return folder
 
 
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     folder = Path(args[0]) if args else None
