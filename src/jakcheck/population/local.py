@@ -228,7 +228,8 @@ def _assess_bucket(work: Path, k: int, config: ScreenConfig) -> int:
     knowledge = default_knowledge()
     kv = knowledge.release.version
     groups: dict[str, list[_Segment]] = defaultdict(list)
-    for p in sorted((work / "p1").glob(f"t*/b{k:04d}")):
+    parts = sorted((work / "p1").glob(f"t*/b{k:04d}"))
+    for p in parts:
         for pid, segment in _read_bucket_file(p.read_bytes()):
             groups[pid].append(segment)
     meds = _medications(work)
@@ -260,6 +261,10 @@ def _assess_bucket(work: Path, k: int, config: ScreenConfig) -> int:
         gc.unfreeze()
     _bump(done % 8)
     os.replace(tmp, work / "p2" / f"b{k:04d}.ndjson")
+    # Done: the bucket's input is not read again (a resumed run skips a bucket with results), so the disk and
+    # page cache it holds are released now, while the other buckets are assessed, not all at the end.
+    for p in parts:
+        p.unlink(missing_ok=True)
     return done
 
 
