@@ -144,12 +144,13 @@ def read_blocks(f: InputFile, start: int, end: int, block_bytes: int = BLOCK_BYT
                 break
             if left is not None:
                 left -= len(data)
-            cut = data.rfind(b"\n")
-            if cut < 0:
+            lines = data.split(b"\n")  # the block itself is not copied: only its lines are made
+            if len(lines) == 1:  # no newline in this block: all of it continues the line started before
                 carry += data
                 continue
-            lines = (carry + data[:cut]).split(b"\n")
-            carry = data[cut + 1:]
+            if carry:
+                lines[0] = carry + lines[0]
+            carry = lines.pop()  # the part after the last newline, continued by the next block
             yield n, lines
             n += len(lines)
     if carry:
