@@ -222,6 +222,14 @@ def read_json_text(text: str | bytes, *, source_name: str, as_of: date, knowledg
     return read_document(obj, source_name=source_name, as_of=as_of, knowledge=knowledge)
 
 
+def read_resources(resources: list[tuple[dict[str, Any], str | None]], *, source_name: str, as_of: date,
+                   knowledge: Terminology) -> PatientFacts:
+    """Read one patient's resources, already unpacked: (resource, fullUrl or None) pairs in document order, each
+    a dict whose resourceType is a string other than Bundle (what `read_document` makes of a Bundle's entries
+    before reading them; the population screen builds this list itself)."""
+    return _Reader(source_name, as_of, knowledge).read_collected(resources)
+
+
 def read_document(obj: object, *, source_name: str, as_of: date, knowledge: Terminology) -> PatientFacts:
     """Read a parsed JSON document: Bundle, list of resources, single resource, CDS Hooks prefetch or
     hook request, or a patient card (a dict whose "patient" member is an object without resourceType)."""
@@ -355,7 +363,15 @@ class _Reader:
     # --- main ---------------------------------------------------------------------------------------------
 
     def read(self, obj: object) -> PatientFacts:
-        resources = self._collect(obj)
+        return self._read(self._collect(obj))
+
+    def read_collected(self, resources: list[tuple[dict[str, Any], str | None]]) -> PatientFacts:
+        """`read` for resources already collected: (resource, fullUrl) pairs, each a dict with a string
+        resourceType other than Bundle."""
+        self.referable = [r for r in resources if r[0]["resourceType"] in _REFERABLE]
+        return self._read(resources)
+
+    def _read(self, resources: list[tuple[dict[str, Any], str | None]]) -> PatientFacts:
         patient = self._find_patient(self.referable)
         self._index(self.referable, patient)
         for n, (res, full_url) in enumerate(resources):

@@ -52,7 +52,7 @@ from jakcheck.population.outputs import (
     write_packed_parquet,
 )
 from jakcheck.population.partition import Task, bucket_of, plan_tasks, read_blocks, run_task
-from jakcheck.population.process import Record, assess_ordered
+from jakcheck.population.process import Segment, assess_ordered, segment_records
 from jakcheck.population.progress import Progress
 
 BUCKET_BYTES = 48 * 1024 * 1024
@@ -227,7 +227,7 @@ def _assess_bucket(work: Path, k: int, config: ScreenConfig) -> int:
     """Assess every patient of bucket k into work/p2/b<k>.ndjson (atomically). Returns the patients done."""
     knowledge = default_knowledge()
     kv = knowledge.release.version
-    groups: dict[str, list[_Segment]] = defaultdict(list)
+    groups: dict[str, list[Segment]] = defaultdict(list)
     parts = sorted((work / "p1").glob(f"t*/b{k:04d}"))
     for p in parts:
         for pid, segment in _read_bucket_file(p.read_bytes()):
@@ -248,7 +248,7 @@ def _assess_bucket(work: Path, k: int, config: ScreenConfig) -> int:
             for patient in sorted(groups):
                 segments = groups.pop(patient)
                 segments.sort(key=_SEGMENT_ORDER)
-                result = assess_ordered(patient, _records(segments), meds, config, knowledge)
+                result = assess_ordered(patient, segment_records(segments), meds, config, knowledge)
                 out.write(pack_result(result, kv))
                 done += 1
                 if done % 8 == 0:
@@ -268,12 +268,10 @@ def _assess_bucket(work: Path, k: int, config: ScreenConfig) -> int:
     return done
 
 
-# (file, chunk, first position, kind "r"/"e", positions as int32, payloads joined by newlines)
-_Segment = tuple[int, int, int, str, bytes, bytes]
-_SEGMENT_ORDER = itemgetter(0, 1, 2)
+_SEGMENT_ORDER = itemgetter(0, 1, 2)  # (file, chunk, first position): input order
 
 
-def _read_bucket_file(data: bytes) -> Iterator[tuple[str, _Segment]]:
+def _read_bucket_file(data: bytes) -> Iterator[tuple[str, Segment]]:
     """(patient id, segment) for every record of one task's bucket file, in the order written."""
     unpack = _RECORD.unpack_from
     header = _RECORD.size
@@ -288,17 +286,6 @@ def _read_bucket_file(data: bytes) -> Iterator[tuple[str, _Segment]]:
         pos += 4 * count
         yield pid, (fi, ci, first, kinds[kind], positions, data[pos:pos + payload_len])
         pos += payload_len
-
-
-def _records(segments: list[_Segment]) -> Iterator[Record]:
-    """One patient's records in input order, from its segments sorted by _SEGMENT_ORDER."""
-    for fi, ci, _first, kind, positions, payload in segments:
-        if kind == "r":
-            for li, line in zip(array("i", positions), payload.split(b"\n"), strict=True):
-                yield (fi, ci, li, -1), kind, line
-        else:
-            for ei, entry in zip(array("i", positions), payload.split(b"\n"), strict=True):
-                yield (fi, ci, 0, ei), kind, entry
 
 
 # ---------------------------------------------------------------------------------------------- driver

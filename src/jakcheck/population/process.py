@@ -9,7 +9,8 @@ Patient resource cannot be read is excluded. Nothing here logs: results and reje
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from array import array
+from collections.abc import Iterable, Iterator, Mapping
 from operator import itemgetter
 from typing import Any
 
@@ -17,7 +18,7 @@ import orjson
 
 from jakcheck.engine import assess
 from jakcheck.errors import InputError
-from jakcheck.fhir.reader import read_document
+from jakcheck.fhir.reader import read_resources
 from jakcheck.fhir.routing import subject_of
 from jakcheck.knowledge.loader import Knowledge
 from jakcheck.population.cohorts import EXCLUDED_DECEASED, EXCLUDED_UNREADABLE, cohorts_of, primary
@@ -45,6 +46,22 @@ def _source_name(res: dict[str, Any], full_url: str | None, n: int) -> str:
     return f"{rtype}/{rid}" if isinstance(rid, str) and rid else (full_url or f"{rtype}#{n}")
 
 
+# One patient's run of lines of one read task, as the local engine's bucket files hold it: (file, chunk, first
+# position, kind "r"/"e", positions as int32 - line numbers or Bundle entry indexes -, payloads joined by newlines).
+Segment = tuple[int, int, int, str, bytes, bytes]
+
+
+def segment_records(segments: list[Segment]) -> Iterator[Record]:
+    """One patient's records in input order, from its segments sorted by (file, chunk, first position)."""
+    for fi, ci, _first, kind, positions, payload in segments:
+        if kind == "r":
+            for li, line in zip(array("i", positions), payload.split(b"\n"), strict=True):
+                yield (fi, ci, li, -1), kind, line
+        else:
+            for ei, entry in zip(array("i", positions), payload.split(b"\n"), strict=True):
+                yield (fi, ci, 0, ei), kind, entry
+
+
 def assess_records(pid: str, records: list[Record], medications: Mapping[str, bytes], config: ScreenConfig,
                    knowledge: Knowledge) -> dict[str, Any]:
     """The result for one patient id: {"id", "patient" (False when no Patient resource has this id),
@@ -56,7 +73,7 @@ def assess_ordered(pid: str, records: Iterable[Record], medications: Mapping[str
                    knowledge: Knowledge) -> dict[str, Any]:
     """`assess_records` for records already in input (origin) order."""
     rejects: list[tuple[Origin, str]] = []
-    entries: list[dict[str, Any]] = []
+    entries: list[tuple[dict[str, Any], str | None]] = []  # (resource, fullUrl): what the reader reads
     origins: list[Origin] = []
     wanted: set[str] = set()  # Medication ids referenced by medication records
     patient_at: int | None = None
@@ -69,10 +86,11 @@ def assess_ordered(pid: str, records: Iterable[Record], medications: Mapping[str
         except orjson.JSONDecodeError as exc:
             rejects.append((origin, f"invalid JSON: {exc.msg}"))
             continue
-        if kind == "e":
-            entry = obj
+        if kind == "e":  # a Bundle entry, as the partition step kept it: a resource of a type the rules read
             res = obj["resource"]
             rtype = res["resourceType"]
+            url = obj.get("fullUrl")
+            entry = (res, url if type(url) is str else None)
         else:
             res = obj
             # orjson makes dict and str objects only, never subclasses
@@ -87,7 +105,7 @@ def assess_ordered(pid: str, records: Iterable[Record], medications: Mapping[str
                     if about != pid:  # the fast router was misled (e.g. a nested subject): tell what is wrong
                         rejects.append((origin, why or "subject refers to another Patient"))
                         continue
-            entry = {"resource": res}
+            entry = (res, None)
         if rtype in _MEDICATION_TYPES:
             wanted.update(_medication_refs(res))
         elif rtype == "Patient" and patient_at is None:
@@ -101,19 +119,18 @@ def assess_ordered(pid: str, records: Iterable[Record], medications: Mapping[str
     for mid in sorted(wanted):
         raw = medications.get(mid)
         if raw is not None:
-            entries.append({"resource": loads(raw)})
+            entries.append((loads(raw), None))
             origins.append((-1, 0, 0, -1))
     result: dict[str, Any] = {"id": pid, "patient": True, "cohorts": [], "cohort": None, "assessed": False,
                               "excluded": None, "assessment": None, "rejects": rejects}
     while True:
         try:
-            facts = read_document({"resourceType": "Bundle", "type": "collection", "entry": entries},
-                                  source_name="", as_of=config.as_of, knowledge=knowledge)
+            facts = read_resources(entries, source_name="", as_of=config.as_of, knowledge=knowledge)
             break
         except InputError as exc:
-            names = [_source_name(e["resource"], e.get("fullUrl"), n) for n, e in enumerate(entries)]
+            names = [_source_name(res, url, n) for n, (res, url) in enumerate(entries)]
             culprit = names.index(exc.resource) if exc.resource in names else None
-            if culprit is None or entries[culprit]["resource"]["resourceType"] == "Patient":
+            if culprit is None or entries[culprit][0]["resourceType"] == "Patient":
                 rejects.append((origins[patient_at], str(exc)))
                 result["excluded"] = EXCLUDED_UNREADABLE
                 return result
