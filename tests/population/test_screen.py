@@ -346,6 +346,32 @@ def test_a_killed_run_resumes_to_identical_outputs(shared_run: Path, tmp_path: P
     assert not (out / ".screen-work").exists()
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers end with the screen on Linux only")
+def test_killing_the_screen_alone_leaves_no_worker_processes(tmp_path: Path) -> None:
+    """SIGKILL to the screen's own process only (as a job scheduler's timeout may send): its fork server and
+    worker processes end too, instead of lingering."""
+    psutil = pytest.importorskip("psutil")
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "jakcheck.population.run", *map(str, shared_inputs()), "--out", str(out),
+           "--as-of", SHARED_AS_OF, "--workers", "2", "--partitions", "24", "--quiet"]
+    proc = subprocess.Popen(cmd, start_new_session=True)
+    children: list[Any] = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        # the fork server and both workers
+        children = psutil.Process(proc.pid).children(recursive=True)
+        if len([c for c in children if "forkserver" in " ".join(c.cmdline())]) >= 3:
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, "the run finished before it could be killed"
+    proc.kill()
+    proc.wait(timeout=30)
+    gone, alive = psutil.wait_procs(children, timeout=10)
+    for p in alive:  # do not leave them behind when the test fails
+        p.kill()
+    assert not alive, [p.cmdline() for p in alive]
+
+
 # ---------------------------------------------------------------------------------------------- spark
 
 

@@ -18,19 +18,23 @@ every file is complete or absent, the outputs are identical to an uninterrupted 
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import heapq
 import math
 import os
 import shutil
+import signal
 import struct
+import sys
 import time
 from array import array
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import ExitStack
-from multiprocessing import get_context
+from multiprocessing import get_all_start_methods, get_context
+from multiprocessing.context import BaseContext
 from multiprocessing.sharedctypes import Synchronized
 from operator import itemgetter
 from pathlib import Path
@@ -85,9 +89,38 @@ def bucket_count(files: Sequence[InputFile], workers: int) -> int:
 # ---------------------------------------------------------------------------------------------- workers
 
 
-def _init_worker(counter: Synchronized[int]) -> None:
+def die_with_parent() -> None:
+    """On Linux, end this process (SIGTERM) when the process that started it ends: a screen killed by a job
+    scheduler or a timeout leaves no workers behind. The work files they were writing are temporary (see
+    _partition_task and _assess_bucket), so a restarted run redoes that part."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # pragma: no cover - a libc without prctl
+        return
+
+
+def _set_counter(counter: Synchronized[int]) -> None:
     global _COUNTER
     _COUNTER = counter
+
+
+def _init_worker(counter: Synchronized[int], driver: int) -> None:
+    _set_counter(counter)
+    die_with_parent()  # the parent: the fork server, which itself ends with the driver (population/preload.py)
+    if os.getppid() == 1 or not _alive(driver):  # the driver was gone before the line above took effect
+        os._exit(1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # pragma: no cover - alive, owned by someone else
+        return True
+    return True
 
 
 def _bump(n: int) -> None:
@@ -291,17 +324,28 @@ def _read_bucket_file(data: bytes) -> Iterator[tuple[str, Segment]]:
 # ---------------------------------------------------------------------------------------------- driver
 
 
+def _worker_context() -> BaseContext:
+    """Workers are forked from a fork server (started fresh, so safe with the progress thread) that has already
+    imported the engine and loaded the knowledge release (population/preload.py): a worker then starts in
+    milliseconds instead of repeating both. Spawned where there is no fork server."""
+    if "forkserver" not in get_all_start_methods():
+        return get_context("spawn")
+    ctx = get_context("forkserver")
+    ctx.set_forkserver_preload(["jakcheck.population.preload"])
+    return ctx
+
+
 class _Pool:
-    """Worker processes (spawned: safe with the progress thread), or the calling process when workers == 1."""
+    """Worker processes (see _worker_context), or the calling process when workers == 1."""
 
     def __init__(self, workers: int) -> None:
-        ctx = get_context("spawn")
+        ctx = _worker_context() if workers > 1 else get_context("spawn")
         self.counter: Synchronized[int] = ctx.Value("q", 0)
         self.inline = workers <= 1
         self.pool = None if self.inline else ProcessPoolExecutor(
-            max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(self.counter,))
+            max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(self.counter, os.getpid()))
         if self.inline:
-            _init_worker(self.counter)
+            _set_counter(self.counter)
 
     def run(self, jobs: list[tuple[Callable[..., int], tuple[Any, ...]]], on_progress: Callable[[int, int], None]
             ) -> None:
