@@ -33,7 +33,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import ExitStack
-from multiprocessing import get_all_start_methods, get_context
+from multiprocessing import forkserver, get_all_start_methods, get_context
 from multiprocessing.context import BaseContext
 from multiprocessing.sharedctypes import Synchronized
 from operator import itemgetter
@@ -332,6 +332,8 @@ def _worker_context() -> BaseContext:
         return get_context("spawn")
     ctx = get_context("forkserver")
     ctx.set_forkserver_preload(["jakcheck.population.preload"])
+    # Started now, it imports and loads on the other core while this process loads the knowledge and plans.
+    forkserver.ensure_running()
     return ctx
 
 
