@@ -1,5 +1,5 @@
-"""Compiled hot paths: the FHIR reader and routing, the engine, the rules and the per-patient screen step, built
-with mypyc (optional, same results).
+"""Compiled hot paths: the FHIR reader and routing, the engine, the rules, the calculators and the per-patient screen
+step, built with mypyc (optional, same results).
 
 The Python sources stay the only source of truth. `python -m jakcheck.nativebuild` (run by `make`) compiles the
 modules in `COMPILED` into `<virtual environment>/jakcheck-native/`, with a manifest holding the SHA-256 of every
@@ -9,9 +9,9 @@ from and the Python build is the same: after any edit the package runs as plain 
 compiled code is never older than the code it stands for. `JAKCHECK_NATIVE=0` turns them off.
 
 Why these modules: they are where a population screen spends its time per patient (reading resources, running
-the rules); compiled, a patient costs about a fifth less (docs/scaling.md). Modules whose classes are pickled to
-worker processes (the screen's inputs and settings), define pydantic models, or use dataclass fields mypyc does
-not compile stay Python.
+the rules, the calculators, packing the outputs); compiled, a patient costs about a fifth less (docs/scaling.md).
+Modules whose classes are pickled to worker processes (the screen's inputs and settings) or that define pydantic
+models stay Python.
 """
 
 from __future__ import annotations
@@ -32,6 +32,12 @@ PACKAGE = Path(__file__).resolve().parent
 MANIFEST = "manifest.json"
 GROUP = "jakcheck_native"
 COMPILED = (
+    "jakcheck.calculators.base",
+    "jakcheck.calculators.disease_activity",
+    "jakcheck.calculators.pce",
+    "jakcheck.calculators.prevent",
+    "jakcheck.calculators.renal",
+    "jakcheck.calculators.score2",
     "jakcheck.fhir.reader",
     "jakcheck.fhir.routing",
     "jakcheck.engine",
@@ -40,6 +46,7 @@ COMPILED = (
     "jakcheck.patient.score_inputs",
     "jakcheck.patient.terminology",
     "jakcheck.population.cohorts",
+    "jakcheck.population.outputs",
     "jakcheck.population.process",
     "jakcheck.rules.base",
     "jakcheck.rules.cancer",
