@@ -109,7 +109,7 @@ def _set_counter(counter: Synchronized[int]) -> None:
 def _init_worker(counter: Synchronized[int], driver: int) -> None:
     _set_counter(counter)
     die_with_parent()  # the parent: the fork server, which itself ends with the driver (population/preload.py)
-    if os.getppid() == 1 or not _alive(driver):  # the driver was gone before the line above took effect
+    if not _alive(driver):  # the driver was gone before the line above took effect
         os._exit(1)
 
 
