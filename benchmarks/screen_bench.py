@@ -9,7 +9,8 @@
    (d) DuckDB doing the partition step alone (read_ndjson_objects + hash partitioning), to compare with (b)'s
    own partition step.
 3. Prints patients/s, the ratio (b)/(a) and peak memory (RSS of the whole process tree, sampled every 0.2 s),
-   and the machine's load average before and after (other work on the machine skews every figure).
+   and the machine's load average before and after (other work on the machine skews every figure). (a) and (b)
+   run --repeat times (3 by default), alternating; the ratio is that of their medians, and each round's is shown.
 
 Prints figures; asserts nothing. Work files go to --dir (default /tmp/jakcheck-screen-bench), kept for reruns.
 """
@@ -21,6 +22,7 @@ import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import threading
@@ -195,6 +197,7 @@ def main() -> int:
     ap.add_argument("--dir", type=Path, default=Path("/tmp/jakcheck-screen-bench"))
     ap.add_argument("--needed-only", action="store_true", help="write only the resource types the rules read")
     ap.add_argument("--skip-spark", action="store_true")
+    ap.add_argument("--repeat", type=int, default=3, help="rounds of (a) and (b), alternating (default 3)")
     a = ap.parse_args()
     if not all(s.is_dir() for s in SOURCES):
         print("no shared Synthea data (../shared/data); nothing to measure")
@@ -211,20 +214,34 @@ def main() -> int:
     print("load average (1, 5, 15 min) before: " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
     gb_all = sum(f.stat().st_size for f in files) / 1e9
     gb_needed = sum(f.stat().st_size for f in needed) / 1e9
-    floor_all = parse_floor(files)
-    floor_needed = parse_floor(needed) if len(needed) < len(files) else floor_all
-    print(f"(a) parse floor, {WORKERS} workers: all files {gb_all:.2f} GB {floor_all:.1f} s = {n / floor_all:,.0f} "
-          f"patients/s; needed types only {gb_needed:.2f} GB {floor_needed:.1f} s = {n / floor_needed:,.0f} "
-          "patients/s")
-    local_s, local_peak, log = run_screen(folder, a.dir / "out-local", "local")
-    part = re.search(r"partition: \d+/\d+ bytes in ([\d.,]+) s", log)
-    assess = re.search(r"assess: \d+/\d+ patients in ([\d.,]+) s", log)
-    print(f"(b) local engine, {WORKERS} workers: {local_s:.1f} s = {n / local_s:,.0f} patients/s "
-          f"(partition {part.group(1) if part else '?'} s, assess {assess.group(1) if assess else '?'} s); "
-          f"peak RSS {local_peak.get('tree', 0) / 2**20:,.0f} MiB tree, "
+    # (a) and (b) alternate, a.repeat times: the machine's speed drifts (other work on the host), and the ratio
+    # compares the medians of figures taken under the same conditions.
+    floors_all: list[float] = []
+    floors_needed: list[float] = []
+    locals_: list[float] = []
+    local_peak: dict[str, float] = {}
+    for i in range(a.repeat):
+        floors_all.append(parse_floor(files))
+        floors_needed.append(parse_floor(needed) if len(needed) < len(files) else floors_all[-1])
+        local_s, peak, log = run_screen(folder, a.dir / "out-local", "local")
+        locals_.append(local_s)
+        for k, v in peak.items():
+            local_peak[k] = max(local_peak.get(k, 0), v)
+        part = re.search(r"partition: \d+/\d+ bytes in ([\d.,]+) s", log)
+        assess = re.search(r"assess: \d+/\d+ patients in ([\d.,]+) s", log)
+        print(f"    round {i + 1}: floor all files {floors_all[-1]:.1f} s, needed types {floors_needed[-1]:.1f} s; "
+              f"local {local_s:.1f} s (partition {part.group(1) if part else '?'} s, assess "
+              f"{assess.group(1) if assess else '?'} s)")
+    floor_all, floor_needed, local_s = (statistics.median(x) for x in (floors_all, floors_needed, locals_))
+    print(f"(a) parse floor, {WORKERS} workers, median of {a.repeat}: all files {gb_all:.2f} GB {floor_all:.1f} s = "
+          f"{n / floor_all:,.0f} patients/s; needed types only {gb_needed:.2f} GB {floor_needed:.1f} s = "
+          f"{n / floor_needed:,.0f} patients/s")
+    print(f"(b) local engine, {WORKERS} workers, median of {a.repeat}: {local_s:.1f} s = {n / local_s:,.0f} "
+          f"patients/s; peak RSS {local_peak.get('tree', 0) / 2**20:,.0f} MiB tree, "
           f"{local_peak.get('largest', 0) / 2**20:,.0f} MiB largest process")
-    print(f"    ratio (b)/(a): {floor_all / local_s:.2f} against all files, {floor_needed / local_s:.2f} against the "
-          "needed types")
+    print(f"    ratio (b)/(a) of the medians: {floor_all / local_s:.2f} against all files, "
+          f"{floor_needed / local_s:.2f} against the needed types; per round against all files: "
+          + ", ".join(f"{f / s:.2f}" for f, s in zip(floors_all, locals_, strict=True)))
     if not a.skip_spark:
         spark_s, spark_peak, log = run_screen(folder, a.dir / "out-spark", "spark")
         same = all((a.dir / "out-local" / f).read_bytes() == (a.dir / "out-spark" / f).read_bytes()

@@ -6,7 +6,8 @@ knowledge release, region and `as_of` always give byte-identical JSON.
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -174,6 +175,14 @@ class Assessment(Out):
     # Calculated scores: cardiovascular risk (region's default model first) and disease activity.
     scores: list[ScoreOut] = []
     alternatives: list[AlternativeOut]
+
+    @classmethod
+    def from_json_dict(cls, doc: Mapping[str, Any]) -> Assessment:
+        """The model of a published document (what `to_json_dict` gives), validated."""
+        data = {k: v for k, v in doc.items() if k != "schema"}
+        if "schema" in doc:
+            data["schema_"] = doc["schema"]
+        return cls.model_validate(data)
 
     def to_json_dict(self) -> dict[str, object]:
         d = self.model_dump(mode="json", exclude_none=False)

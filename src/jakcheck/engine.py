@@ -4,6 +4,10 @@ It chooses the indication and the drugs to assess, runs every rule, and turns th
 one dose and the reasons per drug, the checklist of actions, the monitoring plan and, where a drug may be used
 only without a suitable alternative, the alternatives. The engine never reads the clock: `as_of` is in the
 facts.
+
+The engine writes the assessment as its published JSON document (`assess_document`, schema
+`jakcheck.assessment/1`, exactly what `Assessment.to_json_dict` gives); `assess` validates that document into
+the `Assessment` model. A population screen takes the document as it is: a patient then costs no model objects.
 """
 
 from __future__ import annotations
@@ -11,27 +15,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
+from typing import Any
 
-from jakcheck.assessment import (
-    SEVERITY_ORDER,
-    VERDICT_ORDER,
-    Action,
-    AlternativeOut,
-    Assessment,
-    CurrentDoseOut,
-    CurrentTherapyOut,
-    DoseOut,
-    DrugAssessment,
-    Finding,
-    KnowledgeStamp,
-    Missing,
-    MonitoringItemOut,
-    PatientSummary,
-    RAAdjustedOut,
-    ScoreOut,
-    SourceRef,
-    Verdict,
-)
+from jakcheck.assessment import SCHEMA_ID, SEVERITY_ORDER, VERDICT_ORDER, Assessment, Verdict
 from jakcheck.calculators.base import EULAR_CV_SOURCE
 from jakcheck.errors import InputError
 from jakcheck.knowledge.loader import Knowledge
@@ -45,6 +31,9 @@ from jakcheck.rules.monitoring import HBV_DNA_SCHEDULE, TestStatus, hbv_dna_stat
 from jakcheck.rules.scores import DEFAULT_RISK_REGION, RISK_REGIONS, Score, scores_for
 
 TIMING_ORDER = ("before-start", "at-start", "after-start")
+# The parts of the document, each the JSON form of the Assessment model of the same name (jakcheck.assessment):
+# the same members in the same order.
+Doc = dict[str, Any]
 NO_DOSE_VERDICTS = ("not-recommended", "contraindicated")
 UNVERIFIED_SCHEDULE = ("No monitoring schedule for this region was verified for this knowledge release: follow the "
                        "current label (blood counts, liver tests, lipids).")
@@ -221,10 +210,12 @@ def _dose(base: Dose | None, hits: Iterable[Hit], drug: str) -> Dose | None:
     return lowest if _daily(lowest) <= _daily(base) else base
 
 
-def _source_refs(knowledge: Knowledge, cites: Iterable[Cite]) -> list[SourceRef]:
-    out: list[SourceRef] = []
+def _source_refs(knowledge: Knowledge, cites: Iterable[Cite]) -> list[Doc]:
+    """SourceRef documents of the cites, each source and section once. Each is made once per release and shared:
+    the documents the engine returns are never changed afterwards."""
+    out: list[Doc] = []
     seen: set[tuple[str, str | None]] = set()
-    memo: dict[tuple[str, str | None], SourceRef] = knowledge.memo.setdefault("source-refs", {})
+    memo: dict[tuple[str, str | None], Doc] = knowledge.memo.setdefault("source-ref-docs", {})
     for c in cites:
         key = (c.source, c.section)
         if key in seen:
@@ -235,8 +226,8 @@ def _source_refs(knowledge: Knowledge, cites: Iterable[Cite]) -> list[SourceRef]
             s = knowledge.sources.get(c.source)
             if s is None:
                 raise KeyError(f"rule cites unknown source {c.source!r}")
-            ref = SourceRef(id=s.id, title=s.title, url=s.url, section=c.section, date=s.date.isoformat())
-            memo[key] = ref  # SourceRef is frozen: safe to share
+            ref = {"id": s.id, "title": s.title, "url": s.url, "section": c.section, "date": s.date.isoformat()}
+            memo[key] = ref
         out.append(ref)
     return out
 
@@ -244,37 +235,42 @@ def _source_refs(knowledge: Knowledge, cites: Iterable[Cite]) -> list[SourceRef]
 _MISSING_MAX = 10_000
 
 
-def _missing(knowledge: Knowledge, evidence: str) -> Missing:
-    """The Missing entry for a "missing:<what>" evidence string; Missing is immutable, so each is made once per
-    release (the texts come from the rules, not from records; the memo is bounded all the same)."""
-    memo: dict[str, Missing] = knowledge.memo.setdefault("missing-evidence", {})
+def _missing(knowledge: Knowledge, evidence: str) -> Doc:
+    """The Missing document for a "missing:<what>" evidence string, made once per release and shared (the texts
+    come from the rules, not from records; the memo is bounded all the same)."""
+    memo: dict[str, Doc] = knowledge.memo.setdefault("missing-evidence-docs", {})
     entry = memo.get(evidence)
     if entry is None:
         if len(memo) >= _MISSING_MAX:
             memo.clear()
-        entry = memo[evidence] = Missing(missing=evidence[len("missing:"):])
+        entry = memo[evidence] = {"missing": evidence[len("missing:"):]}
     return entry
 
 
-def _finding(knowledge: Knowledge, h: Hit, evidence: Iterable[str], sources: list[SourceRef]) -> Finding:
-    return Finding(code=h.code, severity=h.severity, drugs=list(h.drugs), summary=h.summary, detail=h.detail,
-                   evidence=[_missing(knowledge, e) if e.startswith("missing:") else e for e in evidence],
-                   sources=sources)
+def _finding(knowledge: Knowledge, h: Hit, evidence: Iterable[str], sources: list[Doc]) -> Doc:
+    return {"code": h.code, "severity": h.severity, "drugs": list(h.drugs), "summary": h.summary,
+            "detail": h.detail,
+            "evidence": [_missing(knowledge, e) if e.startswith("missing:") else e for e in evidence],
+            "sources": sources}
 
 
-def _findings(knowledge: Knowledge, hits: Iterable[Hit]) -> list[Finding]:
+def _finding_order(f: Doc) -> tuple[int, str, list[str], str]:
+    return SEVERITY_ORDER.index(f["severity"]), f["code"], f["drugs"], f["summary"]
+
+
+def _findings(knowledge: Knowledge, hits: Iterable[Hit]) -> list[Doc]:
     """The findings of the hits, each distinct finding once (rules may report the same one, and hits that differ
     only in verdict, dose or actions give the same finding), in report order."""
-    unique: dict[tuple[object, ...], tuple[Hit, tuple[str, ...], list[SourceRef]]] = {}
+    unique: dict[tuple[object, ...], tuple[Hit, tuple[str, ...], list[Doc]]] = {}
     for h in hits:
         evidence = tuple(dict.fromkeys(h.evidence))
         sources = _source_refs(knowledge, h.cites)
         # Everything the Finding is made of (a source's id and section determine the rest of its reference).
         key = (h.code, h.severity, h.drugs, h.summary, h.detail, evidence,
-               tuple((ref.id, ref.section) for ref in sources))
+               tuple((ref["id"], ref["section"]) for ref in sources))
         unique.setdefault(key, (h, evidence, sources))
     findings = [_finding(knowledge, h, evidence, sources) for h, evidence, sources in unique.values()]
-    findings.sort(key=lambda f: (SEVERITY_ORDER.index(f.severity), f.code, f.drugs, f.summary))
+    findings.sort(key=_finding_order)
     return findings
 
 
@@ -288,7 +284,11 @@ def _drug_order(scope: Sequence[str]) -> Callable[[str], tuple[int, str]]:
     return lambda d: (scope.index(d) if d in scope else len(scope), d)
 
 
-def _actions(hits: Iterable[Hit], only_current: str | None = None, scope: Sequence[str] = ()) -> list[Action]:
+def _action_order(a: Doc) -> tuple[int, bool, str]:
+    return TIMING_ORDER.index(a["timing"]), not a["blocking"], a["code"]
+
+
+def _actions(hits: Iterable[Hit], only_current: str | None = None, scope: Sequence[str] = ()) -> list[Doc]:
     """The checklist. In on-treatment mode (`only_current` = the current drug), actions of findings that
     concern only that drug are re-timed to after the start and block nothing."""
     merged: dict[str, tuple[ActionSpec, set[str], bool]] = {}
@@ -298,20 +298,21 @@ def _actions(hits: Iterable[Hit], only_current: str | None = None, scope: Sequen
             spec, drugs, blocking = merged.get(a.code, (a, set(), False))
             # an action asked for by a finding about every drug stays an action for every drug ("*")
             merged[a.code] = (spec, drugs | (set(h.drugs) or {"*"}), blocking or a.blocking)
-    out = [Action(code=c, summary=s.summary, timing=s.timing, blocking=b,
-                  drugs=[] if "*" in ds else sorted(ds, key=_drug_order(scope)))
+    out = [{"code": c, "summary": s.summary, "timing": s.timing, "blocking": b,
+            "drugs": [] if "*" in ds else sorted(ds, key=_drug_order(scope))}
            for c, (s, ds, b) in merged.items()]
-    out.sort(key=lambda a: (TIMING_ORDER.index(a.timing), not a.blocking, a.code))
+    out.sort(key=_action_order)
     return out
 
 
-_MonitoringPlan = tuple[tuple[tuple[str, str], tuple[str, ...], tuple[SourceRef, ...]], ...]
+_MonitoringPlan = tuple[tuple[tuple[str, str], tuple[str, ...], tuple[Doc, ...]], ...]
 
 
 def _label_monitoring(knowledge: Knowledge, region: Region, drugs: Sequence[str]) -> _MonitoringPlan:
     """Each (test, schedule) of the drugs' labels with its drugs and sources, plus the drugs whose label lists
     no schedule; in first-seen order. Depends only on the release, region and drugs: made once for each."""
-    memo: dict[tuple[Region, tuple[str, ...]], _MonitoringPlan] = knowledge.memo.setdefault("monitoring-plan", {})
+    memo: dict[tuple[Region, tuple[str, ...]], _MonitoringPlan] = knowledge.memo.setdefault("monitoring-plan-docs",
+                                                                                              {})
     plan = memo.get((region, tuple(drugs)))
     if plan is not None:
         return plan
@@ -337,7 +338,7 @@ def _label_monitoring(knowledge: Knowledge, region: Region, drugs: Sequence[str]
 
 
 def _monitoring(knowledge: Knowledge, region: Region, drugs: Sequence[str],
-                ctx: Context | None = None) -> list[MonitoringItemOut]:
+                ctx: Context | None = None) -> list[Doc]:
     """The monitoring plan: each label item with its drugs; on treatment, the current drug's items carry
     their status, and resolved hepatitis B adds HBV DNA monitoring."""
     items = {key: (list(ds), list(refs)) for key, ds, refs in _label_monitoring(knowledge, region, drugs)}
@@ -357,51 +358,60 @@ def _monitoring(knowledge: Knowledge, region: Region, drugs: Sequence[str],
                 Cite(source="acr-2021-ra", section="Hepatitis B: prophylaxis and monitoring (PICO 82-84)"),
                 *ctx.threshold_cites("hbv-dna-monitoring-interval-days")]))
         statuses[key] = hbv
-    out = [MonitoringItemOut(test=t, schedule=s, drugs=ds, sources=refs, **_status_fields(statuses.get((t, s))))
-           for (t, s), (ds, refs) in items.items()]
-    out.sort(key=lambda m: (m.test, m.schedule))
+    out = [_monitoring_item(t, s, ds, refs, statuses.get((t, s))) for (t, s), (ds, refs) in items.items()]
+    out.sort(key=_monitoring_order)
     return out
 
 
-def _status_fields(st: TestStatus | None) -> dict[str, str | None]:
-    if st is None:
-        return {}
-    return {"status": st.status, "due": st.due.isoformat() if st.due else None,
-            "last_done": st.last_done.isoformat() if st.last_done else None}
+def _monitoring_order(m: Doc) -> tuple[str, str]:
+    return m["test"], m["schedule"]
 
 
-def _current_therapy(facts: PatientFacts, med: MedicationFact) -> CurrentTherapyOut:
+def _monitoring_item(test: str, schedule: str, drugs: list[str], sources: list[Doc], st: TestStatus | None
+                     ) -> Doc:
+    return {"test": test, "schedule": schedule, "drugs": drugs, "sources": sources,
+            "status": st.status if st is not None else None,
+            "due": st.due.isoformat() if st is not None and st.due else None,
+            "last_done": st.last_done.isoformat() if st is not None and st.last_done else None}
+
+
+def _current_therapy(facts: PatientFacts, med: MedicationFact) -> Doc:
     weeks = (facts.as_of - med.start).days // 7 if med.start is not None else None
-    return CurrentTherapyOut(
-        drug=med.concept,
-        dose=CurrentDoseOut(daily_amount=med.daily_dose_mg) if med.daily_dose_mg is not None else None,
-        started=med.start.isoformat() if med.start is not None else None,
-        weeks_on_treatment=weeks,
-        source=med.source,
-    )
+    return {"drug": med.concept,
+            "dose": {"daily_amount": float(med.daily_dose_mg), "unit": "mg"}
+            if med.daily_dose_mg is not None else None,
+            "started": med.start.isoformat() if med.start is not None else None,
+            "weeks_on_treatment": weeks,
+            "source": med.source}
 
 
-def _score_out(knowledge: Knowledge, s: Score) -> ScoreOut:
+def _floats(values: dict[str, float]) -> dict[str, float]:
+    return {k: float(v) for k, v in values.items()}
+
+
+def _score_out(knowledge: Knowledge, s: Score) -> Doc:
     r = s.result
     ra = r.ra_adjusted if r is not None else None
-    return ScoreOut(
-        calculator=s.calculator, title=s.title, kind="cardiovascular" if s.kind == "cardiovascular" else
-        "disease-activity", default=s.default, status=s.status, model=r.model if r is not None else None,
-        risk_region=s.risk_region, results=dict(r.results) if r is not None else {},
-        category=r.category if r is not None else None, category_basis=r.category_basis if r is not None else None,
-        bounds={k: [lo, hi] for k, (lo, hi) in s.bounds.items()},
-        bounds_category=list(s.bounds_category) if s.bounds_category is not None else None,
-        inputs={k: v for k, v in s.inputs.items() if isinstance(v, int | float | bool | str)},
-        missing=list(s.missing), reason=s.reason,
-        ra_adjusted=RAAdjustedOut(factor=ra.factor, results=dict(ra.results), category=ra.category, note=ra.note,
-                                  sources=_source_refs(knowledge, [Cite(source=ra.source)]))
+    return {
+        "calculator": s.calculator, "title": s.title,
+        "kind": "cardiovascular" if s.kind == "cardiovascular" else "disease-activity",
+        "default": s.default, "status": s.status, "model": r.model if r is not None else None,
+        "risk_region": s.risk_region, "results": _floats(r.results) if r is not None else {},
+        "category": r.category if r is not None else None,
+        "category_basis": r.category_basis if r is not None else None,
+        "bounds": {k: [float(lo), float(hi)] for k, (lo, hi) in s.bounds.items()},
+        "bounds_category": list(s.bounds_category) if s.bounds_category is not None else None,
+        "inputs": {k: v for k, v in s.inputs.items() if isinstance(v, int | float | bool | str)},
+        "missing": list(s.missing), "reason": s.reason,
+        "ra_adjusted": {"factor": float(ra.factor), "results": _floats(ra.results), "category": ra.category,
+                        "note": ra.note, "sources": _source_refs(knowledge, [Cite(source=ra.source)])}
         if ra is not None else None,
-        notes=list(dict.fromkeys(s.notes)), evidence=list(s.evidence),
-        date=s.effective.isoformat() if s.effective is not None else None,
+        "notes": list(dict.fromkeys(s.notes)), "evidence": list(s.evidence),
+        "date": s.effective.isoformat() if s.effective is not None else None,
         # The EULAR RA factor's source belongs to `ra_adjusted`, shown only when that figure is.
-        sources=_source_refs(knowledge, [Cite(source=x) for x in s.sources
-                                         if x != EULAR_CV_SOURCE or ra is not None]),
-    )
+        "sources": _source_refs(knowledge, [Cite(source=x) for x in s.sources
+                                            if x != EULAR_CV_SOURCE or ra is not None]),
+    }
 
 
 def run_rules(ctx: Context, rules: Sequence[Rule] = ALL_RULES) -> list[Hit]:
@@ -417,6 +427,16 @@ def assess(facts: PatientFacts, knowledge: Knowledge, *, region: Region, indicat
     """Assess a patient for JAK inhibitor therapy: for starting one (pre-treatment mode) or, when the record
     shows a current JAK inhibitor, for continuing it (on-treatment mode). Deterministic for the same inputs.
     `risk_region` is the ESC SCORE2 risk region of the site (Settings.score2_risk_region)."""
+    return Assessment.from_json_dict(assess_document(facts, knowledge, region=region, indication=indication,
+                                                     drugs=drugs, rules=rules, risk_region=risk_region))
+
+
+def assess_document(facts: PatientFacts, knowledge: Knowledge, *, region: Region, indication: str | None = None,
+                    drugs: Sequence[str] = (), rules: Sequence[Rule] = ALL_RULES,
+                    risk_region: str = DEFAULT_RISK_REGION) -> Doc:
+    """`assess` as the published JSON document (`Assessment.to_json_dict()` of `assess`'s result), without
+    making the model. Parts of it are shared with other documents of the same release: read it, do not change
+    it."""
     if risk_region not in RISK_REGIONS:
         raise InputError(f"unknown SCORE2 risk region {risk_region!r}; known: {', '.join(RISK_REGIONS)}",
                          field="score2_risk_region")
@@ -431,42 +451,43 @@ def assess(facts: PatientFacts, knowledge: Knowledge, *, region: Region, indicat
     else:
         hits.extend(h for r in rules if r.__module__.endswith("data_quality") for h in r(ctx))
     findings = _findings(knowledge, hits)
-    drug_out: list[DrugAssessment] = []
+    drug_out: list[Doc] = []
     for d in scope:
         applicable = [h for h in hits if _applies(h, d)]
         verdict = _verdict(applicable, d)
-        base = (current_dose(knowledge, facts, d, region, chosen, therapy.weeks_on_treatment)
+        base = (current_dose(knowledge, facts, d, region, chosen, therapy["weeks_on_treatment"])
                 if therapy is not None and d == current else start_dose(knowledge, facts, d, region, chosen))
         dose = _dose(base, hits, d)
         codes = sorted({h.code for h in applicable})
-        drug_out.append(DrugAssessment(
-            drug=d, verdict=verdict,
-            dose=None if dose is None or verdict in NO_DOSE_VERDICTS else DoseOut(
-                amount=dose.amount, unit=dose.unit, frequency=dose.frequency, phase=dose.phase,
-                formulation=dose.formulation, note=dose.note),
-            findings=codes))
+        drug_out.append({
+            "drug": d, "verdict": verdict,
+            "dose": None if dose is None or verdict in NO_DOSE_VERDICTS else {
+                "amount": float(dose.amount), "unit": dose.unit, "frequency": dose.frequency, "phase": dose.phase,
+                "formulation": dose.formulation, "note": dose.note},
+            "findings": codes})
     actions = _actions(hits, ctx.current_drug, scope)
     # On treatment, "ready to start" concerns only the drugs the patient does not already take.
-    startable = [a for a in drug_out if a.verdict in ("appropriate", "caution", "only-if-no-alternative")
-                 and a.drug != ctx.current_drug]
-    ready = bool(startable) and not any(a.blocking for a in actions) and chosen is not None
-    alternatives: list[AlternativeOut] = []
-    if chosen is not None and any(a.verdict == "only-if-no-alternative" for a in drug_out):
-        alternatives = [AlternativeOut(option=a.option, why=a.why, sources=_source_refs(knowledge, a.cite))
+    startable = [a for a in drug_out if a["verdict"] in ("appropriate", "caution", "only-if-no-alternative")
+                 and a["drug"] != ctx.current_drug]
+    ready = bool(startable) and not any(a["blocking"] for a in actions) and chosen is not None
+    alternatives: list[Doc] = []
+    if chosen is not None and any(a["verdict"] == "only-if-no-alternative" for a in drug_out):
+        alternatives = [{"option": a.option, "why": a.why, "sources": _source_refs(knowledge, a.cite)}
                         for a in knowledge.indications[chosen].alternatives]
-    return Assessment(
-        knowledge=KnowledgeStamp(version=knowledge.release.version, date=knowledge.release.date.isoformat()),
-        as_of=facts.as_of.isoformat(),
-        region=region,
-        mode="on-treatment" if med is not None else "pre-treatment",
-        patient=PatientSummary(id=facts.patient_id, age=age_years(facts), sex=facts.sex),
-        indication=chosen,
-        current_therapy=therapy,
-        ready_to_start=ready,
-        drugs=drug_out,
-        findings=findings,
-        actions=actions,
-        monitoring=_monitoring(knowledge, region, scope, ctx),
-        scores=[_score_out(knowledge, sc) for sc in scores_for(ctx)],
-        alternatives=alternatives,
-    )
+    return {
+        "schema": SCHEMA_ID,
+        "knowledge": {"version": knowledge.release.version, "date": knowledge.release.date.isoformat()},
+        "as_of": facts.as_of.isoformat(),
+        "region": region,
+        "mode": "on-treatment" if med is not None else "pre-treatment",
+        "patient": {"id": facts.patient_id, "age": age_years(facts), "sex": facts.sex},
+        "indication": chosen,
+        "current_therapy": therapy,
+        "ready_to_start": ready,
+        "drugs": drug_out,
+        "findings": findings,
+        "actions": actions,
+        "monitoring": _monitoring(knowledge, region, scope, ctx),
+        "scores": [_score_out(knowledge, sc) for sc in scores_for(ctx)],
+        "alternatives": alternatives,
+    }

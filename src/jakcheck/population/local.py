@@ -56,7 +56,7 @@ from jakcheck.population.outputs import (
     write_packed_parquet,
 )
 from jakcheck.population.partition import Task, bucket_of, plan_tasks, read_blocks, run_task
-from jakcheck.population.process import Segment, assess_ordered, segment_records
+from jakcheck.population.process import Segment, assess_segments
 from jakcheck.population.progress import Progress
 
 BUCKET_BYTES = 48 * 1024 * 1024
@@ -73,6 +73,7 @@ _RECORD = struct.Struct("<IIIiiiB")
 _KINDS = {"r": ord("r"), "e": ord("e")}
 _KIND_NAMES = {v: k for k, v in _KINDS.items()}
 _COUNTER: Synchronized[int] | None = None
+_WORKER = False  # True in a pool worker process (which does nothing but the screen's tasks)
 _MEDS: dict[str, dict[str, bytes]] = {}
 
 
@@ -107,6 +108,8 @@ def _set_counter(counter: Synchronized[int]) -> None:
 
 
 def _init_worker(counter: Synchronized[int], driver: int) -> None:
+    global _WORKER
+    _WORKER = True
     _set_counter(counter)
     die_with_parent()  # the parent: the fork server, which itself ends with the driver (population/preload.py)
     if not _alive(driver):  # the driver was gone before the line above took effect
@@ -271,7 +274,9 @@ def _assess_bucket(work: Path, k: int, config: ScreenConfig) -> int:
     # The bucket's records and the knowledge release live through the whole loop: frozen, the collector never
     # scans them. The per-patient work makes no reference cycles (measured: none in a whole bucket), so automatic
     # collections, which otherwise walk a patient's parsed resources again and again, are off; collecting the
-    # young generation every GC_EVERY patients still bounds memory should some input make a cycle.
+    # young generation every GC_EVERY patients still bounds memory should some input make a cycle. A worker
+    # process leaves what it froze frozen (frozen objects are still freed when no longer referenced): the full
+    # collection before its next bucket then walks only what is new, not the knowledge release again.
     gc.collect()
     gc.freeze()
     was_enabled = gc.isenabled()
@@ -281,7 +286,7 @@ def _assess_bucket(work: Path, k: int, config: ScreenConfig) -> int:
             for patient in sorted(groups):
                 segments = groups.pop(patient)
                 segments.sort(key=_SEGMENT_ORDER)
-                result = assess_ordered(patient, segment_records(segments), meds, config, knowledge)
+                result = assess_segments(patient, segments, meds, config, knowledge)
                 out.write(pack_result(result, kv))
                 done += 1
                 if done % 8 == 0:
@@ -291,7 +296,8 @@ def _assess_bucket(work: Path, k: int, config: ScreenConfig) -> int:
     finally:
         if was_enabled:
             gc.enable()
-        gc.unfreeze()
+        if not _WORKER:  # this process goes on with other work: the collector takes its objects back
+            gc.unfreeze()
     _bump(done % 8)
     os.replace(tmp, work / "p2" / f"b{k:04d}.ndjson")
     # Done: the bucket's input is not read again (a resumed run skips a bucket with results), so the disk and
