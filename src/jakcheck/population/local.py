@@ -468,11 +468,10 @@ def _run_local(pool: _Pool, files: Sequence[InputFile], out: Path, config: Scree
     writer = ScreenWriter(out, config, kv, knowledge.release.date.isoformat(), files, external_parquet=True)
     for parts in _merged_parts(work, buckets):
         writer.add_parts(parts)
-    for f in parquet:
-        f.result()
     inputs = {"files": len(files), "resources": stats["resources"], "skipped": stats["skipped"],
               "bytes": stats["bytes"]}
-    summary = writer.finish(stage1_rejects, chunk_lines, inputs)
+    # The rejects, summary and report are written while the Parquet files may still be being written.
+    summary = writer.finish(stage1_rejects, chunk_lines, inputs, before_rename=lambda: [f.result() for f in parquet])
     summary["_elapsed_s"] = time.monotonic() - t0
     if not keep_work:
         shutil.rmtree(work, ignore_errors=True)

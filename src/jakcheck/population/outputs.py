@@ -17,7 +17,7 @@ import io
 import os
 import struct
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -381,8 +381,10 @@ class ScreenWriter:
     # --- end -------------------------------------------------------------------------------------------
 
     def finish(self, stage1_rejects: Iterable[tuple[Any, str]], chunk_lines: Mapping[tuple[int, int], int],
-               inputs: Mapping[str, Any]) -> dict[str, Any]:
-        """Write rejects, summary and report; rename every file to its final name. Returns the summary."""
+               inputs: Mapping[str, Any], before_rename: Callable[[], object] | None = None) -> dict[str, Any]:
+        """Write rejects, summary and report; rename every file to its final name. Returns the summary.
+        `before_rename`: called once everything here is written, before any file is renamed (the local engine
+        waits there for the Parquet files other processes write)."""
         from jakcheck.population.report import render_report
 
         self._patients.close()
@@ -400,6 +402,8 @@ class ScreenWriter:
                    **self.tally.to_json()}
         self._tmp["summary.json"].write_bytes(orjson.dumps(summary, option=orjson.OPT_INDENT_2) + b"\n")
         self._tmp["report.html"].write_text(render_report(summary, self.tally), encoding="utf-8")
+        if before_rename is not None:
+            before_rename()
         for name, tmp in self._tmp.items():
             os.replace(tmp, self.out / name)
         return summary
