@@ -6,20 +6,19 @@
   ready to start, and what blocks the others.
 * `all`: every patient who is not excluded.
 
-A deceased patient, or one whose record cannot be read, is excluded and listed with the reason.
+A deceased patient, or one whose record cannot be read, is excluded and listed with the reason. The names of
+the cohorts are in population.config (COHORTS), which imports no engine.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from jakcheck.engine import candidate_indications
 from jakcheck.knowledge.loader import Knowledge
 from jakcheck.patient.derived import current_jak_therapy
 from jakcheck.patient.facts import PatientFacts
 
-Cohort = Literal["on-jaki", "candidates", "all"]
-COHORTS: tuple[Cohort, ...] = ("on-jaki", "candidates", "all")
 EXCLUDED_DECEASED = "deceased"
 EXCLUDED_UNREADABLE = "no usable record"
 

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Literal
 
-from jakcheck.population.cohorts import Cohort
 from jakcheck.settings import Region
+
+# The cohorts a screen can select (see population.cohorts); here, so that naming them imports no engine.
+Cohort = Literal["on-jaki", "candidates", "all"]
+COHORTS: tuple[Cohort, ...] = ("on-jaki", "candidates", "all")
 
 
 @dataclass(frozen=True)

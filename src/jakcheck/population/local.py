@@ -33,8 +33,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import ExitStack
-from multiprocessing import forkserver, get_all_start_methods, get_context
-from multiprocessing.context import BaseContext
+from multiprocessing import get_context
 from multiprocessing.sharedctypes import Synchronized
 from operator import itemgetter
 from pathlib import Path
@@ -58,6 +57,7 @@ from jakcheck.population.outputs import (
 from jakcheck.population.partition import Task, bucket_of, plan_tasks, read_blocks, run_task
 from jakcheck.population.process import Segment, assess_segments
 from jakcheck.population.progress import Progress
+from jakcheck.population.workers import worker_context
 
 BUCKET_BYTES = 48 * 1024 * 1024
 MAX_BUCKETS = 512
@@ -330,24 +330,11 @@ def _read_bucket_file(data: bytes) -> Iterator[tuple[str, Segment]]:
 # ---------------------------------------------------------------------------------------------- driver
 
 
-def _worker_context() -> BaseContext:
-    """Workers are forked from a fork server (started fresh, so safe with the progress thread) that has already
-    imported the engine and loaded the knowledge release (population/preload.py): a worker then starts in
-    milliseconds instead of repeating both. Spawned where there is no fork server."""
-    if "forkserver" not in get_all_start_methods():
-        return get_context("spawn")
-    ctx = get_context("forkserver")
-    ctx.set_forkserver_preload(["jakcheck.population.preload"])
-    # Started now, it imports and loads on the other core while this process loads the knowledge and plans.
-    forkserver.ensure_running()
-    return ctx
-
-
 class _Pool:
-    """Worker processes (see _worker_context), or the calling process when workers == 1."""
+    """Worker processes (see population.workers), or the calling process when workers == 1."""
 
     def __init__(self, workers: int) -> None:
-        ctx = _worker_context() if workers > 1 else get_context("spawn")
+        ctx = worker_context() if workers > 1 else get_context("spawn")
         self.counter: Synchronized[int] = ctx.Value("q", 0)
         self.inline = workers <= 1
         self.pool = None if self.inline else ProcessPoolExecutor(

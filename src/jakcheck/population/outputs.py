@@ -23,8 +23,6 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import orjson
-import pyarrow as pa  # type: ignore[import-untyped]
-import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
 from jakcheck.fhir.bulk import InputFile
 from jakcheck.population.cohorts import EMA_RISK_CODES, action_priority
@@ -205,15 +203,21 @@ def _assessment_parts(pid: str, cohort: str, a: dict[str, Any], kv: str
     return arows, frows, tally
 
 
-def _schema(columns: Sequence[str]) -> pa.Schema:
+def _schema(columns: Sequence[str]) -> Any:
+    import pyarrow as pa  # type: ignore[import-untyped]  # here, not at the top: see _Parquet
+
     return pa.schema([(c, pa.list_(pa.string()) if c in _LIST_COLUMNS else pa.bool_() if c in _BOOL_COLUMNS
                        else pa.string()) for c in columns])
 
 
 class _Parquet:
-    """Rows appended in batches of PARQUET_BATCH to a Parquet file (bounded memory)."""
+    """Rows appended in batches of PARQUET_BATCH to a Parquet file (bounded memory). pyarrow is imported when
+    the first one is made: a screen's worker processes need it only once every patient is assessed, and start
+    sooner without it."""
 
     def __init__(self, path: Path, columns: Sequence[str]) -> None:
+        import pyarrow.parquet as pq  # type: ignore[import-untyped]
+
         self.path = path
         self.columns = tuple(columns)
         self.schema = _schema(columns)
@@ -231,6 +235,8 @@ class _Parquet:
 
     def _write(self, n: int) -> None:
         if n:
+            import pyarrow as pa
+
             cols = {c: d[:n] for c, d in zip(self.columns, self.data, strict=True)}
             self.writer.write_table(pa.table(cols, schema=self.schema))
             self.data = [d[n:] for d in self.data]

@@ -1,4 +1,4 @@
-"""Imported once by the screen's fork server (population/local.py, _worker_context): the worker processes forked
+"""Imported once by the screen's fork server (population/workers.py): the worker processes forked
 from it start with the screen's modules imported and the knowledge release loaded and validated. The fork server
 ends with the screen that started it (and its workers with it), however the screen ends."""
 

@@ -20,10 +20,12 @@ from typing import IO, Any
 from jakcheck import native
 from jakcheck.errors import ConfigError, InputError, JakcheckError
 from jakcheck.fhir.bulk import discover
-from jakcheck.population.cohorts import COHORTS
-from jakcheck.population.config import ScreenConfig
+from jakcheck.population.config import COHORTS, ScreenConfig
 from jakcheck.population.progress import Progress
 from jakcheck.settings import parse_region
+
+# Nothing above imports the engine: the local engine's fork server is started (in _screen) before this process
+# imports it, so that both load at once.
 
 ENGINES = ("local", "spark")
 
@@ -89,8 +91,12 @@ def _screen(inputs: Sequence[str | Path], out: Path, cohort: str, engine: str, w
     if not inputs:
         raise InputError("give at least one input folder or file")
     config = ScreenConfig(region=reg, as_of=_as_of(as_of), cohort=cohort)
-    files = discover([Path(p) for p in inputs])
     n_workers = workers or os.cpu_count() or 1
+    if engine == "local" and n_workers > 1:
+        from jakcheck.population.workers import worker_context
+
+        worker_context()  # the fork server starts loading the engine and knowledge now, on another core
+    files = discover([Path(p) for p in inputs])
     progress.note(f"{len(files)} input files, engine {engine}, {n_workers} workers, cohort {cohort}, "
                   f"region {reg}, as of {config.as_of.isoformat()}; compiled modules {native.status}")
     if engine == "spark":
