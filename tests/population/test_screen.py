@@ -409,3 +409,13 @@ def test_spark_engine_gives_the_local_engine_rows(spark_session: Any, shared_run
             assert (out / f).read_bytes() == (local / f).read_bytes(), (name, f)
         for f in ("assessments.parquet", "findings.parquet"):
             assert pq.read_table(out / f).equals(pq.read_table(local / f)), (name, f)
+
+
+def test_the_screen_entry_point_imports_no_engine() -> None:
+    """`jakcheck screen` starts the local engine's fork server before it imports the engine itself
+    (population/run.py): that only gains anything while importing the entry point leaves the engine out."""
+    code = ("import sys, jakcheck.population.run, jakcheck.population.workers; "
+            "print(sorted(m for m in ('jakcheck.engine', 'jakcheck.fhir.reader', 'jakcheck.population.local') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
