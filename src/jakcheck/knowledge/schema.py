@@ -42,6 +42,13 @@ InteractionClass = Literal[
 ]
 
 
+# The grade of the copy of a source actually read (never inferred from the kind of document):
+# regulator (the EMA/EC or FDA/DailyMed page itself), manufacturer (the authorisation holder's own copy of its
+# label), national-copy (a national authority's registered text or a verbatim monograph of it), publisher (a
+# guideline, paper or standard read from its issuing body or journal), secondary (any third-party copy or summary).
+Grade = Literal["regulator", "manufacturer", "national-copy", "publisher", "secondary"]
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -51,6 +58,7 @@ class Cite(Strict):
 
     source: str
     section: str | None = None
+    grade: Grade | None = None  # this section was read in another copy than the source's own (see Source.grade)
 
 
 class Provenance(Strict):
@@ -239,6 +247,8 @@ class Source(Strict):
     date: date
     url: str
     kind: Literal["label-us", "smpc-eu", "regulator", "guideline", "study", "standard", "reference"]
+    grade: Grade | None = None  # the grade of the copy read
+    jurisdiction: str | None = None  # where the copy read comes from: US, EU, UK, AU, SG, ... (labels)
     notes: str | None = None
 
 
