@@ -35,6 +35,10 @@ InteractionClass = Literal[
     "cyp3a4-strong-inducer",
     "cyp2c19-strong-inhibitor",
     "cyp2c19-inducer",
+    # One drug (or a combination) inhibiting both CYP2C19 and CYP2C9 moderately to strongly, e.g. fluconazole.
+    "cyp2c19-and-cyp2c9-inhibitor",
+    # A strong inducer of CYP2C19 or of CYP2C9, e.g. rifampicin.
+    "cyp2c19-or-cyp2c9-strong-inducer",
     "oat3-strong-inhibitor",
     "biologic-dmard",
     "potent-immunosuppressant",
@@ -82,11 +86,18 @@ class Dose(Strict):
     note: str | None = None
 
 
+# A second route into an indication that otherwise needs a TNF blocker first: the label also allows the drug when
+# TNF blockers are clinically inadvisable for the patient and at least one other approved systemic therapy was given.
+TnfAlternative = Literal["tnf-inadvisable-after-systemic-therapy"]
+
+
 class IndicationRule(Strict):
     indication: str  # id from indications.yaml
     min_age: int = 18
     tnf_ir_required: bool = False
     tnf_ir_note: str | None = None
+    tnf_ir_alternative: TnfAlternative | None = None  # only with tnf_ir_required
+    tnf_ir_alternative_cite: list[Cite] = []
     line_of_therapy: str | None = None  # the label's wording, paraphrased
     limitation_of_use: str | None = None
     doses: list[Dose] = Field(min_length=1)
@@ -113,9 +124,18 @@ class RenalBand(Strict):
     cite: list[Cite] = Field(min_length=1)
 
 
+class TransplantRule(Strict):
+    """What the label says for kidney transplant recipients (a separate statement from the renal bands)."""
+
+    action: LabelAction
+    note: str | None = None
+    cite: list[Cite] = Field(min_length=1)
+
+
 class RenalRules(Strict):
     measure: RenalMeasure
     bands: list[RenalBand]
+    kidney_transplant: TransplantRule | None = None
 
 
 class HepaticRule(Strict):

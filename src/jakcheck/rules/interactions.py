@@ -18,6 +18,8 @@ CODE_FOR = {
     "cyp3a4-strong-inducer": "ddi.cyp3a4-strong-inducer",
     "cyp2c19-strong-inhibitor": "ddi.cyp2c19-inhibitor",
     "cyp2c19-inducer": "ddi.cyp2c19-inducer",
+    "cyp2c19-and-cyp2c9-inhibitor": "ddi.cyp2c19-cyp2c9-inhibitor",
+    "cyp2c19-or-cyp2c9-strong-inducer": "ddi.cyp2c19-cyp2c9-strong-inducer",
     "oat3-strong-inhibitor": "ddi.oat3-inhibitor",
     "biologic-dmard": "ddi.immunosuppressant-combination",
     "potent-immunosuppressant": "ddi.immunosuppressant-combination",
@@ -29,6 +31,8 @@ TEXT = {
     "cyp3a4-strong-inducer": "strong CYP3A4 inducer",
     "cyp2c19-strong-inhibitor": "strong CYP2C19 inhibitor",
     "cyp2c19-inducer": "CYP2C19 inducer",
+    "cyp2c19-and-cyp2c9-inhibitor": "inhibitor of both CYP2C19 and CYP2C9",
+    "cyp2c19-or-cyp2c9-strong-inducer": "strong CYP2C19 or CYP2C9 inducer",
     "oat3-strong-inhibitor": "strong OAT3 inhibitor",
     "biologic-dmard": "biologic DMARD",
     "potent-immunosuppressant": "potent immunosuppressant",
@@ -39,7 +43,11 @@ TEXT = {
 def interactions(ctx: Context) -> list[Hit]:
     """When a current medicine belongs to a class that a drug's label names, Then apply the label's action:
     a changed dose (ddi.* with the dose), not recommended, or caution. A JAK inhibitor is not flagged as
-    interacting with itself."""
+    interacting with itself. One medicine can belong to several classes (fluconazole: moderate CYP3A4 plus strong
+    CYP2C19 inhibitor, and inhibitor of both CYP2C19 and CYP2C9): each class the label names gives its own
+    finding, and the engine applies the most cautious of them (the stricter verdict, the lowest dose) - e.g. US
+    abrocitinib with fluconazole: a dose reduction for strong CYP2C19 inhibitors and "avoid" for dual
+    CYP2C19/CYP2C9 inhibitors give "not recommended"."""
     hits = []
     for d in ctx.drugs:
         for rule in ctx.label(d).interactions:

@@ -10,6 +10,7 @@ smokers; most inflammatory indications are limited to patients after a TNF block
 from __future__ import annotations
 
 from jakcheck.assessment import Verdict
+from jakcheck.knowledge.schema import IndicationRule
 from jakcheck.patient.derived import age_years, conditions, medications_with_class
 from jakcheck.rules.base import (
     ActionSpec,
@@ -93,7 +94,9 @@ def tnf_inadequate_response_required(ctx: Context) -> list[Hit]:
     """When the region's label limits the drug for this indication to patients after inadequate response or
     intolerance to a TNF blocker, and no TNF blocker is on record, Then the drug is outside its label
     (not recommended). A current or stopped TNF blocker in the record is taken as meeting the requirement.
-    A start decision: not re-checked for the drug the patient already takes."""
+    Where the label also allows use when TNF blockers are clinically inadvisable (after another approved systemic
+    therapy), Then instead label.tnf-route-confirm: caution with a confirm action. A start decision: not
+    re-checked for the drug the patient already takes."""
     if ctx.indication is None or ctx.region != "US":  # the requirement exists only in US labels
         return []
     prior = has_had_tnf_blocker(ctx)
@@ -102,6 +105,9 @@ def tnf_inadequate_response_required(ctx: Context) -> list[Hit]:
     hits = []
     for d in ctx.start_drugs():
         for rule in ctx.label(d).indications:
+            if rule.indication == ctx.indication and rule.tnf_ir_required and rule.tnf_ir_alternative:
+                hits.append(_tnf_alternative_route(ctx, d, rule))
+                break
             if rule.indication == ctx.indication and rule.tnf_ir_required:
                 note = f" {rule.tnf_ir_note}" if rule.tnf_ir_note else ""
                 hits.append(Hit(
@@ -117,6 +123,31 @@ def tnf_inadequate_response_required(ctx: Context) -> list[Hit]:
                 ))
                 break
     return hits
+
+
+def _tnf_alternative_route(ctx: Context, drug: str, rule: IndicationRule) -> Hit:
+    """The label allows a second route besides TNF-blocker failure (US upadacitinib UC/CD since October 2025: TNF
+    blockers clinically inadvisable and at least one other approved systemic therapy received). Whether a TNF
+    blocker is inadvisable for this patient is a clinical judgement the record rarely holds in coded form, so a
+    TNF-naive patient is neither passed nor refused: the finding asks the prescriber to confirm one of the two
+    routes before the first dose (caution, blocking action)."""
+    return Hit(
+        code="label.tnf-route-confirm", severity="warning", drugs=(drug,), verdict="caution",
+        summary=(f"{drug}: no TNF blocker on record; the {ctx.region} label for {ctx.indication} also allows use "
+                 "when TNF blockers are clinically inadvisable and at least one other approved systemic therapy "
+                 "was given - confirm which applies."),
+        detail=("No TNF blocker (current or past) is in the medication record. The label's first route is an "
+                "inadequate response or intolerance to a TNF blocker; its second route is a patient for whom TNF "
+                "blockers are clinically inadvisable who has already received at least one approved systemic "
+                "therapy. Record the reason TNF blockers are inadvisable and the prior systemic therapy, or the "
+                "TNF blocker history." + (f" {rule.tnf_ir_note}" if rule.tnf_ir_note else "")),
+        evidence=(missing("TNF blocker in medication history"),
+                  missing("record that TNF blockers are clinically inadvisable")),
+        cites=tuple(rule.cite) + tuple(rule.tnf_ir_alternative_cite),
+        actions=(ActionSpec("confirm-tnf-route", "Confirm and record either a prior TNF blocker (inadequate "
+                            "response or intolerance) or that TNF blockers are clinically inadvisable and at least "
+                            "one approved systemic therapy was given.", "before-start", True),),
+    )
 
 
 def age_dose(ctx: Context) -> list[Hit]:

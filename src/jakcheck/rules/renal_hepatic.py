@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from jakcheck.knowledge.schema import RenalBand
 from jakcheck.patient.derived import RenalFunction, conditions, latest_lab, renal_function
-from jakcheck.rules.base import ActionSpec, Context, Hit, dose_text, missing, severity_for
+from jakcheck.rules.base import ActionSpec, Context, Hit, dose_text, missing, severity_for, verdict_from_action
 
 MEASURE_TEXT = {"egfr": "eGFR", "crcl-cockcroft-gault": "CrCl (Cockcroft-Gault)"}
 UNIT = {"egfr": "mL/min/1.73 m2", "crcl-cockcroft-gault": "mL/min"}
@@ -87,20 +87,24 @@ def _not_computable(ctx: Context, drug: str, measure: str) -> Hit | None:
 def renal(ctx: Context) -> list[Hit]:
     """When the patient's renal function (in the label's measure) falls in a band with a dose change, Then
     renal.dose-adjustment with the label's dose; in a band where the drug is not recommended or
-    contraindicated, Then renal.not-recommended. CrCl is never replaced by eGFR or the reverse."""
+    contraindicated, Then renal.not-recommended. Bands limited to some indications are looked up only for those
+    indications (labels give separate tables, e.g. tofacitinib RA vs UC). CrCl is never replaced by eGFR or the
+    reverse. When a kidney transplant is on record and the label has a statement for transplant recipients
+    (e.g. EU ritlecitinib: not studied, not recommended), Then renal.not-recommended as well."""
     hits = []
     for d in ctx.drugs:
         rules = ctx.label(d).renal
         if rules is None:
             continue
+        hits.extend(_transplant(ctx, d))
         fn = _function(ctx, rules.measure)
         if fn is None:
             hit = _not_computable(ctx, d, rules.measure)
             if hit is not None:
                 hits.append(hit)
             continue
-        band = band_for(rules.bands, fn.value)
-        if band is None or band.action == "no-change" or not ctx.applies_to_indication(band.indications):
+        band = band_for([b for b in rules.bands if ctx.applies_to_indication(b.indications)], fn.value)
+        if band is None or band.action == "no-change":
             continue
         method = "" if fn.method == "Cockcroft-Gault" else f" ({fn.method})"
         shown = f"{MEASURE_TEXT[fn.measure]} {fn.value:g} {UNIT[fn.measure]}{method}"
@@ -126,6 +130,23 @@ def renal(ctx: Context) -> list[Hit]:
                 evidence=fn.evidence, cites=tuple(band.cite),
             ))
     return hits
+
+
+def _transplant(ctx: Context, drug: str) -> list[Hit]:
+    rules = ctx.label(drug).renal
+    rule = rules.kidney_transplant if rules is not None else None
+    if rule is None or rule.action == "no-change":
+        return []
+    found = conditions(ctx.facts, "kidney-transplant")
+    if not found:
+        return []
+    verdict = verdict_from_action(rule.action) or "caution"
+    return [Hit(
+        code="renal.not-recommended", severity=severity_for(verdict), drugs=(drug,), verdict=verdict,
+        summary=f"{drug}: kidney transplant recipient: {rule.action.replace('-', ' ')}.",
+        detail=rule.note or "Kidney transplant recipients per label.",
+        evidence=tuple(c.source for c in found), cites=tuple(rule.cite),
+    )]
 
 
 def hepatic(ctx: Context) -> list[Hit]:
