@@ -15,6 +15,9 @@ from tests.builders import PatientBuilder as P
 
 RA = "rheumatoid-arthritis"
 AD = "atopic-dermatitis"
+UC = "ulcerative-colitis"
+AA = "alopecia-areata"
+AS = "ankylosing-spondylitis"
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,18 @@ class Case:
 
 def ra(age: int = 50) -> P:
     return P().aged(age).with_condition(RA, display="Rheumatoid arthritis")
+
+
+def _uc(age: int = 50) -> P:
+    return P().aged(age).with_condition(UC, display="Ulcerative colitis")
+
+
+def _aa(age: int = 40) -> P:
+    return P().aged(age).with_condition(AA, display="Alopecia areata")
+
+
+def _ad(age: int = 30) -> P:
+    return P().aged(age).with_condition(AD, display="Atopic dermatitis")
 
 
 CASES: list[Case] = [
@@ -74,8 +89,8 @@ CASES: list[Case] = [
          .screened().with_result("tb-igra", "positive", days_ago=700).with_med("isoniazid", current=False,
                                                                                days_ago=650, status="completed")
          .build(), "tb.latent-untreated", False),
-    Case("labs.low_counts", "EU tofacitinib: EU start thresholds unverified, the US ones applied (info)",
-         lambda: ra().screened().build(), "lab.threshold-unverified", True, for_drug="tofacitinib"),
+    Case("labs.low_counts", "EU tofacitinib has its own start thresholds (UK/AU manufacturer text)",
+         lambda: ra().screened().build(), "lab.threshold-unverified", False, for_drug="tofacitinib"),
     Case("labs.low_counts", "EU baricitinib has its own verified thresholds", lambda: ra().screened().build(),
          "lab.threshold-unverified", False, for_drug="baricitinib"),
     Case("regulatory.tnf_inadequate_response_required", "US RA with no TNF blocker on record",
@@ -332,6 +347,93 @@ CASES: list[Case] = [
     Case("interactions.interactions", "EU abrocitinib with fluvoxamine: dose halved", lambda: P().aged(30)
          .with_condition(AD).screened().with_med("fluvoxamine").build(), "ddi.cyp2c19-inhibitor", True,
          indication=AD, for_drug="abrocitinib"),
+    # label gaps of the 2026.11.0 clinical review: one case per row of its table (the label's answer)
+    Case("renal_hepatic.renal", "EU RA tofacitinib, CrCl about 21 mL/min: 5 mg once daily", lambda: ra().screened()
+         .with_lab("creatinine", 3.5, days_ago=1).build(), "renal.dose-adjustment", True, for_drug="tofacitinib",
+         dose=("tofacitinib", 5, "once daily")),
+    Case("renal_hepatic.renal", "EU RA tofacitinib on haemodialysis: stays on 5 mg once daily", lambda: ra()
+         .screened().with_condition("esrd-dialysis").build(), "renal.dose-adjustment", True, for_drug="tofacitinib",
+         dose=("tofacitinib", 5, "once daily")),
+    Case("renal_hepatic.renal", "EU RA tofacitinib, CrCl about 31 mL/min: not in the severe band", lambda: ra()
+         .screened().with_lab("creatinine", 2.4, days_ago=1).build(), "renal.dose-adjustment", False,
+         for_drug="tofacitinib", dose=("tofacitinib", 5, "twice daily")),
+    Case("renal_hepatic.hepatic", "EU RA tofacitinib, Child-Pugh B: 5 mg once daily", lambda: ra().screened()
+         .child_pugh("B").build(), "hepatic.dose-adjustment", True, for_drug="tofacitinib",
+         dose=("tofacitinib", 5, "once daily")),
+    Case("labs.low_counts", "EU RA tofacitinib, lymphocytes 0.6: below the EU start threshold 0.75", lambda: ra()
+         .screened().with_lab("lymphocytes", 0.6, days_ago=1).build(), "lab.lymphopenia", True,
+         for_drug="tofacitinib", verdict=("tofacitinib", "defer")),
+    Case("labs.low_counts", "EU RA tofacitinib, lymphocytes 0.8: above the EU start threshold", lambda: ra()
+         .screened().with_lab("lymphocytes", 0.8, days_ago=1).build(), "lab.lymphopenia", False,
+         for_drug="tofacitinib"),
+    Case("interactions.interactions", "EU RA tofacitinib with fluconazole: 5 mg once daily", lambda: ra().screened()
+         .with_med("fluconazole").build(), "ddi.cyp3a4-moderate-cyp2c19-strong-inhibitor", True,
+         for_drug="tofacitinib", dose=("tofacitinib", 5, "once daily")),
+    Case("renal_hepatic.renal", "US UC tofacitinib, CrCl about 39 mL/min: induction 5 mg twice daily",
+         lambda: _uc().screened().with_med("adalimumab", current=False).with_lab("creatinine", 1.9, days_ago=1)
+         .build(), "renal.dose-adjustment", True, region="US", indication=UC, for_drug="tofacitinib",
+         dose=("tofacitinib", 5, "twice daily")),
+    Case("renal_hepatic.hepatic", "US UC tofacitinib, Child-Pugh B: induction 5 mg twice daily", lambda: _uc()
+         .screened().with_med("adalimumab", current=False).child_pugh("B").build(), "hepatic.dose-adjustment", True,
+         region="US", indication=UC, for_drug="tofacitinib", dose=("tofacitinib", 5, "twice daily")),
+    Case("interactions.interactions", "US UC tofacitinib with ketoconazole: caution (UC step not read)",
+         lambda: _uc().screened().with_med("adalimumab", current=False).with_med("ketoconazole").build(),
+         "ddi.cyp3a4-strong-inhibitor", True, region="US", indication=UC, for_drug="tofacitinib",
+         verdict=("tofacitinib", "caution")),
+    Case("renal_hepatic.renal", "US alopecia areata baricitinib, eGFR 20: not recommended", lambda: _aa()
+         .screened().with_lab("egfr", 20, days_ago=1).build(), "renal.not-recommended", True, region="US",
+         indication=AA, for_drug="baricitinib", verdict=("baricitinib", "not-recommended")),
+    Case("renal_hepatic.renal", "US atopic dermatitis abrocitinib, eGFR 20: 50 mg once daily", lambda: _ad()
+         .screened().with_lab("egfr", 20, days_ago=1).build(), "renal.dose-adjustment", True, region="US",
+         indication=AD, for_drug="abrocitinib", dose=("abrocitinib", 50, "once daily")),
+    Case("interactions.interactions", "US abrocitinib with fluvoxamine (strong CYP2C19 inhibitor): 50 mg",
+         lambda: _ad().screened().with_med("fluvoxamine").build(), "ddi.cyp2c19-inhibitor", True, region="US",
+         indication=AD, for_drug="abrocitinib", dose=("abrocitinib", 50, "once daily")),
+    Case("interactions.interactions", "US abrocitinib with fluconazole (CYP2C19 and CYP2C9): avoid, not only "
+         "a lower dose", lambda: _ad().screened().with_med("fluconazole").build(), "ddi.cyp2c19-cyp2c9-inhibitor",
+         True, region="US", indication=AD, for_drug="abrocitinib", verdict=("abrocitinib", "not-recommended")),
+    Case("interactions.interactions", "US abrocitinib with fluvoxamine: no dual CYP2C19/CYP2C9 finding",
+         lambda: _ad().screened().with_med("fluvoxamine").build(), "ddi.cyp2c19-cyp2c9-inhibitor", False,
+         region="US", indication=AD, for_drug="abrocitinib"),
+    Case("interactions.interactions", "US UC upadacitinib with ketoconazole: induction 30 mg", lambda: _uc()
+         .screened().with_med("adalimumab", current=False).with_med("ketoconazole").build(),
+         "ddi.cyp3a4-strong-inhibitor", True, region="US", indication=UC, for_drug="upadacitinib",
+         dose=("upadacitinib", 30, "once daily")),
+    Case("renal_hepatic.renal", "US UC upadacitinib on dialysis: caution (end-stage disease not studied)",
+         lambda: _uc().screened().with_med("adalimumab", current=False).on_dialysis().build(),
+         "renal.not-recommended", True, region="US", indication=UC, for_drug="upadacitinib",
+         verdict=("upadacitinib", "caution")),
+    Case("interactions.interactions", "US RA tofacitinib with rifampin: not recommended", lambda: ra().screened()
+         .with_med("adalimumab", current=False).with_med("rifampicin").build(), "ddi.cyp3a4-strong-inducer", True,
+         region="US", for_drug="tofacitinib", verdict=("tofacitinib", "not-recommended")),
+    Case("interactions.interactions", "US alopecia areata ritlecitinib with rifampin: not recommended",
+         lambda: _aa().screened().with_med("rifampicin").build(), "ddi.cyp3a4-strong-inducer", True, region="US",
+         indication=AA, for_drug="ritlecitinib", verdict=("ritlecitinib", "not-recommended")),
+    Case("interactions.interactions", "US atopic dermatitis abrocitinib with rifampin: avoid", lambda: _ad()
+         .screened().with_med("rifampicin").build(), "ddi.cyp2c19-cyp2c9-strong-inducer", True, region="US",
+         indication=AD, for_drug="abrocitinib", verdict=("abrocitinib", "not-recommended")),
+    Case("regulatory.tnf_inadequate_response_required", "US UC upadacitinib, TNF-naive: confirm the route "
+         "(TNF blockers inadvisable after another systemic therapy), not a refusal", lambda: _uc().screened()
+         .build(), "label.tnf-route-confirm", True, region="US", indication=UC, for_drug="upadacitinib",
+         verdict=("upadacitinib", "caution")),
+    Case("regulatory.tnf_inadequate_response_required", "US UC upadacitinib after a TNF blocker: nothing to "
+         "confirm", lambda: _uc().screened().with_med("adalimumab", current=False).build(),
+         "label.tnf-route-confirm", False, region="US", indication=UC, for_drug="upadacitinib",
+         verdict=("upadacitinib", "appropriate")),
+    Case("engine.choose_scope", "EU tofacitinib for ankylosing spondylitis: approved", lambda: P().aged(40)
+         .with_condition(AS).screened().build(), "indication.not-approved", False, indication=AS,
+         drugs=("tofacitinib",), dose=("tofacitinib", 5, "twice daily")),
+    Case("engine.choose_scope", "EU baricitinib for alopecia areata: approved", lambda: _aa().screened().build(),
+         "indication.not-approved", False, indication=AA, drugs=("baricitinib",)),
+    Case("renal_hepatic.renal", "EU alopecia areata ritlecitinib on dialysis: not recommended", lambda: _aa()
+         .screened().on_dialysis().build(), "renal.not-recommended", True, indication=AA, for_drug="ritlecitinib",
+         verdict=("ritlecitinib", "not-recommended")),
+    Case("renal_hepatic.renal", "EU alopecia areata ritlecitinib, kidney transplant: not recommended",
+         lambda: _aa().screened().with_condition("kidney-transplant").build(), "renal.not-recommended", True,
+         indication=AA, for_drug="ritlecitinib", verdict=("ritlecitinib", "not-recommended")),
+    Case("renal_hepatic.renal", "EU alopecia areata ritlecitinib, eGFR 20 without dialysis: no change",
+         lambda: _aa().screened().with_lab("egfr", 20, days_ago=1).build(), "renal.not-recommended", False,
+         indication=AA, for_drug="ritlecitinib", verdict=("ritlecitinib", "appropriate")),
     # reproductive
     Case("reproductive.pregnancy", "EU, pregnant: baricitinib contraindicated", lambda: ra(30).screened()
          .pregnant().build(), "pregnancy.current", True, for_drug="baricitinib",
