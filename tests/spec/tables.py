@@ -275,7 +275,7 @@ CASES: list[Case] = [
     Case("labs.low_counts", "lymphocytes 0.4 x10^9/L", lambda: ra().screened().with_lab("lymphocytes", 0.4,
                                                                                         days_ago=1).build(),
          "lab.lymphopenia", True, for_drug="baricitinib", verdict=("baricitinib", "defer")),
-    Case("labs.low_counts", "EU tofacitinib, lymphocytes 0.4: the verified US threshold 0.5 applies (EU not verified)",
+    Case("labs.low_counts", "EU tofacitinib, lymphocytes 0.4: below the EU start threshold (0.75)",
          lambda: ra().screened().with_lab("lymphocytes", 0.4, days_ago=1).build(), "lab.lymphopenia", True,
          for_drug="tofacitinib", verdict=("tofacitinib", "defer")),
     Case("labs.low_counts", "lymphocytes 0.6 x10^9/L (above 0.5)", lambda: ra().screened().with_lab(
