@@ -93,6 +93,7 @@ SHORT_REASON = {
     "hepatic.dose-adjustment": "liver function", "hepatic.not-recommended": "liver function",
     "hepatic.child-pugh-unknown": "Child-Pugh not recorded", "age.dose-adjustment": "age",
     "label.tnf-inadequate-response-required": "needs prior TNF inhibitor failure",
+    "label.tnf-route-confirm": "confirm TNF blocker history or why TNF blockers are inadvisable",
     "indication.not-approved": "not approved for this use", "indication.unspecified": "no indication",
     "lab.cbc-missing": "no blood count", "vaccine.live-recent": "recent live vaccine",
     "ddi.immunosuppressant-combination": "combined immunosuppressant",
