@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, cast
+from typing import Literal, TypeVar, cast
 
 import yaml
 
@@ -65,7 +65,12 @@ class Settings:
     feedback_store: str = "jakcheck-feedback.sqlite3"  # SQLite file path, or a SQLAlchemy database URL
     insecure_dev: bool = False  # local demos only: no JWT check, FHIR allowlist open to loopback; shown everywhere
     max_request_bytes: int = 5 * 1024 * 1024
-    fhir_timeout_seconds: float = 5.0
+    fhir_timeout_seconds: float = 5.0  # per request to the FHIR server
+    # The budget for fetching a patient's missing prefetch from the FHIR server (every page of every search): the
+    # total time, and a page count per search (a guard against a server that pages forever). Beyond it the card
+    # says the record is incomplete. The size budget is max_input_bytes.
+    fhir_fetch_seconds: float = 20.0
+    fhir_fetch_max_pages: int = 1000
     report_cache_size: int = 1000  # full-report links kept in memory (least recently used dropped)
     report_ttl_seconds: int = 3600
     answer_cache_size: int = 256  # cards kept per worker for calls with the same content (0: off)
@@ -90,6 +95,15 @@ def _float(value: object, name: str) -> float:
         return float(str(value))
     except ValueError as exc:
         raise ConfigError(f"{name} must be a number, not {value!r}") from exc
+
+
+N = TypeVar("N", int, float)
+
+
+def _positive(value: N, name: str) -> N:
+    if value <= 0:
+        raise ConfigError(f"{name} must be greater than 0, not {value!r}")
+    return value
 
 
 def _bool(value: object, name: str) -> bool:
@@ -205,6 +219,10 @@ def load_settings(environ: Mapping[str, str], config_file: Path | None = None) -
         insecure_dev=_bool(get("insecure_dev", d.insecure_dev), "insecure_dev"),
         max_request_bytes=_int(get("max_request_bytes", d.max_request_bytes), "max_request_bytes"),
         fhir_timeout_seconds=_float(get("fhir_timeout_seconds", d.fhir_timeout_seconds), "fhir_timeout_seconds"),
+        fhir_fetch_seconds=_positive(_float(get("fhir_fetch_seconds", d.fhir_fetch_seconds), "fhir_fetch_seconds"),
+                                     "fhir_fetch_seconds"),
+        fhir_fetch_max_pages=_positive(_int(get("fhir_fetch_max_pages", d.fhir_fetch_max_pages),
+                                            "fhir_fetch_max_pages"), "fhir_fetch_max_pages"),
         report_cache_size=_int(get("report_cache_size", d.report_cache_size), "report_cache_size"),
         report_ttl_seconds=_int(get("report_ttl_seconds", d.report_ttl_seconds), "report_ttl_seconds"),
         answer_cache_size=_int(get("answer_cache_size", d.answer_cache_size), "answer_cache_size"),

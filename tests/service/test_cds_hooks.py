@@ -171,7 +171,7 @@ def test_missing_prefetch_without_fhir_server_is_said(client: TestClient, make_t
                     headers=auth(make_token(aud=f"{BASE}/cds-services/jakcheck-order-select")))
     body = r.json()
     check_response(body)
-    assert "**Not checked:**" in body["cards"][0]["detail"]
+    assert "**Record incomplete, not checked:**" in body["cards"][0]["detail"]
     assert "immunizations, observations" in body["cards"][0]["detail"]
     del req["prefetch"]
     body = client.post("/cds-services/jakcheck-order-select", json=req,

@@ -163,7 +163,7 @@ def test_fetches_missing_prefetch_from_an_allowed_server(settings: Settings, mak
             r = _order_select(c, make_token(aud=SVC), _no_prefetch_request(f"{fhir.base}/fhir/"))
         assert r.status_code == 200
         assert r.json()["cards"][0]["summary"].startswith("Tofacitinib")
-        assert "Not checked" not in r.json()["cards"][0]["detail"]
+        assert "not checked" not in r.json()["cards"][0]["detail"]
         paths = [p for p, _ in fhir.requests]
         assert "/fhir/Patient/ra-71-smoker" in paths and len(paths) == 5
         assert all(h.get("Authorization") == "Bearer secret-access-token" for _, h in fhir.requests)

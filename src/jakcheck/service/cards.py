@@ -96,6 +96,7 @@ SHORT_REASON = {
     "indication.not-approved": "not approved for this use", "indication.unspecified": "no indication",
     "lab.cbc-missing": "no blood count", "vaccine.live-recent": "recent live vaccine",
     "ddi.immunosuppressant-combination": "combined immunosuppressant",
+    "data.incomplete-record": "record incomplete",
 }
 OVERRIDES_VERDICT = (
     ("risk-benefit-ratio", "Recipient assessment of risk/benefit ratio"),
@@ -179,7 +180,7 @@ def _finding_md(f: Finding) -> str:
 def _footer(a: Assessment, ctx: CardContext) -> str:
     lines = []
     if ctx.notes:
-        lines.append("**Not checked:** " + " ".join(ctx.notes))
+        lines.append("**Record incomplete, not checked:** " + " ".join(ctx.notes))
     lines.append(f"jakcheck knowledge release {a.knowledge.version} ({a.knowledge.date}); region {a.region}; "
                  f"assessed as of {a.as_of}. Decision support: review the basis and decide with the patient.")
     return "\n\n".join(lines)
