@@ -10,15 +10,18 @@ from __future__ import annotations
 import base64
 import logging
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import jwt
 import orjson
 import pytest
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from fastapi.testclient import TestClient
 
-from jakcheck.settings import Settings, TrustedIssuer
+from jakcheck.errors import ConfigError
+from jakcheck.settings import PinnedJku, Settings, TrustedIssuer, load_settings
 from tests.service.conftest import BASE, ISS, TokenFactory, auth, client_for, jwks_of
 from tests.service.fake_servers import serve
 from tests.service.hookdata import draft_order, hook_request, load, prefetch_of
@@ -134,6 +137,43 @@ def test_jwks_from_a_url_and_its_jku(settings: Settings, keys: dict[str, Any], m
             assert _order_select(c, make_token(aud=SVC, headers={"jku": url})).status_code == 200
             assert _order_select(c, make_token(aud=SVC, alg="RS384")).status_code == 200
         assert len(host.requests) == 1  # cached
+
+
+def test_pinned_jku_values_with_their_own_keys(settings: Settings, keys: dict[str, Any], make_token: TokenFactory,
+                                             tmp_path: Path) -> None:
+    """Sandbox-shaped tokens name a `jku`: accepted when the site pinned that value (with its own JWKS), refused
+    for any other value and when signed with a key the pinned JWKS does not hold."""
+    sandbox_keys = {"ES384": ec.generate_private_key(ec.SECP384R1())}
+    sandbox_jwks = tmp_path / "sandbox-jwks.json"
+    sandbox_jwks.write_bytes(orjson.dumps(jwks_of(sandbox_keys)))
+    pinned = "https://sandbox.example.org/.well-known/jwks.json"
+    issuer = replace(settings.trusted_issuers[0], jku=(PinnedJku(url=pinned, jwks_file=sandbox_jwks),))
+    with client_for(replace(settings, trusted_issuers=(issuer,))) as c:
+        sandbox = make_token(aud=SVC, headers={"jku": pinned}, key=sandbox_keys["ES384"])
+        assert _order_select(c, sandbox).status_code == 200
+        # the issuer's own keys without a jku still work
+        assert _order_select(c, make_token(aud=SVC)).status_code == 200
+        # a jku that was not pinned, even with a key from the pinned set
+        other = make_token(aud=SVC, headers={"jku": "https://evil.example/jwks.json"}, key=sandbox_keys["ES384"])
+        assert _order_select(c, other).status_code == 401
+        # the pinned jku with a key it does not hold (the issuer's own key, same kid)
+        assert _order_select(c, make_token(aud=SVC, headers={"jku": pinned})).status_code == 401
+    with client_for(settings) as c:  # nothing pinned: the sandbox token is refused
+        sandbox = make_token(aud=SVC, headers={"jku": pinned}, key=sandbox_keys["ES384"])
+        assert _order_select(c, sandbox).status_code == 401
+
+
+def test_pinned_jku_settings_are_checked(tmp_path: Path) -> None:
+    cfg = tmp_path / "site.yaml"
+    cfg.write_text("trusted_issuers:\n  - iss: https://ehr.example.org\n    jwks_file: ehr.json\n    jku:\n"
+                   "      - url: https://sandbox.example.org/jwks.json\n        jwks_file: sandbox.json\n")
+    s = load_settings({}, cfg)
+    assert s.trusted_issuers[0].jku == (PinnedJku(url="https://sandbox.example.org/jwks.json",
+                                                  jwks_file=tmp_path / "sandbox.json"),)
+    cfg.write_text("trusted_issuers:\n  - iss: https://ehr.example.org\n    jwks_file: ehr.json\n    jku:\n"
+                   "      - url: https://sandbox.example.org/jwks.json\n")
+    with pytest.raises(ConfigError, match=r"trusted_issuers\[0\]\.jku\[0\]: give exactly one of jwks_file"):
+        load_settings({}, cfg)
 
 
 # ---------------------------------------------------------------------------------------------- SSRF
