@@ -21,6 +21,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from fastapi.testclient import TestClient
 
 from jakcheck.errors import ConfigError
+from jakcheck.knowledge.loader import default_knowledge
+from jakcheck.service.prefetch import prefetch_templates
 from jakcheck.settings import PinnedJku, Settings, TrustedIssuer, load_settings
 from tests.service.conftest import BASE, ISS, TokenFactory, auth, client_for, jwks_of
 from tests.service.fake_servers import serve
@@ -190,8 +192,10 @@ def _no_prefetch_request(fhir_server: str, pid: str = "ra-71-smoker") -> dict[st
 
 def _fhir_routes() -> dict[str, Any]:
     pf = prefetch_of(load("ra-71-smoker-eu.json"))
+    entries = [e for k, v in pf.items() if k.startswith("observations") for e in v.get("entry", [])]
+    every_observation = {"resourceType": "Bundle", "type": "searchset", "entry": entries}
     return {"/fhir/Patient/ra-71-smoker": pf["patient"], "/fhir/Condition": pf["conditions"],
-            "/fhir/Observation": pf["observations"], "/fhir/MedicationRequest": pf["medications"],
+            "/fhir/Observation": every_observation, "/fhir/MedicationRequest": pf["medications"],
             "/fhir/Immunization": pf["immunizations"]}
 
 
@@ -205,7 +209,7 @@ def test_fetches_missing_prefetch_from_an_allowed_server(settings: Settings, mak
         assert r.json()["cards"][0]["summary"].startswith("Tofacitinib")
         assert "not checked" not in r.json()["cards"][0]["detail"]
         paths = [p for p, _ in fhir.requests]
-        assert "/fhir/Patient/ra-71-smoker" in paths and len(paths) == 5
+        assert "/fhir/Patient/ra-71-smoker" in paths and len(paths) == len(prefetch_templates(default_knowledge()))
         assert all(h.get("Authorization") == "Bearer secret-access-token" for _, h in fhir.requests)
         assert any(p.startswith("/fhir/Observation?") and "718-7" in p for p in paths)
     assert "secret-access-token" not in caplog.text

@@ -7,6 +7,8 @@ be checked and coded.
 
 from __future__ import annotations
 
+import re
+
 from jakcheck.patient.derived import age_years, latest_lab
 from jakcheck.rules.base import ActionSpec, Context, Hit, missing
 from jakcheck.rules.cites import CDS_HOOKS_PREFETCH, FHIR_PAGING, FHIR_R4, FHIR_UCUM
@@ -88,7 +90,8 @@ def incomplete_record(ctx: Context) -> list[Hit]:
     answer is."""
     hits = []
     for gap in sorted(ctx.facts.incomplete, key=lambda g: (g.what, g.reason)):
-        words = RECORD_PARTS.get(gap.what, gap.what)
+        part = re.sub(r"-\d+$", "", gap.what)  # a search split over several prefetch keys: "observations-2"
+        words = RECORD_PARTS.get(part, gap.what)
         how = "only partly available" if gap.partial else "not available"
         hits.append(Hit(
             code="data.incomplete-record", severity="warning",
@@ -97,10 +100,10 @@ def incomplete_record(ctx: Context) -> list[Hit]:
                     "that depend on it may be missing. Check the full record before relying on this "
                     "assessment."),
             evidence=(missing(f"{gap.what} ({gap.reason})"),), cites=(FHIR_PAGING, CDS_HOOKS_PREFETCH),
-            verdict="defer" if gap.what in DECISIVE_PARTS else "caution",
-            actions=(ActionSpec(f"complete-record-{gap.what}",
+            verdict="defer" if part in DECISIVE_PARTS else "caution",
+            actions=(ActionSpec(f"complete-record-{part}",
                                 f"Review {words} in the full record: this assessment did not see all of it.",
-                                "before-start", gap.what in DECISIVE_PARTS),),
+                                "before-start", part in DECISIVE_PARTS),),
         ))
     return hits
 
