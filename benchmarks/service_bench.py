@@ -71,9 +71,9 @@ def pick_patient() -> Path:
 def build_request(path: Path) -> dict[str, Any]:
     sys.path.insert(0, str(ROOT / "src"))
     from jakcheck.knowledge.loader import default_knowledge
-    from jakcheck.service.prefetch import observation_codes
+    from jakcheck.service.prefetch import observation_key_for
 
-    codes = set(observation_codes(default_knowledge()))
+    knowledge = default_knowledge()
     bundle = orjson.loads(path.read_bytes())
     prefetch: dict[str, Any] = {}
     pid = ""
@@ -82,9 +82,11 @@ def build_request(path: Path) -> dict[str, Any]:
         key = TYPES.get(r.get("resourceType"))
         if key is None:
             continue
-        if key == "observations" and not any(c.get("system") == "http://loinc.org" and c.get("code") in codes
-                                             for c in r.get("code", {}).get("coding", [])):
-            continue
+        if key == "observations":  # under the search that asks for its code, as an EHR fills the prefetch
+            found = observation_key_for(knowledge, r.get("code", {}).get("coding"))
+            if found is None:
+                continue
+            key = found
         if key == "patient":
             prefetch["patient"] = r
             pid = r["id"]

@@ -12,6 +12,7 @@ from jakcheck.patient.facts import (
     CodedResult,
     ConditionFact,
     ImmunizationFact,
+    IncompleteData,
     LabValue,
     MedicationFact,
     PatientFacts,
@@ -133,6 +134,12 @@ class PatientBuilder:
     def with_text_match(self, concept: str, text: str) -> PatientBuilder:
         t = TextMatch(concept=concept, source=self._ref("Condition"), text=text)
         self.facts = replace(self.facts, text_matches=self.facts.text_matches + (t,))
+        return self
+
+    def incomplete(self, what: str, reason: str, *, partial: bool = False) -> PatientBuilder:
+        """A part of the record that did not (fully) arrive, e.g. "observations" after an HTTP 403."""
+        gap = IncompleteData(what=what, reason=reason, partial=partial)
+        self.facts = replace(self.facts, incomplete=self.facts.incomplete + (gap,))
         return self
 
     def stating_absent(self, *what: str) -> PatientBuilder:

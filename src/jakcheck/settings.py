@@ -14,6 +14,9 @@ YAML example::
       - iss: https://ehr.example.org
         jwks_url: https://ehr.example.org/.well-known/jwks.json   # or jwks_file: /etc/jakcheck/ehr-jwks.json
         tenants: [org-1]                                           # optional tenant allowlist
+        jku:                                                       # optional pinned jku values, each with its keys
+          - url: https://sandbox.example.org/.well-known/jwks.json
+            jwks_file: /etc/jakcheck/sandbox-jwks.json
     cors_origins: [https://sandbox.example.org]
     feedback_store: /var/lib/jakcheck/feedback.sqlite3           # or postgresql+psycopg://user@host/db
 """
@@ -23,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, cast
+from typing import Literal, TypeVar, cast
 
 import yaml
 
@@ -34,16 +37,28 @@ JWT_ALGORITHMS = ("ES256", "ES384", "ES512", "RS256", "RS384", "RS512", "PS256",
 
 
 @dataclass(frozen=True)
+class PinnedJku:
+    """A `jku` header value the site allows for an issuer, with the keys it stands for: exactly one of
+    `jwks_file` and `jwks_url` (which may be the `url` itself). Keys come only from these settings."""
+
+    url: str
+    jwks_file: Path | None = None
+    jwks_url: str | None = None
+
+
+@dataclass(frozen=True)
 class TrustedIssuer:
     """An EHR allowed to call the CDS Hooks service: its `iss` claim and where its public keys are.
 
-    Exactly one of `jwks_file` and `jwks_url`. A token's `jku` header, if any, must equal `jwks_url`: keys are
-    never fetched from a URL that a request names."""
+    Exactly one of `jwks_file` and `jwks_url`. A token's `jku` header, if any, must equal `jwks_url` or one of the
+    pinned `jku` values (each with its own JWKS file or URL): keys are never fetched from a URL that a request
+    names unless the site pinned it."""
 
     iss: str
     jwks_file: Path | None = None
     jwks_url: str | None = None
     tenants: tuple[str, ...] = ()
+    jku: tuple[PinnedJku, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -65,7 +80,12 @@ class Settings:
     feedback_store: str = "jakcheck-feedback.sqlite3"  # SQLite file path, or a SQLAlchemy database URL
     insecure_dev: bool = False  # local demos only: no JWT check, FHIR allowlist open to loopback; shown everywhere
     max_request_bytes: int = 5 * 1024 * 1024
-    fhir_timeout_seconds: float = 5.0
+    fhir_timeout_seconds: float = 5.0  # per request to the FHIR server
+    # The budget for fetching a patient's missing prefetch from the FHIR server (every page of every search): the
+    # total time, and a page count per search (a guard against a server that pages forever). Beyond it the card
+    # says the record is incomplete. The size budget is max_input_bytes.
+    fhir_fetch_seconds: float = 20.0
+    fhir_fetch_max_pages: int = 1000
     report_cache_size: int = 1000  # full-report links kept in memory (least recently used dropped)
     report_ttl_seconds: int = 3600
     answer_cache_size: int = 256  # cards kept per worker for calls with the same content (0: off)
@@ -90,6 +110,15 @@ def _float(value: object, name: str) -> float:
         return float(str(value))
     except ValueError as exc:
         raise ConfigError(f"{name} must be a number, not {value!r}") from exc
+
+
+N = TypeVar("N", int, float)
+
+
+def _positive(value: N, name: str) -> N:
+    if value <= 0:
+        raise ConfigError(f"{name} must be greater than 0, not {value!r}")
+    return value
 
 
 def _bool(value: object, name: str) -> bool:
@@ -129,30 +158,54 @@ def _url(value: str, name: str) -> str:
     return v
 
 
+def _jwks_source(item: dict[str, object], where: str, base: Path | None) -> tuple[Path | None, str | None]:
+    """(jwks_file, jwks_url) of a settings item that must give exactly one of them."""
+    file, url = item.get("jwks_file"), item.get("jwks_url")
+    if (file is None) == (url is None):
+        raise ConfigError(f"{where}: give exactly one of jwks_file and jwks_url")
+    path: Path | None = None
+    if file is not None:
+        path = Path(str(file))
+        if not path.is_absolute() and base is not None:
+            path = base / path
+    return path, _url(str(url), f"{where}.jwks_url") if url is not None else None
+
+
+def _pinned_jku(value: object, where: str, base: Path | None) -> tuple[PinnedJku, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise ConfigError(f"{where} must be a list of {{url, jwks_file | jwks_url}}")
+    out: list[PinnedJku] = []
+    for i, item in enumerate(value):
+        at = f"{where}[{i}]"
+        if not isinstance(item, dict) or not isinstance(item.get("url"), str):
+            raise ConfigError(f"{at}: needs a 'url' string (the jku header value allowed)")
+        unknown = set(item) - {"url", "jwks_file", "jwks_url"}
+        if unknown:
+            raise ConfigError(f"{at}: unknown field(s) {', '.join(sorted(unknown))}")
+        path, url = _jwks_source(item, at, base)
+        out.append(PinnedJku(url=_url(item["url"], f"{at}.url"), jwks_file=path, jwks_url=url))
+    return tuple(out)
+
+
 def _issuers(value: object, base: Path | None) -> tuple[TrustedIssuer, ...]:
     if value is None:
         return ()
     if not isinstance(value, list):
-        raise ConfigError("trusted_issuers must be a list of {iss, jwks_file | jwks_url, tenants}")
+        raise ConfigError("trusted_issuers must be a list of {iss, jwks_file | jwks_url, tenants, jku}")
     out: list[TrustedIssuer] = []
     for i, item in enumerate(value):
         where = f"trusted_issuers[{i}]"
         if not isinstance(item, dict) or not isinstance(item.get("iss"), str):
             raise ConfigError(f"{where}: needs an 'iss' string")
-        unknown = set(item) - {"iss", "jwks_file", "jwks_url", "tenants"}
+        unknown = set(item) - {"iss", "jwks_file", "jwks_url", "tenants", "jku"}
         if unknown:
             raise ConfigError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
-        file, url = item.get("jwks_file"), item.get("jwks_url")
-        if (file is None) == (url is None):
-            raise ConfigError(f"{where}: give exactly one of jwks_file and jwks_url")
-        path: Path | None = None
-        if file is not None:
-            path = Path(str(file))
-            if not path.is_absolute() and base is not None:
-                path = base / path
-        out.append(TrustedIssuer(iss=item["iss"], jwks_file=path,
-                                 jwks_url=_url(str(url), f"{where}.jwks_url") if url is not None else None,
-                                 tenants=_strings(item.get("tenants", []), f"{where}.tenants")))
+        path, url = _jwks_source(item, where, base)
+        out.append(TrustedIssuer(iss=item["iss"], jwks_file=path, jwks_url=url,
+                                 tenants=_strings(item.get("tenants", []), f"{where}.tenants"),
+                                 jku=_pinned_jku(item.get("jku"), f"{where}.jku", base)))
     return tuple(out)
 
 
@@ -205,6 +258,10 @@ def load_settings(environ: Mapping[str, str], config_file: Path | None = None) -
         insecure_dev=_bool(get("insecure_dev", d.insecure_dev), "insecure_dev"),
         max_request_bytes=_int(get("max_request_bytes", d.max_request_bytes), "max_request_bytes"),
         fhir_timeout_seconds=_float(get("fhir_timeout_seconds", d.fhir_timeout_seconds), "fhir_timeout_seconds"),
+        fhir_fetch_seconds=_positive(_float(get("fhir_fetch_seconds", d.fhir_fetch_seconds), "fhir_fetch_seconds"),
+                                     "fhir_fetch_seconds"),
+        fhir_fetch_max_pages=_positive(_int(get("fhir_fetch_max_pages", d.fhir_fetch_max_pages),
+                                            "fhir_fetch_max_pages"), "fhir_fetch_max_pages"),
         report_cache_size=_int(get("report_cache_size", d.report_cache_size), "report_cache_size"),
         report_ttl_seconds=_int(get("report_ttl_seconds", d.report_ttl_seconds), "report_ttl_seconds"),
         answer_cache_size=_int(get("answer_cache_size", d.answer_cache_size), "answer_cache_size"),

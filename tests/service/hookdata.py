@@ -8,6 +8,9 @@ from typing import Any
 
 import orjson
 
+from jakcheck.knowledge.loader import default_knowledge
+from jakcheck.service.prefetch import observation_key_for, prefetch_templates
+
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 ATC = "http://www.whocc.no/atc"
@@ -34,14 +37,25 @@ def resources(bundle: dict[str, Any] | list[dict[str, Any]]) -> list[dict[str, A
     return [e["resource"] for e in bundle.get("entry", []) if isinstance(e.get("resource"), dict)]
 
 
+def _observation_key(obs: dict[str, Any]) -> str:
+    """The prefetch key whose search would return this Observation (as an EHR fills it), "observations" else."""
+    return observation_key_for(default_knowledge(), (obs.get("code") or {}).get("coding")) or "observations"
+
+
 def prefetch_of(bundle: dict[str, Any], keys: tuple[str, ...] = tuple(KEY_OF.values())) -> dict[str, Any]:
-    """Split a patient Bundle into the prefetch keys (Patient as a resource, the rest as searchset Bundles)."""
+    """Split a patient Bundle into the prefetch keys of the discovery (Patient as a resource, the rest as searchset
+    Bundles; Observations under the search that asks for their code)."""
     out: dict[str, Any] = {}
     res = resources(bundle)
+    if "observations" in keys:
+        keys = (*keys, *(k for k in prefetch_templates(default_knowledge()) if k.startswith("observations")
+                         and k not in keys))
     for r in res:
         key = KEY_OF.get(r["resourceType"])
         if key is None or key not in keys:
             continue
+        if key == "observations":
+            key = _observation_key(r)
         if key == "patient":
             out["patient"] = copy.deepcopy(r)
         else:

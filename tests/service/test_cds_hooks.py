@@ -89,11 +89,13 @@ def test_discovery_lists_three_hooks_with_knowledge_derived_prefetch(client: Tes
     services = check_discovery(r.json()).services
     assert {s.hook for s in services} == {"patient-view", "order-select", "order-sign"}
     k = default_knowledge()
-    obs = next(s for s in services).prefetch["observations"]  # type: ignore[index]
+    prefetch = next(s for s in services).prefetch
+    assert prefetch is not None
+    searches = " ".join(v for key, v in prefetch.items() if key.startswith("observations"))
     codes = observation_codes(k)
-    assert {"718-7", "71773-6", "5196-1", "72166-2"} <= set(codes)  # Hb, IGRA, HBsAg, smoking status
-    assert all(f"http://loinc.org|{c}" in obs for c in codes)
-    assert set(prefetch_templates(k)) == {"patient", "conditions", "observations", "medications", "immunizations"}
+    assert {f"http://loinc.org|{c}" for c in ("718-7", "71773-6", "5196-1", "72166-2")} <= set(codes)
+    assert all(c in searches for c in codes)
+    assert {"patient", "conditions", "observations", "medications", "immunizations"} <= set(prefetch_templates(k))
 
 
 def test_every_card_is_short_cited_and_linked(client: TestClient, make_token: TokenFactory) -> None:
@@ -171,7 +173,7 @@ def test_missing_prefetch_without_fhir_server_is_said(client: TestClient, make_t
                     headers=auth(make_token(aud=f"{BASE}/cds-services/jakcheck-order-select")))
     body = r.json()
     check_response(body)
-    assert "**Not checked:**" in body["cards"][0]["detail"]
+    assert "**Record incomplete, not checked:**" in body["cards"][0]["detail"]
     assert "immunizations, observations" in body["cards"][0]["detail"]
     del req["prefetch"]
     body = client.post("/cds-services/jakcheck-order-select", json=req,

@@ -10,15 +10,20 @@ from __future__ import annotations
 import base64
 import logging
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import jwt
 import orjson
 import pytest
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from fastapi.testclient import TestClient
 
-from jakcheck.settings import Settings, TrustedIssuer
+from jakcheck.errors import ConfigError
+from jakcheck.knowledge.loader import default_knowledge
+from jakcheck.service.prefetch import prefetch_templates
+from jakcheck.settings import PinnedJku, Settings, TrustedIssuer, load_settings
 from tests.service.conftest import BASE, ISS, TokenFactory, auth, client_for, jwks_of
 from tests.service.fake_servers import serve
 from tests.service.hookdata import draft_order, hook_request, load, prefetch_of
@@ -136,6 +141,43 @@ def test_jwks_from_a_url_and_its_jku(settings: Settings, keys: dict[str, Any], m
         assert len(host.requests) == 1  # cached
 
 
+def test_pinned_jku_values_with_their_own_keys(settings: Settings, keys: dict[str, Any], make_token: TokenFactory,
+                                             tmp_path: Path) -> None:
+    """Sandbox-shaped tokens name a `jku`: accepted when the site pinned that value (with its own JWKS), refused
+    for any other value and when signed with a key the pinned JWKS does not hold."""
+    sandbox_keys = {"ES384": ec.generate_private_key(ec.SECP384R1())}
+    sandbox_jwks = tmp_path / "sandbox-jwks.json"
+    sandbox_jwks.write_bytes(orjson.dumps(jwks_of(sandbox_keys)))
+    pinned = "https://sandbox.example.org/.well-known/jwks.json"
+    issuer = replace(settings.trusted_issuers[0], jku=(PinnedJku(url=pinned, jwks_file=sandbox_jwks),))
+    with client_for(replace(settings, trusted_issuers=(issuer,))) as c:
+        sandbox = make_token(aud=SVC, headers={"jku": pinned}, key=sandbox_keys["ES384"])
+        assert _order_select(c, sandbox).status_code == 200
+        # the issuer's own keys without a jku still work
+        assert _order_select(c, make_token(aud=SVC)).status_code == 200
+        # a jku that was not pinned, even with a key from the pinned set
+        other = make_token(aud=SVC, headers={"jku": "https://evil.example/jwks.json"}, key=sandbox_keys["ES384"])
+        assert _order_select(c, other).status_code == 401
+        # the pinned jku with a key it does not hold (the issuer's own key, same kid)
+        assert _order_select(c, make_token(aud=SVC, headers={"jku": pinned})).status_code == 401
+    with client_for(settings) as c:  # nothing pinned: the sandbox token is refused
+        sandbox = make_token(aud=SVC, headers={"jku": pinned}, key=sandbox_keys["ES384"])
+        assert _order_select(c, sandbox).status_code == 401
+
+
+def test_pinned_jku_settings_are_checked(tmp_path: Path) -> None:
+    cfg = tmp_path / "site.yaml"
+    cfg.write_text("trusted_issuers:\n  - iss: https://ehr.example.org\n    jwks_file: ehr.json\n    jku:\n"
+                   "      - url: https://sandbox.example.org/jwks.json\n        jwks_file: sandbox.json\n")
+    s = load_settings({}, cfg)
+    assert s.trusted_issuers[0].jku == (PinnedJku(url="https://sandbox.example.org/jwks.json",
+                                                  jwks_file=tmp_path / "sandbox.json"),)
+    cfg.write_text("trusted_issuers:\n  - iss: https://ehr.example.org\n    jwks_file: ehr.json\n    jku:\n"
+                   "      - url: https://sandbox.example.org/jwks.json\n")
+    with pytest.raises(ConfigError, match=r"trusted_issuers\[0\]\.jku\[0\]: give exactly one of jwks_file"):
+        load_settings({}, cfg)
+
+
 # ---------------------------------------------------------------------------------------------- SSRF
 
 
@@ -150,8 +192,10 @@ def _no_prefetch_request(fhir_server: str, pid: str = "ra-71-smoker") -> dict[st
 
 def _fhir_routes() -> dict[str, Any]:
     pf = prefetch_of(load("ra-71-smoker-eu.json"))
+    entries = [e for k, v in pf.items() if k.startswith("observations") for e in v.get("entry", [])]
+    every_observation = {"resourceType": "Bundle", "type": "searchset", "entry": entries}
     return {"/fhir/Patient/ra-71-smoker": pf["patient"], "/fhir/Condition": pf["conditions"],
-            "/fhir/Observation": pf["observations"], "/fhir/MedicationRequest": pf["medications"],
+            "/fhir/Observation": every_observation, "/fhir/MedicationRequest": pf["medications"],
             "/fhir/Immunization": pf["immunizations"]}
 
 
@@ -163,9 +207,9 @@ def test_fetches_missing_prefetch_from_an_allowed_server(settings: Settings, mak
             r = _order_select(c, make_token(aud=SVC), _no_prefetch_request(f"{fhir.base}/fhir/"))
         assert r.status_code == 200
         assert r.json()["cards"][0]["summary"].startswith("Tofacitinib")
-        assert "Not checked" not in r.json()["cards"][0]["detail"]
+        assert "not checked" not in r.json()["cards"][0]["detail"]
         paths = [p for p, _ in fhir.requests]
-        assert "/fhir/Patient/ra-71-smoker" in paths and len(paths) == 5
+        assert "/fhir/Patient/ra-71-smoker" in paths and len(paths) == len(prefetch_templates(default_knowledge()))
         assert all(h.get("Authorization") == "Bearer secret-access-token" for _, h in fhir.requests)
         assert any(p.startswith("/fhir/Observation?") and "718-7" in p for p in paths)
     assert "secret-access-token" not in caplog.text

@@ -464,6 +464,11 @@ CASES: list[Case] = [
     Case("data_quality.weight_needed_for_dose", "US pJIA, 8 years old, weight on record", lambda: P().aged(8)
          .with_condition("polyarticular-jia").screened().build(), "data.weight-missing", False, region="US",
          indication="polyarticular-jia"),
+    Case("data_quality.incomplete_record", "Observation search refused (HTTP 403): every drug waits",
+         lambda: ra().screened().incomplete("observations", "the FHIR server answered HTTP 403").build(),
+         "data.incomplete-record", True, verdict=("tofacitinib", "defer")),
+    Case("data_quality.incomplete_record", "every part of the record arrived (a null prefetch means no data)",
+         lambda: ra().screened().build(), "data.incomplete-record", False),
     # engine scope
     Case("engine.choose_scope", "no indication given or recorded", lambda: P().aged(50).screened().build(),
          "indication.unspecified", True, indication=None),

@@ -65,6 +65,11 @@ _SYSTEMIC_CLASSES = frozenset({"glucocorticoid", "potent-immunosuppressant"})
 _CONDITION_ACTIVE = frozenset({"active", "recurrence", "relapse"})
 _CONDITION_SKIP = frozenset({"refuted", "entered-in-error"})
 _OBSERVATION_SKIP = frozenset({"entered-in-error", "cancelled"})
+# Results not yet final: they can only make advice more cautious (a provisional positive counts; a provisional
+# negative or number does not close a screening gap). "unknown" means the sender does not know which applies.
+_OBSERVATION_PROVISIONAL = frozenset({"registered", "preliminary", "unknown"})
+# Final results that replace an earlier version of the same result: used, and their status shown.
+_OBSERVATION_REVISED = frozenset({"amended", "corrected"})
 # Medication status: on-hold counts as current (the patient is still under the drug's effects and the order
 # can resume); unknown, draft and intended do not.
 _MEDICATION_CURRENT = frozenset({"active", "on-hold"})
@@ -566,6 +571,8 @@ class _Reader:
         source = f"Patient/{pid}" if pid else "Patient"
         gender = patient.get("gender")
         sex: Sex = gender if gender in ("female", "male", "other", "unknown") else "unknown"
+        if sex in ("unknown", "other"):
+            sex = _us_core_sex(patient) or sex
         birth: date | None = None
         raw_birth = patient.get("birthDate")
         if raw_birth is not None:
@@ -724,13 +731,14 @@ class _Reader:
             for cid in ids + [c[0] for c in components]:
                 self._unusable(source, field, problem, cid)
             return
+        result_status = status if isinstance(status, str) else None
         for cid in ids:
-            self._observation_value(res, source, cid, effective, "")
+            self._observation_value(res, source, cid, effective, "", result_status)
         for cid, comp, i in components:
-            self._observation_value(comp, source, cid, effective, f"component[{i}].")
+            self._observation_value(comp, source, cid, effective, f"component[{i}].", result_status)
 
     def _observation_value(self, res: dict[str, Any], source: str, cid: str, effective: date,
-                           prefix: str) -> None:
+                           prefix: str, status: str | None = None) -> None:
         concept = self._concept(cid)
         if concept is None:
             return
@@ -742,14 +750,25 @@ class _Reader:
             else:
                 self._child_pugh(res, source, effective, prefix)
             return
+        provisional = status in _OBSERVATION_PROVISIONAL
         if concept.unit and (res.get("valueQuantity") is not None or not _QUALITATIVE_OK.get(cid)):
-            self._quantity(res, source, cid, concept.unit, effective, prefix)
+            if provisional:
+                self._unusable(source, "status", f"the result is {status}, not final: a number is used only once "
+                                                 "the result is final", cid)
+                return
+            self._quantity(res, source, cid, concept.unit, effective, prefix, status)
             return
         result, original = self._qualitative(res)
         if result is None:
             reason = self._absent_reason(res) or "no recognised positive/negative result"
             self._unusable(source, prefix + "value[x]", reason, cid)
             return
+        if provisional and result != "positive":
+            self._unusable(source, "status", f"the result ({original}) is {status}, not final: a {result} result "
+                                             "counts only once final", cid)
+            return
+        if provisional or status in _OBSERVATION_REVISED:
+            original = f"{original} ({status})"
         self.results.append(CodedResult(cid, result, effective, source, original))
         if cid == "pregnancy-test" and result != "indeterminate":
             state = Tri.PRESENT if result == "positive" else Tri.ABSENT
@@ -778,7 +797,7 @@ class _Reader:
         return f"no value (dataAbsentReason: {next((c for c in codes if isinstance(c, str)), 'given')})"
 
     def _quantity(self, res: dict[str, Any], source: str, cid: str, unit: str, effective: date,
-                  prefix: str) -> None:
+                  prefix: str, status: str | None = None) -> None:
         vq = res.get("valueQuantity")
         if vq is None and unitless_ok(cid) and _num(res.get("valueInteger")) is not None:
             vq = {"value": res["valueInteger"]}  # a joint count or score sent as an integer
@@ -821,6 +840,8 @@ class _Reader:
                     high = _convert_quantity(convert, cid, hv, h_code, h_text, unit)
                 except UnitProblem as exc:
                     self._unusable(source, prefix + "referenceRange[0].high", exc.reason, cid)
+        if status in _OBSERVATION_REVISED:
+            original = f"{original} ({status})"
         self.labs.append(LabValue(cid, canonical, unit, effective, source, original, high))
 
     def _answer_ids(self, res: dict[str, Any]) -> tuple[list[str], str]:
@@ -1021,6 +1042,30 @@ def _shared_cache(knowledge: Terminology, name: str) -> dict[Any, Any]:
 _US_CORE_RACE = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-race"
 _OMB_WHITE, _OMB_BLACK = "2106-3", "2054-5"  # CDC Race & Ethnicity code system (urn:oid:2.16.840.1.113883.6.238)
 _OMB_CATEGORIES = frozenset({"1002-5", "2028-9", _OMB_BLACK, "2076-8", _OMB_WHITE})
+
+
+# US Core sex extensions: us-core-sex (STU6, valueCode) and us-core-individual-sex (STU7+, valueCoding), both with
+# SNOMED CT 248152002 Female / 248153007 Male; us-core-birthsex (valueCode F / M) in earlier versions.
+_US_CORE_SEX_URLS = frozenset({
+    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-sex",
+    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-individual-sex",
+    "http://hl7.org/fhir/us/core/StructureDefinition/us-core-birthsex",
+})
+_SEX_CODES: dict[str, Sex] = {"248152002": "female", "248153007": "male", "F": "female", "M": "male"}
+
+
+def _us_core_sex(patient: dict[str, Any]) -> Sex | None:
+    """Female or male from the US Core sex extensions when `gender` does not say it: used for the renal equations
+    and the risk scores. None when absent, not female/male, or when the extensions disagree."""
+    found: set[Sex] = set()
+    for ext in _list(patient.get("extension")):
+        e = _dict(ext)
+        if e.get("url") not in _US_CORE_SEX_URLS:
+            continue
+        code = _str(e.get("valueCode")) or _str(_dict(e.get("valueCoding")).get("code"))
+        if code in _SEX_CODES:
+            found.add(_SEX_CODES[code])
+    return found.pop() if len(found) == 1 else None
 
 
 def _race(patient: dict[str, Any]) -> Race | None:

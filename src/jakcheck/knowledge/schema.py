@@ -288,7 +288,9 @@ class Concept(Strict):
 
     id: str
     label: str
-    kind: Literal["condition", "observation", "medication", "vaccine", "procedure", "answer"]
+    # "panel": an Observation code whose components carry concepts the rules read (e.g. the blood pressure panel):
+    # asked for in the prefetch, read through its components, never a result of its own.
+    kind: Literal["condition", "observation", "medication", "vaccine", "procedure", "answer", "panel"]
     codes: list[Coding]
     text: list[str] = []  # lower-case phrases for a reported text fallback
     live: bool | None = None  # vaccines: live attenuated

@@ -114,6 +114,16 @@ class UnusableValue:
 
 
 @dataclass(frozen=True)
+class IncompleteData:
+    """A part of the record that was asked for and did not arrive (a FHIR query refused, timed out or cut off by
+    the fetch budget, or a prefetch the EHR did not send): the patient may have such data; it was not seen."""
+
+    what: str  # the kind of data, e.g. "observations" (a CDS Hooks prefetch key)
+    reason: str  # why it is missing or partial, e.g. "the FHIR server answered HTTP 403"
+    partial: bool = False  # True when some of it arrived (e.g. the first pages of a search)
+
+
+@dataclass(frozen=True)
 class TextMatch:
     """A concept recognised from free text only (no known code): reported, never silent."""
 
@@ -149,3 +159,5 @@ class PatientFacts:
     birth_date_estimated: bool = False
     # Race as the 2013 Pooled Cohort Equations use it (US Core race extension, OMB category), None when not recorded.
     race: Race | None = None
+    # Parts of the record that were asked for and did not (fully) arrive: never read as "no such data".
+    incomplete: tuple[IncompleteData, ...] = ()

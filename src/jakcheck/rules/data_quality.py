@@ -7,9 +7,11 @@ be checked and coded.
 
 from __future__ import annotations
 
+import re
+
 from jakcheck.patient.derived import age_years, latest_lab
 from jakcheck.rules.base import ActionSpec, Context, Hit, missing
-from jakcheck.rules.cites import FHIR_R4, FHIR_UCUM
+from jakcheck.rules.cites import CDS_HOOKS_PREFETCH, FHIR_PAGING, FHIR_R4, FHIR_UCUM
 
 
 def unusable_values(ctx: Context) -> list[Hit]:
@@ -66,4 +68,44 @@ def weight_needed_for_dose(ctx: Context) -> list[Hit]:
     return hits
 
 
-RULES = (unusable_values, text_matches, weight_needed_for_dose)
+# What each part of a record holds, in a clinician's words (CDS Hooks prefetch keys as jakcheck asks for them).
+RECORD_PARTS = {
+    "patient": "the patient resource (age, sex)",
+    "conditions": "the problem list and diagnoses (Conditions)",
+    "observations": "laboratory results and other observations (TB and hepatitis screens, blood counts, liver "
+                    "and kidney tests, lipids, smoking and pregnancy status)",
+    "medications": "medication orders (MedicationRequests)",
+    "immunizations": "vaccinations (Immunizations)",
+}
+# Without these parts a contraindication, a failed screen or an interacting drug could be missing from view.
+DECISIVE_PARTS = frozenset({"patient", "conditions", "observations", "medications"})
+
+
+def incomplete_record(ctx: Context) -> list[Hit]:
+    """When a part of the record was asked for and did not arrive, or arrived only in part (a FHIR query refused
+    or timed out, a search cut off by the fetch budget, a prefetch the EHR did not send), Then say what is missing
+    and why, and do not read it as "no such data": a missing problem list, result list or medication list could
+    hide a contraindication, so every drug waits (defer) until the record is complete; missing vaccinations only
+    make the advice cautious. The FHIR search paging and CDS Hooks prefetch sections define what a complete
+    answer is."""
+    hits = []
+    for gap in sorted(ctx.facts.incomplete, key=lambda g: (g.what, g.reason)):
+        part = re.sub(r"-\d+$", "", gap.what)  # a search split over several prefetch keys: "observations-2"
+        words = RECORD_PARTS.get(part, gap.what)
+        how = "only partly available" if gap.partial else "not available"
+        hits.append(Hit(
+            code="data.incomplete-record", severity="warning",
+            summary=f"Record incomplete: {words} {how} ({gap.reason}).",
+            detail=("The assessment used what arrived. It does not assume the patient has no such data: findings "
+                    "that depend on it may be missing. Check the full record before relying on this "
+                    "assessment."),
+            evidence=(missing(f"{gap.what} ({gap.reason})"),), cites=(FHIR_PAGING, CDS_HOOKS_PREFETCH),
+            verdict="defer" if part in DECISIVE_PARTS else "caution",
+            actions=(ActionSpec(f"complete-record-{part}",
+                                f"Review {words} in the full record: this assessment did not see all of it.",
+                                "before-start", part in DECISIVE_PARTS),),
+        ))
+    return hits
+
+
+RULES = (unusable_values, text_matches, weight_needed_for_dose, incomplete_record)

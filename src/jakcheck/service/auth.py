@@ -5,7 +5,8 @@ Every call carries `Authorization: Bearer <JWT>` signed by the CDS client. jakch
 * the header names an allowed asymmetric algorithm (ES384 and RS384 by default; `none` and every HMAC
   algorithm are refused whatever the settings), a `kid`, and `typ` JWT if it names one;
 * `iss` is a trusted issuer, `tenant` (if the issuer lists tenants) is one of them, and a `jku` header, if
-  present, is exactly the issuer's configured JWKS URL (keys are never fetched from a URL a request names);
+  present, is exactly the issuer's configured JWKS URL or one of the `jku` values the site pinned for that
+  issuer, each with its own JWKS file or URL (keys are never fetched from a URL a request names);
 * the signature verifies with the issuer's key of that `kid` (JWKS from a file or the configured URL, cached
   for JWKS_TTL seconds and refetched at most every JWKS_MIN_REFRESH seconds for an unknown kid);
 * `aud` is this endpoint's URL (`{base}/cds-services` for discovery, `{base}/cds-services/{id}` for a service),
@@ -30,7 +31,7 @@ import httpx
 import jwt
 import orjson
 
-from jakcheck.settings import Settings, TrustedIssuer
+from jakcheck.settings import PinnedJku, Settings, TrustedIssuer
 
 log = logging.getLogger("jakcheck.service.auth")
 JWKS_TTL = 300.0
@@ -90,31 +91,41 @@ class JwtVerifier:
         self._keys: dict[str, _Keys] = {}
         self._client = client
 
-    async def _jwks(self, issuer: TrustedIssuer, kid: str, now: float) -> jwt.PyJWK:
-        cached = self._keys.get(issuer.iss)
+    def _key_source(self, issuer: TrustedIssuer, jku: object) -> tuple[str, PinnedJku | TrustedIssuer]:
+        """Where the keys for this token come from: the issuer's own JWKS, or a pinned jku's. AuthError for a jku
+        the site did not pin."""
+        if jku is None or jku == issuer.jwks_url:
+            return issuer.iss, issuer
+        pinned = next((p for p in issuer.jku if p.url == jku), None)
+        if pinned is None:
+            raise AuthError("jku is neither the issuer's configured JWKS URL nor a pinned jku")
+        return f"{issuer.iss} {pinned.url}", pinned
+
+    async def _jwks(self, cache_key: str, source: PinnedJku | TrustedIssuer, kid: str, now: float) -> jwt.PyJWK:
+        cached = self._keys.get(cache_key)
         fresh = cached is not None and now - cached.fetched < JWKS_TTL
         if cached is not None and kid in cached.keys and fresh:
             return cached.keys[kid]
         if cached is not None and fresh and now - cached.fetched < JWKS_MIN_REFRESH:
             raise AuthError("unknown kid (JWKS refreshed recently)")
-        if issuer.jwks_file is not None:
+        if source.jwks_file is not None:
             try:
-                raw = issuer.jwks_file.read_bytes()
+                raw = source.jwks_file.read_bytes()
             except OSError as exc:
                 raise AuthError(f"cannot read JWKS file: {exc.strerror}") from None
             keys = _parse_jwks(raw, "file")
         else:
-            assert issuer.jwks_url is not None
+            assert source.jwks_url is not None
             if self._client is None:
                 raise AuthError("no HTTP client for JWKS URL")
             try:
-                resp = await self._client.get(issuer.jwks_url, headers={"Accept": "application/json"})
+                resp = await self._client.get(source.jwks_url, headers={"Accept": "application/json"})
             except httpx.HTTPError as exc:
                 raise AuthError(f"JWKS URL unreachable: {type(exc).__name__}") from None
             if resp.status_code != 200 or len(resp.content) > 1_000_000:
                 raise AuthError(f"JWKS URL answered HTTP {resp.status_code}")
             keys = _parse_jwks(resp.content, "URL")
-        self._keys[issuer.iss] = _Keys(keys, now)
+        self._keys[cache_key] = _Keys(keys, now)
         if kid not in keys:
             raise AuthError("unknown kid")
         return keys[kid]
@@ -142,11 +153,10 @@ class JwtVerifier:
         issuer = self.issuers.get(iss) if isinstance(iss, str) else None
         if issuer is None:
             raise AuthError("issuer not trusted")
-        if "jku" in header and header["jku"] != issuer.jwks_url:
-            raise AuthError("jku is not the issuer's configured JWKS URL")
+        cache_key, source = self._key_source(issuer, header.get("jku"))
         if issuer.tenants and unverified.get("tenant") not in issuer.tenants:
             raise AuthError("tenant not allowed")
-        key = await self._jwks(issuer, kid, now)
+        key = await self._jwks(cache_key, source, kid, now)
         leeway = self.settings.jwt_leeway_seconds
         try:
             claims: dict[str, Any] = jwt.decode(

@@ -19,6 +19,7 @@ empty. Card types are in `source.topic` so the feedback report can give override
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ OVERRIDE_SYSTEM = "http://terminology.hl7.org/CodeSystem/non-adherence-reason-co
 UCUM = "http://unitsofmeasure.org"
 LOINC = "http://loinc.org"
 CVX = "http://hl7.org/fhir/sid/cvx"
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 SUMMARY_MAX = 139  # the spec says < 140 characters
 
 VERDICT_PHRASE = {
@@ -97,6 +99,7 @@ SHORT_REASON = {
     "indication.not-approved": "not approved for this use", "indication.unspecified": "no indication",
     "lab.cbc-missing": "no blood count", "vaccine.live-recent": "recent live vaccine",
     "ddi.immunosuppressant-combination": "combined immunosuppressant",
+    "data.incomplete-record": "record incomplete",
 }
 OVERRIDES_VERDICT = (
     ("risk-benefit-ratio", "Recipient assessment of risk/benefit ratio"),
@@ -180,7 +183,7 @@ def _finding_md(f: Finding) -> str:
 def _footer(a: Assessment, ctx: CardContext) -> str:
     lines = []
     if ctx.notes:
-        lines.append("**Not checked:** " + " ".join(ctx.notes))
+        lines.append("**Record incomplete, not checked:** " + " ".join(ctx.notes))
     lines.append(f"jakcheck knowledge release {a.knowledge.version} ({a.knowledge.date}); region {a.region}; "
                  f"assessed as of {a.as_of}. Decision support: review the basis and decide with the patient.")
     return "\n\n".join(lines)
@@ -241,7 +244,8 @@ def order_resources(knowledge: Knowledge, action_code: str, patient_ref: str, re
             res["medicationCodeableConcept"] = {"coding": [coding], "text": text}
         res["subject"] = {"reference": patient_ref}
         if encounter:
-            res["encounter"] = {"reference": encounter}
+            # context.encounterId is a bare id; a FHIR reference is Type/id
+            res["encounter"] = {"reference": encounter if "/" in encounter else f"Encounter/{encounter}"}
         if requester:
             res["requester"] = {"reference": requester}
         res["reasonCode"] = [{"text": "Screening before starting a JAK inhibitor (jakcheck)"}]
@@ -263,9 +267,40 @@ def _extended_release(order: dict[str, Any]) -> bool:
     return any(w in low for w in ("extended release", "extended-release", "24 hr", " xr", "prolonged"))
 
 
-def adjusted_order(order: dict[str, Any], dose: DoseOut) -> dict[str, Any]:
-    """The draft MedicationRequest with its dosage replaced by the label dose."""
+_STRENGTH = re.compile(r"(\d+(?:\.\d+)?)\s*mg\b", re.IGNORECASE)
+
+
+def _strengths(cc: dict[str, Any]) -> set[float]:
+    """The mg strengths a medication concept names in its text and codings' displays (e.g. "Olumiant 4 mg")."""
+    texts = [str(cc.get("text") or "")] + [str(c.get("display") or "") for c in cc.get("coding") or []
+                                           if isinstance(c, dict)]
+    return {float(m) for t in texts for m in _STRENGTH.findall(t)}
+
+
+def ingredient_coding(knowledge: Knowledge, drug: str) -> dict[str, str] | None:
+    """The RxNorm ingredient coding of a drug (the value-set code whose display is the ingredient name)."""
+    concept = knowledge.concepts.get(drug)
+    for coding in concept.codes if concept is not None else ():
+        if coding.system == RXNORM and (coding.display or "").lower() == drug:
+            return {"system": RXNORM, "code": coding.code, "display": coding.display or drug}
+    return None
+
+
+def adjusted_order(order: dict[str, Any], dose: DoseOut, name: str,
+                   ingredient: dict[str, str] | None) -> dict[str, Any] | None:
+    """The draft MedicationRequest with its dosage replaced by the label dose, or None when no consistent update
+    can be made: the order has no id to update, names its product by reference, or names a product strength other
+    than the new dose with no ingredient code to name the drug instead (a 4 mg tablet product must not carry a
+    2 mg dose)."""
+    if not isinstance(order.get("id"), str) or "medicationReference" in order:
+        return None
     res = {k: v for k, v in order.items() if k != "dosageInstruction"}
+    cc = order.get("medicationCodeableConcept")
+    strengths = _strengths(cc) if isinstance(cc, dict) else set()
+    if strengths and strengths != {dose.amount}:
+        if ingredient is None:
+            return None
+        res["medicationCodeableConcept"] = {"coding": [ingredient], "text": f"{name} {dose.amount:g} {dose.unit}"}
     per_day = 2 if dose.frequency == "twice daily" else 1
     res["dosageInstruction"] = [{
         "text": _dose_text(dose) + (f". {dose.note}" if dose.note else ""),
@@ -350,11 +385,11 @@ def _verdict_card(a: Assessment, drug: DrugAssessment, order: OrderedDrug, start
                             "actions": [{"type": "delete", "description": label,
                                          "resourceId": order.reference}]})
         behaviour = "at-most-one"
-    elif dose_changed and dose is not None and not _extended_release(order.resource):
+    elif dose_changed and dose is not None and not _extended_release(order.resource) and (
+            updated := adjusted_order(order.resource, dose, name, ingredient_coding(k, drug.drug))) is not None:
         label = f"Change the order to {name} {_dose_text(dose)}"
         suggestions.append({"label": label, "uuid": ctx.new_uuid(), "isRecommended": True,
-                            "actions": [{"type": "update", "description": label,
-                                         "resource": adjusted_order(order.resource, dose)}]})
+                            "actions": [{"type": "update", "description": label, "resource": updated}]})
         behaviour = "at-most-one"
     card = {
         "uuid": ctx.new_uuid(), "summary": short(summary), "indicator": indicator, "detail": "\n\n".join(md),

@@ -6,14 +6,21 @@ Server-side request forgery is the risk here: `fhirServer` is a URL the caller c
   and only with the `fhirAuthorization` bearer token the client gave for it;
 * the URLs fetched are the service's own prefetch templates with the patient id filled in; the id must be a
   FHIR id (`[A-Za-z0-9-.]{1,64}`), so nothing in the request can change the path or the host;
-* no redirects, no proxies from the environment, a timeout and a byte limit; a search Bundle's `next` page is
-  followed only when it lies under the same allow-listed base, for at most MAX_PAGES pages;
+* no redirects, no proxies from the environment, a timeout per request; a search Bundle's `next` page is
+  followed only when it lies under the same allow-listed base;
+* every page of a search is followed, within one budget per call: a total size (`max_bytes`), a total time
+  (`fhir_fetch_seconds`) and a page count (`fhir_fetch_max_pages`, a guard against servers that page forever);
+* a query that fails (HTTP 403, 404, a timeout, a broken answer) or is cut off by the budget does not fail the
+  others: what came back is kept, and the part that is missing or partial is named (`Gap`), so the record is
+  read as incomplete, never as if the patient had no such data;
 * the access token is never logged.
 """
 
 from __future__ import annotations
 
 import re
+import time
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -22,11 +29,35 @@ import orjson
 from jakcheck.settings import Settings
 
 FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
-MAX_PAGES = 10
 
 
 class FetchProblem(Exception):
     """The data could not be fetched; the message is safe to show (no token, no patient data)."""
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A prefetch key whose data did not arrive, or arrived only in part; `reason` is safe to show."""
+
+    key: str
+    reason: str
+    partial: bool = False
+
+
+@dataclass
+class Fetched:
+    data: dict[str, Any] = field(default_factory=dict)
+    gaps: list[Gap] = field(default_factory=list)
+
+
+@dataclass
+class _Budget:
+    bytes_left: int
+    deadline: float
+    max_pages: int
+
+    def seconds_left(self) -> float:
+        return self.deadline - time.monotonic()
 
 
 def normalise_base(url: str) -> str:
@@ -49,17 +80,20 @@ def fill(template: str, patient_id: str) -> str:
     return template.replace("{{context.patientId}}", patient_id)
 
 
-async def _get_json(client: httpx.AsyncClient, url: str, token: str, max_bytes: int) -> Any:
+async def _get_json(client: httpx.AsyncClient, url: str, token: str, budget: _Budget) -> Any:
+    """One GET within the budget: the bytes read are taken from it. Raises FetchProblem."""
+    if budget.seconds_left() <= 0:
+        raise FetchProblem("the fetch time budget was used up")
     headers = {"Authorization": f"Bearer {token}", "Accept": "application/fhir+json"}
-    async with client.stream("GET", url, headers=headers) as resp:
+    timeout = httpx.Timeout(min(client.timeout.read or budget.seconds_left(), budget.seconds_left()))
+    async with client.stream("GET", url, headers=headers, timeout=timeout) as resp:
         if resp.status_code != 200:
             raise FetchProblem(f"the FHIR server answered HTTP {resp.status_code}")
-        size = 0
         chunks = []
         async for chunk in resp.aiter_bytes():
-            size += len(chunk)
-            if size > max_bytes:
-                raise FetchProblem(f"the FHIR server's answer is larger than {max_bytes} bytes")
+            budget.bytes_left -= len(chunk)
+            if budget.bytes_left < 0:
+                raise FetchProblem("the answers are larger than the fetch size budget")
             chunks.append(chunk)
     try:
         return orjson.loads(b"".join(chunks))
@@ -67,34 +101,70 @@ async def _get_json(client: httpx.AsyncClient, url: str, token: str, max_bytes: 
         raise FetchProblem("the FHIR server's answer is not JSON") from None
 
 
+def _next_link(bundle: Any) -> str | None:
+    if not isinstance(bundle, dict):
+        return None
+    nxt = next((link.get("url") for link in bundle.get("link") or []
+                if isinstance(link, dict) and link.get("relation") == "next"), None)
+    return nxt if isinstance(nxt, str) else None
+
+
+async def _search(client: httpx.AsyncClient, base: str, url: str, token: str, budget: _Budget
+                  ) -> tuple[Any, tuple[str, bool] | None]:
+    """The answer to one prefetch query with every page of a search Bundle gathered into the first, and what
+    stopped it early as (reason, partial), or None when it is complete."""
+    try:
+        data = await _get_json(client, url, token, budget)
+    except httpx.TimeoutException:
+        return None, ("the FHIR server did not answer in time", False)
+    except httpx.HTTPError as exc:
+        return None, (f"the FHIR server could not be reached ({type(exc).__name__})", False)
+    except FetchProblem as exc:
+        return None, (str(exc), False)
+    pages = 1
+    seen = {url}
+    bundle = data
+    while (nxt := _next_link(bundle)) is not None:
+        if not nxt.startswith(base + "/") or "@" in nxt:
+            return data, ("a next page lies outside the allow-listed FHIR server and was not read", True)
+        if nxt in seen:
+            return data, ("the FHIR server's next page repeats an earlier page", True)
+        if pages >= budget.max_pages:
+            return data, (f"only the first {pages} pages were read (fetch page budget)", True)
+        seen.add(nxt)
+        try:
+            bundle = await _get_json(client, nxt, token, budget)
+        except httpx.TimeoutException:
+            return data, (f"page {pages + 1} did not arrive in time; {pages} pages read", True)
+        except httpx.HTTPError as exc:
+            return data, (f"page {pages + 1} could not be fetched ({type(exc).__name__}); {pages} pages read",
+                          True)
+        except FetchProblem as exc:
+            return data, (f"page {pages + 1}: {exc}; {pages} pages read", True)
+        pages += 1
+        if isinstance(bundle, dict) and isinstance(bundle.get("entry"), list) and isinstance(data, dict):
+            data.setdefault("entry", []).extend(bundle["entry"])
+    return data, None
+
+
 async def fetch(client: httpx.AsyncClient, base: str, token: str, templates: dict[str, str], patient_id: str,
-                max_bytes: int) -> dict[str, Any]:
-    """Prefetch key -> resource or Bundle, for each template. Raises FetchProblem."""
+                max_bytes: int, *, seconds: float = 20.0, max_pages: int = 1000) -> Fetched:
+    """Prefetch key -> resource or Bundle for each template, every page of a search followed within the budget
+    (`max_bytes` in all, `seconds` in all, `max_pages` per search). A query that fails or is cut off is named in
+    `gaps` and the rest is kept. Raises FetchProblem only for a patient id that is not a FHIR id."""
     base = normalise_base(base)
-    out: dict[str, Any] = {}
-    budget = max_bytes
+    out = Fetched()
+    budget = _Budget(bytes_left=max_bytes, deadline=time.monotonic() + seconds, max_pages=max_pages)
     for key, template in templates.items():
         url = f"{base}/{fill(template, patient_id)}"
-        try:
-            data = await _get_json(client, url, token, budget)
-            pages = 1
-            bundle = data
-            while isinstance(bundle, dict) and bundle.get("resourceType") == "Bundle" and pages < MAX_PAGES:
-                nxt = next((link.get("url") for link in bundle.get("link") or []
-                            if isinstance(link, dict) and link.get("relation") == "next"), None)
-                if not isinstance(nxt, str) or not nxt.startswith(base + "/") or "@" in nxt:
-                    break
-                bundle = await _get_json(client, nxt, token, budget)
-                pages += 1
-                if isinstance(bundle, dict) and isinstance(bundle.get("entry"), list):
-                    data.setdefault("entry", []).extend(bundle["entry"])
-        except httpx.TimeoutException:
-            raise FetchProblem("the FHIR server did not answer in time") from None
-        except httpx.HTTPError as exc:
-            raise FetchProblem(f"the FHIR server could not be reached ({type(exc).__name__})") from None
+        data, problem = await _search(client, base, url, token, budget)
+        if problem is not None:
+            out.gaps.append(Gap(key, *problem))
+        if data is None:
+            continue
         if isinstance(data, dict) and data.get("resourceType") == "Bundle":
             data.pop("link", None)
-        out[key] = data
+        out.data[key] = data
     return out
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -21,6 +22,7 @@ from jakcheck.assessment import Assessment, DoseOut, DrugAssessment
 from jakcheck.engine import assess, start_dose
 from jakcheck.errors import InputError
 from jakcheck.fhir.reader import read_document
+from jakcheck.patient.facts import IncompleteData
 from jakcheck.service import fhir_client
 from jakcheck.service.answers import answer_key, rebuild
 from jakcheck.service.cards import BuiltCard, CardContext, notice_card, order_cards, patient_view_card
@@ -64,32 +66,67 @@ def _prefetch_missing(req: CDSHooksRequest, templates: dict[str, str]) -> dict[s
 
 
 async def _gather(s: ServiceState, req: CDSHooksRequest,
-                  patient_id: str | None) -> tuple[dict[str, Any], list[str], bool]:
-    """The prefetch to read, completed from the FHIR server where allowed, notes on what is missing, and
-    whether the answer may be kept for identical calls (not after a failed fetch, which may be transient)."""
+                  patient_id: str | None) -> tuple[dict[str, Any], list[str], list[IncompleteData], bool]:
+    """The prefetch to read, completed from the FHIR server where allowed; notes on what is missing; the parts of
+    the record that did not arrive (read as incomplete, never as absent); and whether the answer may be kept for
+    identical calls (not after a failed or partial fetch, which may be transient)."""
     templates = prefetch_templates(s.knowledge)
     data = {k: v for k, v in (req.prefetch or {}).items() if k in templates or isinstance(v, dict)}
     missing = _prefetch_missing(req, templates)
     notes: list[str] = []
+    reported = _reported_errors(data, templates)
     if not missing:
-        return data, notes, True
+        return data, notes, reported, not reported
     names = ", ".join(sorted(missing))
+    why: str | None = None
     if req.fhirServer is None or req.fhirAuthorization is None:
+        why = "the EHR sent neither the prefetch nor FHIR server access"
         notes.append(f"The EHR sent no prefetch for {names} and no FHIR server access, so these were not read.")
     elif not fhir_client.is_allowed(req.fhirServer, s.settings):
+        why = "the EHR's FHIR server is not on this service's allowlist"
         notes.append(f"The EHR sent no prefetch for {names}; its FHIR server is not on this service's "
                      "allowlist, so nothing was fetched.")
     elif patient_id is None:
+        why = "context.patientId is not a FHIR id"
         notes.append(f"No prefetch for {names}, and context.patientId is not a FHIR id; nothing was fetched.")
-    else:
-        try:
-            fetched = await fhir_client.fetch(s.http, req.fhirServer, req.fhirAuthorization.access_token, missing,
-                                              patient_id, s.settings.max_input_bytes)
-            data.update(fetched)
-        except fhir_client.FetchProblem as exc:
-            notes.append(f"Fetching {names} from the FHIR server failed: {exc}.")
-            return data, notes, False
-    return data, notes, True
+    if why is not None:
+        return data, notes, [*reported, *(IncompleteData(k, why) for k in sorted(missing))], True
+    assert req.fhirServer is not None and req.fhirAuthorization is not None and patient_id is not None
+    fetched = await fhir_client.fetch(s.http, req.fhirServer, req.fhirAuthorization.access_token, missing,
+                                      patient_id, s.settings.max_input_bytes, seconds=s.settings.fhir_fetch_seconds,
+                                      max_pages=s.settings.fhir_fetch_max_pages)
+    data.update(fetched.data)
+    for gap in fetched.gaps:
+        notes.append(f"Fetching {gap.key} from the FHIR server {'stopped early' if gap.partial else 'failed'}: "
+                     f"{gap.reason}.")
+    gaps = [IncompleteData(g.key, g.reason, g.partial) for g in fetched.gaps]
+    return data, notes, [*reported, *gaps], not fetched.gaps and not reported
+
+
+def _error_issues(resource: Any) -> list[str]:
+    """The codes of the error and fatal issues of an OperationOutcome."""
+    if not isinstance(resource, dict) or resource.get("resourceType") != "OperationOutcome":
+        return []
+    return [str(i.get("code") or "error") for i in resource.get("issue") or []
+            if isinstance(i, dict) and i.get("severity") in ("error", "fatal")]
+
+
+def _reported_errors(data: dict[str, Any], templates: dict[str, str]) -> list[IncompleteData]:
+    """Prefetch keys where the EHR sent an OperationOutcome with an error instead of the data, or beside part of
+    it in a search Bundle (CDS Hooks 2.0.1, Prefetch: "OperationOutcome(s) SHOULD be used to communicate those
+    errors"). A null value is not an error: it means the EHR has no such data."""
+    out = []
+    for key in templates:
+        value = data.get(key)
+        if codes := _error_issues(value):
+            out.append(IncompleteData(key, f"the EHR reported an error instead of the data ({', '.join(codes)})"))
+        elif isinstance(value, dict) and value.get("resourceType") == "Bundle":
+            codes = [c for e in value.get("entry") or [] if isinstance(e, dict)
+                     for c in _error_issues(e.get("resource"))]
+            if codes:
+                out.append(IncompleteData(key, f"the EHR reported an error with part of the data "
+                                               f"({', '.join(codes)})", partial=True))
+    return out
 
 
 def _starts(s: ServiceState, a: Assessment, facts: Any, drugs: list[str]) -> dict[str, DoseOut | None]:
@@ -142,7 +179,7 @@ async def call_service(service_id: str, request: Request) -> Response:
             return _answer(s, service_id, [], started, "no JAK inhibitor ordered")
 
     patient_id = fhir_client.patient_id_of(ctx.patientId)
-    data, notes, keep = await _gather(s, req, patient_id)
+    data, notes, incomplete, keep = await _gather(s, req, patient_id)
     today = s.today()
     caller = (str(claims.get("iss", "")), str(claims.get("tenant", "")))  # answers are never shared across EHRs
     key = (answer_key(service_id, caller, req.context, data, notes, today, s.knowledge.release.version)
@@ -166,6 +203,8 @@ async def call_service(service_id: str, request: Request) -> Response:
         facts = read_document(doc, source_name="CDS Hooks request", as_of=today, knowledge=s.knowledge)
     except InputError as exc:
         raise ApiError(400, str(exc)) from None
+    if incomplete:
+        facts = replace(facts, incomplete=(*facts.incomplete, *incomplete))
     drugs = list(dict.fromkeys(o.drug for o in ordered))
     a = assess(facts, s.knowledge, region=s.settings.region, indication=indication_for(ordered, s.knowledge),
                drugs=drugs, risk_region=s.settings.score2_risk_region)

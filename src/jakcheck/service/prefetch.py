@@ -1,9 +1,11 @@
 """Discovery and prefetch: which hooks jakcheck serves and which FHIR data it asks the EHR to send along.
 
-The prefetch templates are derived from the knowledge release, not written by hand: the Observation search
-lists exactly the LOINC codes of the observation concepts the rules read (blood counts, liver and renal tests,
-lipids, TB and hepatitis tests, smoking and pregnancy status, ...), so a new value-set code is requested as
-soon as the knowledge release has it.
+The prefetch templates are derived from the knowledge release, not written by hand: the Observation searches
+list exactly the codes of the observation concepts the rules read (blood counts, liver and renal tests, lipids,
+TB and hepatitis tests, smoking and pregnancy status, ...) and of the panels whose components carry them (the
+blood pressure panel), so a new value-set code is requested as soon as the knowledge release has it. A search
+that would be longer than MAX_TEMPLATE_CHARS is split over several keys ("observations", "observations-2", ...):
+many servers and proxies refuse URLs much over 2,000 characters.
 """
 
 from __future__ import annotations
@@ -40,21 +42,62 @@ SERVICES = (
 SERVICE_BY_ID = {s.id: s for s in SERVICES}
 
 
+MAX_TEMPLATE_CHARS = 1900  # with "|" counted as sent ("%7C"); leaves room for the server base and a patient id
+OBSERVATION_KINDS = ("observation", "panel")
+
+
 def observation_codes(knowledge: Knowledge) -> tuple[str, ...]:
-    """The LOINC codes of every observation concept the rules read, sorted."""
-    return tuple(sorted({c.code for concept in knowledge.concepts.values() if concept.kind == "observation"
-                         for c in concept.codes if c.system == LOINC}))
+    """Every code ("system|code") of the observation concepts the rules read and of the panels that carry them,
+    in value-set order, each once."""
+    return tuple(dict.fromkeys(f"{c.system}|{c.code}" for concept in knowledge.concepts.values()
+                               if concept.kind in OBSERVATION_KINDS for c in concept.codes))
+
+
+def sent_length(template: str) -> int:
+    """The length of a template as a URL path and query: "|" is sent percent-encoded."""
+    return len(template) + 2 * template.count("|")
+
+
+def _observation_searches(codes: tuple[str, ...]) -> list[str]:
+    """Observation searches for the codes, each within MAX_TEMPLATE_CHARS."""
+    head = f"Observation?patient={PATIENT_TOKEN}&code="
+    searches: list[str] = []
+    current: list[str] = []
+    for token in codes:
+        if current and sent_length(head + ",".join([*current, token])) > MAX_TEMPLATE_CHARS:
+            searches.append(head + ",".join(current))
+            current = []
+        current.append(token)
+    if current:
+        searches.append(head + ",".join(current))
+    return searches
+
+
+def observation_key(n: int) -> str:
+    return "observations" if n == 0 else f"observations-{n + 1}"
+
+
+def observation_key_for(knowledge: Knowledge, codings: object) -> str | None:
+    """The prefetch key whose Observation search asks for one of these codings (a FHIR coding list), as an EHR
+    fills it; None when no search asks for any of them."""
+    tokens = {f"{c.get('system')}|{c.get('code')}" for c in codings if isinstance(c, dict)} \
+        if isinstance(codings, list) else set()
+    for n, search in enumerate(_observation_searches(observation_codes(knowledge))):
+        if tokens & set(search.split("&code=", 1)[1].split(",")):
+            return observation_key(n)
+    return None
 
 
 def _templates(codes: tuple[str, ...]) -> dict[str, str]:
-    obs = ",".join(f"{LOINC}|{c}" for c in codes)
-    return {
+    out = {
         "patient": f"Patient/{PATIENT_TOKEN}",
         "conditions": f"Condition?patient={PATIENT_TOKEN}",
-        "observations": f"Observation?patient={PATIENT_TOKEN}&code={obs}",
-        "medications": f"MedicationRequest?patient={PATIENT_TOKEN}",
-        "immunizations": f"Immunization?patient={PATIENT_TOKEN}",
     }
+    for n, search in enumerate(_observation_searches(codes)):
+        out[observation_key(n)] = search
+    out["medications"] = f"MedicationRequest?patient={PATIENT_TOKEN}"
+    out["immunizations"] = f"Immunization?patient={PATIENT_TOKEN}"
+    return out
 
 
 def prefetch_templates(knowledge: Knowledge) -> dict[str, str]:
