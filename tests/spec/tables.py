@@ -157,20 +157,32 @@ CASES: list[Case] = [
     Case("infection.herpes_zoster_history", "previous shingles", lambda: ra().screened().with_condition(
         "herpes-zoster", active=False).build(), "hz.history", True, for_drug="baricitinib"),
     Case("infection.herpes_zoster_history", "no shingles", lambda: ra().screened().build(), "hz.history", False),
-    Case("infection.glucocorticoid_high_dose", "prednisone 10 mg/day", lambda: ra().screened().with_med(
-        "prednisone", mg_per_day=10).build(), "glucocorticoid.high-dose", True),
-    Case("infection.glucocorticoid_high_dose", "prednisolone 7.5 mg/day (at the threshold)", lambda: ra().screened()
-         .with_med("prednisolone", mg_per_day=7.5).build(), "glucocorticoid.high-dose", True),
-    Case("infection.glucocorticoid_high_dose", "prednisone 5 mg/day", lambda: ra().screened().with_med(
-        "prednisone", mg_per_day=5).build(), "glucocorticoid.high-dose", False),
-    Case("infection.glucocorticoid_high_dose", "methylprednisolone 8 mg/day = 10 mg prednisone", lambda: ra()
-         .screened().with_med("methylprednisolone", mg_per_day=8).build(), "glucocorticoid.high-dose", True),
-    Case("infection.glucocorticoid_high_dose", "prednisone 15 mg/day with high RA activity (DAS28-ESR 5.8): the "
+    Case("infection.glucocorticoid_dose", "prednisone 10 mg/day: medium dose (EULAR > 7.5 to 30)", lambda: ra()
+         .screened().with_med("prednisone", mg_per_day=10).build(), "glucocorticoid.medium-dose", True,
+         also_absent=("glucocorticoid.high-dose",)),
+    Case("infection.glucocorticoid_dose", "prednisolone 7.5 mg/day: low dose (EULAR <= 7.5), no band finding",
+         lambda: ra().screened().with_med("prednisolone", mg_per_day=7.5).build(), "glucocorticoid.medium-dose",
+         False, also_absent=("glucocorticoid.high-dose",)),
+    Case("infection.glucocorticoid_dose", "prednisone 7.6 mg/day: just above low dose", lambda: ra().screened()
+         .with_med("prednisone", mg_per_day=7.6).build(), "glucocorticoid.medium-dose", True),
+    Case("infection.glucocorticoid_dose", "prednisone 30 mg/day: still medium dose", lambda: ra().screened()
+         .with_med("prednisone", mg_per_day=30).build(), "glucocorticoid.medium-dose", True,
+         also_absent=("glucocorticoid.high-dose",)),
+    Case("infection.glucocorticoid_dose", "prednisone 30.1 mg/day: high dose (EULAR > 30)", lambda: ra().screened()
+         .with_med("prednisone", mg_per_day=30.1).build(), "glucocorticoid.high-dose", True,
+         also_absent=("glucocorticoid.medium-dose",)),
+    Case("infection.glucocorticoid_dose", "prednisone 30 mg/day is not high dose", lambda: ra().screened()
+         .with_med("prednisone", mg_per_day=30).build(), "glucocorticoid.high-dose", False),
+    Case("infection.glucocorticoid_dose", "prednisone 5 mg/day", lambda: ra().screened().with_med(
+        "prednisone", mg_per_day=5).build(), "glucocorticoid.medium-dose", False),
+    Case("infection.glucocorticoid_dose", "methylprednisolone 8 mg/day = 10 mg prednisone", lambda: ra()
+         .screened().with_med("methylprednisolone", mg_per_day=8).build(), "glucocorticoid.medium-dose", True),
+    Case("infection.glucocorticoid_dose", "prednisone 15 mg/day with high RA activity (DAS28-ESR 5.8): the "
          "finding says not to withhold effective treatment for fear of infection, with both figures", lambda: ra()
          .screened().with_med("prednisone", mg_per_day=15).with_joint_assessment(
              tender=8, swollen=6, patient_global=7, evaluator_global=6, esr=38).build(),
-         "glucocorticoid.high-dose", True),
-    Case("infection.glucocorticoid_high_dose", "prednisone with no dose: dose unknown", lambda: ra().screened()
+         "glucocorticoid.medium-dose", True),
+    Case("infection.glucocorticoid_dose", "prednisone with no dose: dose unknown", lambda: ra().screened()
          .with_med("prednisone").build(), "glucocorticoid.dose-unknown", True),
     # disease activity (scores)
     Case("scores.disease_active", "RA, DAS28-ESR 5.8 (high activity)", lambda: ra().screened().with_joint_assessment(
@@ -178,6 +190,10 @@ CASES: list[Case] = [
     Case("scores.disease_active", "RA, CDAI 10.5 from joint counts and globals only (moderate activity)",
          lambda: ra().screened().with_joint_assessment(tender=3, swollen=3, patient_global=2,
                                                       evaluator_global=2.5).build(), "disease.active", True),
+    Case("scores.disease_active", "RA, DAS28-ESR 5.8 on prednisone 5 mg/day (low dose): the finding carries the "
+         "do-not-withhold counterweight, no band finding", lambda: ra().screened().with_med("prednisone", mg_per_day=5)
+         .with_joint_assessment(tender=8, swollen=6, patient_global=7, evaluator_global=6, esr=38).build(),
+         "disease.active", True, also_absent=("glucocorticoid.medium-dose", "glucocorticoid.high-dose")),
     Case("scores.disease_active", "RA, CDAI 10 (low activity: the moderate band starts above 10)",
          lambda: ra().screened().with_joint_assessment(tender=3, swollen=3, patient_global=2,
                                                       evaluator_global=2).build(), "disease.active", False),

@@ -24,8 +24,8 @@ from typing import Any, Literal
 
 from jakcheck.calculators import CALCULATORS, CalcResult, CalculatorInputError, CalculatorNotApplicable
 from jakcheck.calculators.base import InputSpec
-from jakcheck.knowledge.schema import Region
-from jakcheck.patient.derived import conditions
+from jakcheck.knowledge.schema import Cite, Region
+from jakcheck.patient.derived import conditions, prednisone_equivalent_today
 from jakcheck.patient.facts import PatientFacts
 from jakcheck.patient.score_inputs import (
     AXSPA_SPECIFIC,
@@ -329,18 +329,33 @@ def score_text(s: Score) -> str:
 def disease_active(ctx: Context) -> list[Hit]:
     """When the latest disease-activity score shows moderate or high activity (DAS28 >3.2, CDAI >10, SDAI >11,
     ASDAS >=2.1), Then note it: EULAR 2022 aims treatment at sustained remission or low disease activity, and
-    active disease is the setting in which glucocorticoids are used and infection fears arise. Source:
-    eular-2022-ra (recommendations 2 and 5); cut-offs from the calculators' sources."""
+    active disease is the setting in which glucocorticoids are used and infection fears arise. When a systemic
+    glucocorticoid at low dose (EULAR: <=7.5 mg/day prednisone equivalent, so no glucocorticoid band finding) is
+    current as well, Then the finding says the dose and not to withhold effective steroid-sparing treatment for
+    fear of infection, with the dose gradient (the band findings say the same above low dose). Source:
+    eular-2022-ra (recommendations 2 and 5), george-gc-infection-2020, rabbit-score-2014; cut-offs from the
+    calculators' sources."""
     s = active_disease(ctx)
     if s is None or s.result is None:
         return []
+    summary = f"Active disease: {score_text(s)}."
+    detail = ("The treatment target is sustained remission or low disease activity in every patient (EULAR 2022, "
+              "recommendation 2). Score, category and inputs are under `scores`.")
+    evidence = s.evidence
+    cites: tuple[Cite, ...] = (EULAR_RA, *(c(x) for x in s.sources))
+    total, meds = prednisone_equivalent_today(ctx.facts)
+    if meds and total is not None and 0 < total <= ctx.threshold("glucocorticoid-medium-dose-mg-prednisone"):
+        summary = (f"Active disease ({score_text(s)}) on low-dose glucocorticoid ({total:g} mg/day prednisone "
+                   "equivalent): do not withhold effective steroid-sparing treatment for fear of infection.")
+        detail += (" Serious-infection risk is already raised at low glucocorticoid dose (George 2020, Medicare: "
+                   "hospitalised infection within a year 8.6% without glucocorticoids, 11.0% at <=5 mg, 14.4% at "
+                   ">5-10 mg/day) and rises with the dose; controlling the disease is what allows the glucocorticoid "
+                   "to stop (EULAR 2022 recommendation 5: taper as rapidly as clinically feasible).")
+        evidence += tuple(m.source for m in meds)
+        cites += (GC_INFECTION, RABBIT)
     return [Hit(
         code="disease.active", severity="info",
-        summary=f"Active disease: {score_text(s)}.",
-        detail=("The treatment target is sustained remission or low disease activity in every patient (EULAR 2022, "
-                "recommendation 2). Score, category and inputs are under `scores`."),
-        evidence=s.evidence,
-        cites=(EULAR_RA, *(c(x) for x in s.sources)),
+        summary=summary, detail=detail, evidence=evidence, cites=cites,
     )]
 
 
