@@ -123,9 +123,19 @@ CASES: list[Case] = [
          "risk.cardiovascular", True),
     Case("cardiovascular.cardiovascular", "EU, 62, no systolic blood pressure: no calculated risk",
          lambda: ra(62).screened().build(), "risk.cardiovascular", False),
-    Case("cardiovascular.cardiovascular", "US, 68-year-old man, PREVENT-ASCVD at or above 10%",
-         lambda: ra(68).male().screened().cv_risk_inputs(sbp=160, total=220, hdl=40).build(),
+    Case("cardiovascular.cardiovascular", "US, 62-year-old man, PREVENT-ASCVD 10.8%: at or above 10%",
+         lambda: ra(62).male().screened().cv_risk_inputs(sbp=170, total=240, hdl=35).build(),
          "risk.cardiovascular", True, region="US", for_drug="tofacitinib"),
+    Case("cardiovascular.cardiovascular", "US, 68-year-old man, PREVENT-ASCVD at or above 10% with no risk factor "
+         "on record: from 65 the score alone is not counted again on top of the age finding",
+         lambda: ra(68).male().screened().cv_risk_inputs(sbp=160, total=220, hdl=40).build(),
+         "risk.cardiovascular", False, region="US"),
+    Case("cardiovascular.cardiovascular", "EU, 75-year-old woman, SCORE2-OP 11.5% with systolic 120 and nothing "
+         "else: age alone, counted once by risk.age-65-plus", lambda: ra(75).screened().cv_risk_inputs(sbp=120)
+         .build(), "risk.cardiovascular", False),
+    Case("cardiovascular.cardiovascular", "EU, 75-year-old woman with hypertension on record: counted (the score "
+         "is named with it)", lambda: ra(75).screened().cv_risk_inputs(sbp=120).with_condition("hypertension")
+         .build(), "risk.cardiovascular", True, for_drug="baricitinib"),
     Case("cardiovascular.cardiovascular", "US, 68-year-old man, PREVENT-ASCVD below 10%",
          lambda: ra(68).male().screened().cv_risk_inputs(sbp=130, total=220, hdl=40).build(),
          "risk.cardiovascular", False, region="US"),
@@ -230,6 +240,16 @@ CASES: list[Case] = [
     Case("hepatitis.hbv_status", "anti-HBc positive, HBsAg negative: monitor HBV DNA", lambda: ra().screened()
          .with_result("anti-hbc", "positive", days_ago=1).build(), "hbv.resolved", True,
          verdict=("tofacitinib", "caution")),
+    Case("hepatitis.hbv_status", "anti-HBc and anti-HBs positive, HBsAg negative, HBV DNA undetectable 16 days ago: "
+         "the pre-treatment HBV DNA is done; plan prophylaxis or 1-3-monthly monitoring", lambda: ra().screened()
+         .with_result("anti-hbc", "positive", days_ago=5).with_result("anti-hbs", "positive", days_ago=5)
+         .with_result("hbv-dna", "negative", days_ago=16).build(), "hbv.resolved", True,
+         verdict=("tofacitinib", "caution")),
+    Case("hepatitis.hbv_status", "anti-HBc positive, HBV DNA detectable: defer for hepatology", lambda: ra()
+         .screened().with_result("anti-hbc", "positive", days_ago=5).with_result("hbv-dna", "positive", days_ago=5)
+         .build(), "hbv.resolved", True, verdict=("tofacitinib", "defer")),
+    Case("hepatitis.hbv_status", "anti-HBs positive alone (vaccinated), anti-HBc negative: no HBV DNA monitoring",
+         lambda: ra().screened().with_result("anti-hbs", "positive").build(), "hbv.resolved", False),
     Case("hepatitis.hbv_status", "both markers negative", lambda: ra().screened().build(), "hbv.screening-missing",
          False, also_absent=("hbv.chronic", "hbv.resolved")),
     Case("hepatitis.hbv_status", "no anti-HBc result", lambda: _without(ra().screened().build(), "anti-hbc"),
@@ -255,6 +275,18 @@ CASES: list[Case] = [
          "vaccine.zoster-due", True),
     Case("vaccination.zoster_vaccine_due", "two RZV doses", lambda: ra().screened().build(), "vaccine.zoster-due",
          False),
+    Case("vaccination.zoster_vaccine_due", "pregnant with one RZV dose: dose 2 deferred until after the pregnancy "
+         "(ACIP 2022: no recommendation in pregnancy)", lambda: _without_vaccine(
+             P().aged(30).with_condition(RA, display="Rheumatoid arthritis").screened().pregnant().build(),
+             "zoster-recombinant", keep=1), "vaccine.zoster-due", True),
+    Case("vaccination.zoster_vaccine_due", "admitted with pneumonia, no RZV: deferred until the acute illness has "
+         "resolved (a precaution)", lambda: _without_vaccine(ra().screened().with_condition(
+             "serious-infection", display="Pneumonia", days_ago=3).build(), "zoster-recombinant", keep=0),
+         "vaccine.zoster-due", True),
+    Case("vaccination.influenza_vaccine_due", "admitted with pneumonia, last flu vaccine 400 days ago: deferred "
+         "until the acute illness has resolved", lambda: _without_vaccine(ra().screened().with_condition(
+             "serious-infection", display="Pneumonia", days_ago=3).with_vaccine("influenza", days_ago=400).build(),
+             "influenza", keep=1), "vaccine.influenza-due", True),
     Case("vaccination.pneumococcal_vaccine_due", "no pneumococcal vaccine", lambda: _without_vaccine(
         ra().screened().build(), "pneumococcal", keep=0), "vaccine.pneumococcal-due", True),
     Case("vaccination.pneumococcal_vaccine_due", "pneumococcal vaccine given", lambda: ra().screened().build(),

@@ -639,7 +639,9 @@ class _Reader:
             active = clinical in _CONDITION_ACTIVE and (abatement is None or abatement > self.as_of)
         display = self._display(res.get("code"))
         for cid in ids:
-            self.conditions.append(ConditionFact(cid, source, display, active, onset, abatement, matched_by))
+            # A coding with no display or text is named by its concept, never by the bare code.
+            self.conditions.append(ConditionFact(cid, source, display or self.kb.concept(cid).label, active, onset,
+                                                 abatement, matched_by))
             if not active:
                 continue
             if cid == "pregnancy":

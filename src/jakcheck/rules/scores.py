@@ -309,6 +309,18 @@ def high_calculated_risk(ctx: Context) -> HighRisk | None:
     return HighRisk(default, value, limit, tkey, lower)
 
 
+def age_counted_elsewhere(ctx: Context, high: HighRisk | None) -> bool:
+    """True when a high calculated cardiovascular risk must not count as a cardiovascular risk of its own: the
+    patient is at or above the class age threshold (age-risk-years, the EMA 2023 'age 65 or older' group), which
+    the age finding already applies. From that age the 10-year risk models (SCORE2-OP from 70) pass their
+    thresholds largely on age, so counting the score as well would count age twice; recorded ASCVD and risk
+    factors still count, and the score stays listed under `scores`."""
+    if high is None:
+        return False
+    age = high.score.inputs.get("age")
+    return isinstance(age, int | float) and age >= ctx.threshold("age-risk-years")
+
+
 def active_disease(ctx: Context) -> Score | None:
     """The most recent disease-activity score in moderate/high activity (ASDAS: high/very high), or None."""
     found = [s for s in scores_for(ctx)  # the disease-activity part is disease_activity_scores(facts, indication)
