@@ -205,7 +205,9 @@ def hbv_dna_overdue(ctx: Context) -> list[Hit]:
     cites = tuple(dict.fromkeys(tuple(c for m in label_items for c in m.cite) + (ACR_RA_HBV, HBV)
                                 + ctx.threshold_cites("hbv-dna-monitoring-interval-days")))
     hit = _overdue_hit(ctx, drug, st, schedule, cites)
-    return [replace(hit, evidence=resolved_hbv(ctx) + hit.evidence)]
+    return [replace(hit, evidence=resolved_hbv(ctx) + hit.evidence,
+                    actions=(ActionSpec("order-hbv-dna-monitoring", f"Order HBV DNA and ALT now (monitoring on "
+                                        f"{drug}).", "after-start", False),))]
 
 
 def start_date_unknown(ctx: Context) -> list[Hit]:
