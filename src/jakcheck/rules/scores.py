@@ -345,8 +345,7 @@ def disease_active(ctx: Context) -> list[Hit]:
     glucocorticoid at low dose (EULAR: <=7.5 mg/day prednisone equivalent, so no glucocorticoid band finding) is
     current as well, Then the finding says the dose and not to withhold effective steroid-sparing treatment for
     fear of infection, with the dose gradient (the band findings say the same above low dose). Source:
-    eular-2022-ra (recommendations 2 and 5), george-gc-infection-2020, rabbit-score-2014; cut-offs from the
-    calculators' sources."""
+    eular-2022-ra (recommendations 2 and 5), george-gc-infection-2020; cut-offs from the calculators' sources."""
     s = active_disease(ctx)
     if s is None or s.result is None:
         return []
@@ -364,7 +363,7 @@ def disease_active(ctx: Context) -> list[Hit]:
                    ">5-10 mg/day) and rises with the dose; controlling the disease is what allows the glucocorticoid "
                    "to stop (EULAR 2022 recommendation 5: taper as rapidly as clinically feasible).")
         evidence += tuple(m.source for m in meds)
-        cites += (GC_INFECTION, RABBIT)
+        cites += (GC_INFECTION,)
     return [Hit(
         code="disease.active", severity="info",
         summary=summary, detail=detail, evidence=evidence, cites=cites,
