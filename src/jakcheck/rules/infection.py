@@ -122,8 +122,8 @@ def glucocorticoid_dose(ctx: Context) -> list[Hit]:
 
 
 def _unique(cites: tuple[Cite, ...]) -> tuple[Cite, ...]:
-    """Cites in order, one per source and section."""
-    return tuple(dict.fromkeys(cites))
+    """Cites in order, one per source (the first section named for it)."""
+    return tuple({c.source: c for c in reversed(cites)}[s] for s in dict.fromkeys(c.source for c in cites))
 
 
 RULES = (active_serious_infection, herpes_zoster_history, glucocorticoid_dose)
