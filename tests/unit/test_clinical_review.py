@@ -159,3 +159,20 @@ def test_score2_op_at_75_is_not_a_second_count_of_age() -> None:
     assert "SCORE2" in age.detail and "not counted a second time" in age.detail
     low = [f for f in out.findings if f.code == "risk.lower-dose"]
     assert all("cardiovascular" not in f.summary for f in low)
+
+
+def test_fhir_coding_without_display_is_named_by_its_concept() -> None:
+    from jakcheck.fhir.reader import read_document
+
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [
+        {"resource": {"resourceType": "Patient", "id": "p", "birthDate": "1960-01-01", "gender": "female"}},
+        {"resource": {"resourceType": "Condition", "id": "c1", "subject": {"reference": "Patient/p"},
+                      "clinicalStatus": {"coding": [{"code": "active"}]},
+                      "code": {"coding": [{"system": "http://snomed.info/sct", "code": "59621000"}]}}},
+        {"resource": {"resourceType": "Immunization", "id": "i1", "status": "completed",
+                      "patient": {"reference": "Patient/p"}, "occurrenceDateTime": "2024-01-01",
+                      "vaccineCode": {"coding": [{"system": "http://hl7.org/fhir/sid/cvx", "code": "187"}]}}},
+    ]}
+    facts = read_document(bundle, source_name="b", as_of=P().as_of, knowledge=default_knowledge())
+    assert [c.display for c in facts.conditions] == ["Hypertension"]
+    assert facts.immunizations and all(i.display and i.display != "187" for i in facts.immunizations)

@@ -952,8 +952,8 @@ class _Reader:
             pred: float | None = None
             if daily is not None and "glucocorticoid" in classes and concept.prednisone_equivalence is not None:
                 pred = daily * concept.prednisone_equivalence
-            self.medications.append(MedicationFact(cid, classes, source, display, status, current, start, end,
-                                                   daily, pred, matched_by))
+            self.medications.append(MedicationFact(cid, classes, source, display or concept.label, status, current,
+                                                   start, end, daily, pred, matched_by))
 
     def _resolve_medication(self, res: dict[str, Any], ref: str) -> dict[str, Any] | None:
         if ref.startswith("#"):
@@ -991,7 +991,8 @@ class _Reader:
             concept = self._concept(cid)
             if concept is None:
                 continue
-            self.immunizations.append(ImmunizationFact(cid, bool(concept.live), when, source, display))
+            self.immunizations.append(ImmunizationFact(cid, bool(concept.live), when, source,
+                                                       display or concept.label))
 
 
 _HANDLERS = {
