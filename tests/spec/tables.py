@@ -138,9 +138,19 @@ CASES: list[Case] = [
          "risk.cardiovascular", True),
     Case("cardiovascular.cardiovascular", "EU, 62, no systolic blood pressure: no calculated risk",
          lambda: ra(62).screened().build(), "risk.cardiovascular", False),
-    Case("cardiovascular.cardiovascular", "US, 68-year-old man, PREVENT-ASCVD at or above 10%",
-         lambda: ra(68).male().screened().cv_risk_inputs(sbp=160, total=220, hdl=40).build(),
+    Case("cardiovascular.cardiovascular", "US, 62-year-old man, PREVENT-ASCVD 10.8%: at or above 10%",
+         lambda: ra(62).male().screened().cv_risk_inputs(sbp=170, total=240, hdl=35).build(),
          "risk.cardiovascular", True, region="US", for_drug="tofacitinib"),
+    Case("cardiovascular.cardiovascular", "US, 68-year-old man, PREVENT-ASCVD at or above 10% with no risk factor "
+         "on record: from 65 the score alone is not counted again on top of the age finding",
+         lambda: ra(68).male().screened().cv_risk_inputs(sbp=160, total=220, hdl=40).build(),
+         "risk.cardiovascular", False, region="US"),
+    Case("cardiovascular.cardiovascular", "EU, 75-year-old woman, SCORE2-OP 11.5% with systolic 120 and nothing "
+         "else: age alone, counted once by risk.age-65-plus", lambda: ra(75).screened().cv_risk_inputs(sbp=120)
+         .build(), "risk.cardiovascular", False),
+    Case("cardiovascular.cardiovascular", "EU, 75-year-old woman with hypertension on record: counted (the score "
+         "is named with it)", lambda: ra(75).screened().cv_risk_inputs(sbp=120).with_condition("hypertension")
+         .build(), "risk.cardiovascular", True, for_drug="baricitinib"),
     Case("cardiovascular.cardiovascular", "US, 68-year-old man, PREVENT-ASCVD below 10%",
          lambda: ra(68).male().screened().cv_risk_inputs(sbp=130, total=220, hdl=40).build(),
          "risk.cardiovascular", False, region="US"),
@@ -172,20 +182,32 @@ CASES: list[Case] = [
     Case("infection.herpes_zoster_history", "previous shingles", lambda: ra().screened().with_condition(
         "herpes-zoster", active=False).build(), "hz.history", True, for_drug="baricitinib"),
     Case("infection.herpes_zoster_history", "no shingles", lambda: ra().screened().build(), "hz.history", False),
-    Case("infection.glucocorticoid_high_dose", "prednisone 10 mg/day", lambda: ra().screened().with_med(
-        "prednisone", mg_per_day=10).build(), "glucocorticoid.high-dose", True),
-    Case("infection.glucocorticoid_high_dose", "prednisolone 7.5 mg/day (at the threshold)", lambda: ra().screened()
-         .with_med("prednisolone", mg_per_day=7.5).build(), "glucocorticoid.high-dose", True),
-    Case("infection.glucocorticoid_high_dose", "prednisone 5 mg/day", lambda: ra().screened().with_med(
-        "prednisone", mg_per_day=5).build(), "glucocorticoid.high-dose", False),
-    Case("infection.glucocorticoid_high_dose", "methylprednisolone 8 mg/day = 10 mg prednisone", lambda: ra()
-         .screened().with_med("methylprednisolone", mg_per_day=8).build(), "glucocorticoid.high-dose", True),
-    Case("infection.glucocorticoid_high_dose", "prednisone 15 mg/day with high RA activity (DAS28-ESR 5.8): the "
+    Case("infection.glucocorticoid_dose", "prednisone 10 mg/day: medium dose (EULAR > 7.5 to 30)", lambda: ra()
+         .screened().with_med("prednisone", mg_per_day=10).build(), "glucocorticoid.medium-dose", True,
+         also_absent=("glucocorticoid.high-dose",)),
+    Case("infection.glucocorticoid_dose", "prednisolone 7.5 mg/day: low dose (EULAR <= 7.5), no band finding",
+         lambda: ra().screened().with_med("prednisolone", mg_per_day=7.5).build(), "glucocorticoid.medium-dose",
+         False, also_absent=("glucocorticoid.high-dose",)),
+    Case("infection.glucocorticoid_dose", "prednisone 7.6 mg/day: just above low dose", lambda: ra().screened()
+         .with_med("prednisone", mg_per_day=7.6).build(), "glucocorticoid.medium-dose", True),
+    Case("infection.glucocorticoid_dose", "prednisone 30 mg/day: still medium dose", lambda: ra().screened()
+         .with_med("prednisone", mg_per_day=30).build(), "glucocorticoid.medium-dose", True,
+         also_absent=("glucocorticoid.high-dose",)),
+    Case("infection.glucocorticoid_dose", "prednisone 30.1 mg/day: high dose (EULAR > 30)", lambda: ra().screened()
+         .with_med("prednisone", mg_per_day=30.1).build(), "glucocorticoid.high-dose", True,
+         also_absent=("glucocorticoid.medium-dose",)),
+    Case("infection.glucocorticoid_dose", "prednisone 30 mg/day is not high dose", lambda: ra().screened()
+         .with_med("prednisone", mg_per_day=30).build(), "glucocorticoid.high-dose", False),
+    Case("infection.glucocorticoid_dose", "prednisone 5 mg/day", lambda: ra().screened().with_med(
+        "prednisone", mg_per_day=5).build(), "glucocorticoid.medium-dose", False),
+    Case("infection.glucocorticoid_dose", "methylprednisolone 8 mg/day = 10 mg prednisone", lambda: ra()
+         .screened().with_med("methylprednisolone", mg_per_day=8).build(), "glucocorticoid.medium-dose", True),
+    Case("infection.glucocorticoid_dose", "prednisone 15 mg/day with high RA activity (DAS28-ESR 5.8): the "
          "finding says not to withhold effective treatment for fear of infection, with both figures", lambda: ra()
          .screened().with_med("prednisone", mg_per_day=15).with_joint_assessment(
              tender=8, swollen=6, patient_global=7, evaluator_global=6, esr=38).build(),
-         "glucocorticoid.high-dose", True),
-    Case("infection.glucocorticoid_high_dose", "prednisone with no dose: dose unknown", lambda: ra().screened()
+         "glucocorticoid.medium-dose", True),
+    Case("infection.glucocorticoid_dose", "prednisone with no dose: dose unknown", lambda: ra().screened()
          .with_med("prednisone").build(), "glucocorticoid.dose-unknown", True),
     # disease activity (scores)
     Case("scores.disease_active", "RA, DAS28-ESR 5.8 (high activity)", lambda: ra().screened().with_joint_assessment(
@@ -193,6 +215,10 @@ CASES: list[Case] = [
     Case("scores.disease_active", "RA, CDAI 10.5 from joint counts and globals only (moderate activity)",
          lambda: ra().screened().with_joint_assessment(tender=3, swollen=3, patient_global=2,
                                                       evaluator_global=2.5).build(), "disease.active", True),
+    Case("scores.disease_active", "RA, DAS28-ESR 5.8 on prednisone 5 mg/day (low dose): the finding carries the "
+         "do-not-withhold counterweight, no band finding", lambda: ra().screened().with_med("prednisone", mg_per_day=5)
+         .with_joint_assessment(tender=8, swollen=6, patient_global=7, evaluator_global=6, esr=38).build(),
+         "disease.active", True, also_absent=("glucocorticoid.medium-dose", "glucocorticoid.high-dose")),
     Case("scores.disease_active", "RA, CDAI 10 (low activity: the moderate band starts above 10)",
          lambda: ra().screened().with_joint_assessment(tender=3, swollen=3, patient_global=2,
                                                       evaluator_global=2).build(), "disease.active", False),
@@ -229,6 +255,16 @@ CASES: list[Case] = [
     Case("hepatitis.hbv_status", "anti-HBc positive, HBsAg negative: monitor HBV DNA", lambda: ra().screened()
          .with_result("anti-hbc", "positive", days_ago=1).build(), "hbv.resolved", True,
          verdict=("tofacitinib", "caution")),
+    Case("hepatitis.hbv_status", "anti-HBc and anti-HBs positive, HBsAg negative, HBV DNA undetectable 16 days ago: "
+         "the pre-treatment HBV DNA is done; plan prophylaxis or 1-3-monthly monitoring", lambda: ra().screened()
+         .with_result("anti-hbc", "positive", days_ago=5).with_result("anti-hbs", "positive", days_ago=5)
+         .with_result("hbv-dna", "negative", days_ago=16).build(), "hbv.resolved", True,
+         verdict=("tofacitinib", "caution")),
+    Case("hepatitis.hbv_status", "anti-HBc positive, HBV DNA detectable: defer for hepatology", lambda: ra()
+         .screened().with_result("anti-hbc", "positive", days_ago=5).with_result("hbv-dna", "positive", days_ago=5)
+         .build(), "hbv.resolved", True, verdict=("tofacitinib", "defer")),
+    Case("hepatitis.hbv_status", "anti-HBs positive alone (vaccinated), anti-HBc negative: no HBV DNA monitoring",
+         lambda: ra().screened().with_result("anti-hbs", "positive").build(), "hbv.resolved", False),
     Case("hepatitis.hbv_status", "both markers negative", lambda: ra().screened().build(), "hbv.screening-missing",
          False, also_absent=("hbv.chronic", "hbv.resolved")),
     Case("hepatitis.hbv_status", "no anti-HBc result", lambda: _without(ra().screened().build(), "anti-hbc"),
@@ -254,6 +290,18 @@ CASES: list[Case] = [
          "vaccine.zoster-due", True),
     Case("vaccination.zoster_vaccine_due", "two RZV doses", lambda: ra().screened().build(), "vaccine.zoster-due",
          False),
+    Case("vaccination.zoster_vaccine_due", "pregnant with one RZV dose: dose 2 deferred until after the pregnancy "
+         "(ACIP 2022: no recommendation in pregnancy)", lambda: _without_vaccine(
+             P().aged(30).with_condition(RA, display="Rheumatoid arthritis").screened().pregnant().build(),
+             "zoster-recombinant", keep=1), "vaccine.zoster-due", True),
+    Case("vaccination.zoster_vaccine_due", "admitted with pneumonia, no RZV: deferred until the acute illness has "
+         "resolved (a precaution)", lambda: _without_vaccine(ra().screened().with_condition(
+             "serious-infection", display="Pneumonia", days_ago=3).build(), "zoster-recombinant", keep=0),
+         "vaccine.zoster-due", True),
+    Case("vaccination.influenza_vaccine_due", "admitted with pneumonia, last flu vaccine 400 days ago: deferred "
+         "until the acute illness has resolved", lambda: _without_vaccine(ra().screened().with_condition(
+             "serious-infection", display="Pneumonia", days_ago=3).with_vaccine("influenza", days_ago=400).build(),
+             "influenza", keep=1), "vaccine.influenza-due", True),
     Case("vaccination.pneumococcal_vaccine_due", "no pneumococcal vaccine", lambda: _without_vaccine(
         ra().screened().build(), "pneumococcal", keep=0), "vaccine.pneumococcal-due", True),
     Case("vaccination.pneumococcal_vaccine_due", "pneumococcal vaccine given", lambda: ra().screened().build(),

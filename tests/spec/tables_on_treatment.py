@@ -92,6 +92,10 @@ ON_TREATMENT_CASES: list[Case] = [
     Case("monitoring.hbv_dna_overdue", "anti-HBc positive on tofacitinib, HBV DNA undetectable 30 days ago",
          lambda: _anti_hbc(ra_on("tofacitinib")).with_result("hbv-dna", "negative", days_ago=30).build(),
          "monitoring.hbv-dna-overdue", False),
+    Case("monitoring.hbv_dna_overdue", "anti-HBc positive on tofacitinib 26 weeks, HBV DNA only 120 days before the "
+         "start: older than the 91-day baseline window", lambda: _anti_hbc(ra_on("tofacitinib")).with_result(
+             "hbv-dna", "negative", days_ago=STARTED + 120).build(), "monitoring.hbv-dna-overdue", True,
+         for_drug="tofacitinib"),
     Case("monitoring.hbv_dna_overdue", "anti-HBc negative on tofacitinib", lambda: ra_on("tofacitinib").build(),
          "monitoring.hbv-dna-overdue", False),
     Case("monitoring.start_date_unknown", "current baricitinib without a start date",
@@ -178,6 +182,10 @@ ON_TREATMENT_CASES: list[Case] = [
          for_drug="baricitinib", verdict=("baricitinib", "caution")),
     Case("tuberculosis.tb_screening_missing", "on baricitinib for 2 years, IGRA before the start",
          lambda: ra_on("baricitinib", days=730).build(), "tb.screening-missing", False),
+    Case("vaccination.zoster_vaccine_due", "on tofacitinib, admitted with pneumonia, one RZV dose: dose 2 deferred "
+         "until the acute illness has resolved", lambda: _one_rzv(ra_on("tofacitinib").with_condition(
+             "serious-infection", display="Pneumonia", days_ago=3).build()), "vaccine.zoster-due", True,
+         for_drug="tofacitinib"),
     Case("vaccination.zoster_vaccine_due", "on baricitinib with no zoster vaccine: give RZV now",
          lambda: _no_rzv(ra_on("baricitinib").build()), "vaccine.zoster-due", True, for_drug="baricitinib"),
     Case("reproductive.pregnancy", "pregnant while on baricitinib: review now (contraindicated)",
@@ -195,6 +203,12 @@ def _anti_hbc(p: P) -> P:
 
 def _no_rzv(facts: PatientFacts) -> PatientFacts:
     return replace(facts, immunizations=tuple(i for i in facts.immunizations if i.concept != "zoster-recombinant"))
+
+
+def _one_rzv(facts: PatientFacts) -> PatientFacts:
+    first = next(i for i in facts.immunizations if i.concept == "zoster-recombinant")
+    return replace(facts, immunizations=tuple(i for i in facts.immunizations
+                                              if i.concept != "zoster-recombinant" or i is first))
 
 
 def _pregnant(p: P) -> P:

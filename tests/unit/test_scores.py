@@ -210,16 +210,31 @@ def test_glucocorticoid_finding_names_both_figures_with_active_disease() -> None
     facts = (ra(50).screened().with_med("prednisone", mg_per_day=15)
              .with_joint_assessment(tender=8, swollen=6, patient_global=7, evaluator_global=6, esr=38).build())
     out = assess(facts, default_knowledge(), region="EU")
-    gc = next(f for f in out.findings if f.code == "glucocorticoid.high-dose")
-    assert "15 mg/day" in gc.summary and "DAS28-ESR 5.80, high activity" in gc.summary
+    gc = next(f for f in out.findings if f.code == "glucocorticoid.medium-dose")
+    assert "15 mg/day" in gc.summary and "medium dose" in gc.summary and "DAS28-ESR 5.80, high activity" in gc.summary
     assert "do not withhold" in gc.summary
     assert {"george-gc-infection-2020", "rabbit-score-2014", "eular-2022-ra"} <= {s.id for s in gc.sources}
     assert "Observation" in " ".join(e for e in gc.evidence if isinstance(e, str))
     calm = (ra(50).screened().with_med("prednisone", mg_per_day=15)
             .with_joint_assessment(tender=0, swollen=0, patient_global=1, evaluator_global=1).build())
     gc2 = next(f for f in assess(calm, default_knowledge(), region="EU").findings
-               if f.code == "glucocorticoid.high-dose")
+               if f.code == "glucocorticoid.medium-dose")
     assert "withhold" not in gc2.summary
+    assert "17.7%" in gc2.detail  # the dose gradient is kept without active disease
+
+
+def test_low_dose_glucocorticoid_with_active_disease_keeps_the_counterweight() -> None:
+    facts = (ra(50).screened().with_med("prednisone", mg_per_day=7.5)
+             .with_joint_assessment(tender=8, swollen=6, patient_global=7, evaluator_global=6, esr=38).build())
+    out = assess(facts, default_knowledge(), region="EU")
+    assert not {"glucocorticoid.medium-dose", "glucocorticoid.high-dose"} & {f.code for f in out.findings}
+    active = next(f for f in out.findings if f.code == "disease.active")
+    assert "low-dose glucocorticoid (7.5 mg/day" in active.summary and "do not withhold" in active.summary
+    assert "george-gc-infection-2020" in {s.id for s in active.sources}
+    calm = ra(50).screened().with_joint_assessment(tender=8, swollen=6, patient_global=7, evaluator_global=6,
+                                                    esr=38).build()
+    plain = next(f for f in assess(calm, default_knowledge(), region="EU").findings if f.code == "disease.active")
+    assert "withhold" not in plain.summary
 
 
 def test_cardiovascular_finding_shows_the_number_and_the_model() -> None:

@@ -646,7 +646,9 @@ class _Reader:
             active = clinical in _CONDITION_ACTIVE and (abatement is None or abatement > self.as_of)
         display = self._display(res.get("code"))
         for cid in ids:
-            self.conditions.append(ConditionFact(cid, source, display, active, onset, abatement, matched_by))
+            # A coding with no display or text is named by its concept, never by the bare code.
+            self.conditions.append(ConditionFact(cid, source, display or self.kb.concept(cid).label, active, onset,
+                                                 abatement, matched_by))
             if not active:
                 continue
             if cid == "pregnancy":
@@ -971,8 +973,8 @@ class _Reader:
             pred: float | None = None
             if daily is not None and "glucocorticoid" in classes and concept.prednisone_equivalence is not None:
                 pred = daily * concept.prednisone_equivalence
-            self.medications.append(MedicationFact(cid, classes, source, display, status, current, start, end,
-                                                   daily, pred, matched_by))
+            self.medications.append(MedicationFact(cid, classes, source, display or concept.label, status, current,
+                                                   start, end, daily, pred, matched_by))
 
     def _resolve_medication(self, res: dict[str, Any], ref: str) -> dict[str, Any] | None:
         if ref.startswith("#"):
@@ -1010,7 +1012,8 @@ class _Reader:
             concept = self._concept(cid)
             if concept is None:
                 continue
-            self.immunizations.append(ImmunizationFact(cid, bool(concept.live), when, source, display))
+            self.immunizations.append(ImmunizationFact(cid, bool(concept.live), when, source,
+                                                       display or concept.label))
 
 
 _HANDLERS = {

@@ -194,7 +194,7 @@ class _Card:
             ids = [c for c in self.kb.concepts_for_code(system, code) if self._kind(c) == kind]
             if not ids:
                 raise self.err(f"{path}.code", f"{system}|{code} is not a known {kind} code")
-            return ids, "code", display or code
+            return ids, "code", display or self.kb.concept(ids[0]).label  # a name, never the bare code
         text = self.text(item["text"], f"{path}.text")
         assert text is not None
         ids = concepts_in_text(self.kb, text, kind)

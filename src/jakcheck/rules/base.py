@@ -8,7 +8,7 @@ dose it sets, and the actions it asks for.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
@@ -109,6 +109,19 @@ def dose_text(d: Dose) -> str:
     if d.phase:
         parts.append(f"[{d.phase}]")
     return " ".join(parts)
+
+
+def doses_text(doses: Sequence[Dose]) -> str:
+    """The dose options of a finding: one dose as it is; several as alternatives, each with its own condition
+    (the dose note), e.g. "100 mg once daily (half of the 200 mg dose), or 50 mg once daily (half of the 100 mg
+    dose)", never a bare list of doses."""
+    if len(doses) == 1:
+        return dose_text(doses[0])
+    parts = []
+    for d in doses:
+        note = (d.note or "").strip().rstrip(".")
+        parts.append(dose_text(d) + (f" ({note[:1].lower() + note[1:]})" if note else ""))
+    return ", or ".join(parts)
 
 
 def severity_for(verdict: Verdict | None) -> Severity:

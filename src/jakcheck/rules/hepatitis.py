@@ -2,7 +2,8 @@
 
 Labels: screen for viral hepatitis before starting; do not start in active hepatitis B or C. Patients with
 chronic HBV (HBsAg positive) need hepatology input and antiviral prophylaxis; patients with resolved HBV
-(HBsAg negative, anti-HBc positive) need HBV DNA monitoring for reactivation.
+(HBsAg negative, anti-HBc positive, with or without anti-HBs) need antiviral prophylaxis or HBV DNA and ALT
+monitoring every 1 to 3 months (AGA 2025); anti-HBs alone (vaccination) needs neither.
 """
 
 from __future__ import annotations
@@ -22,14 +23,17 @@ from jakcheck.rules.base import (
     on_treatment_variant,
     window_since_start,
 )
-from jakcheck.rules.cites import ACR_RA_HBV, HBV, HCV
+from jakcheck.rules.cites import ACR_RA_HBV, AGA_2015_ANTI_HBS, HBV, HCV
 
 
 def hbv_status(ctx: Context) -> list[Hit]:
     """When HBsAg is positive or chronic hepatitis B is on record, Then defer (hepatology, antiviral
-    prophylaxis). When HBsAg is negative and anti-HBc positive, or resolved HBV is on record, Then monitor
-    HBV DNA. When HBsAg or anti-HBc is missing, Then defer until screened; on treatment (nothing from the
-    window before the start onwards), Then screen now (caution)."""
+    prophylaxis). When HBsAg is negative and anti-HBc positive (with or without anti-HBs), or resolved HBV is on
+    record, Then hbv.resolved: HBV DNA before start unless an undetectable one is within the recent window
+    (hbv-dna-recent-days), a detectable one defers for hepatology, and the plan is antiviral prophylaxis or HBV DNA
+    and ALT every 1 to 3 months (aga-hbv-2025); on treatment the HBV DNA schedule is monitoring.hbv-dna-overdue's.
+    When HBsAg or anti-HBc is missing, Then defer until screened; on treatment (nothing from the window before the
+    start onwards), Then screen now (caution)."""
     days = int(ctx.threshold("hepatitis-screen-lookback-days"))
     hbsag = latest_result(ctx.facts, ("hbsag",))
     anti_hbc = latest_result(ctx.facts, ("anti-hbc",))
@@ -51,17 +55,7 @@ def hbv_status(ctx: Context) -> list[Hit]:
     if resolved or (anti_hbc and anti_hbc.result == "positive"):
         ev = tuple(c.source for c in resolved) + ((anti_hbc.source,) if anti_hbc and
                                                   anti_hbc.result == "positive" else ())
-        hits = [Hit(
-            code="hbv.resolved", severity="warning", verdict="caution",
-            summary=("Resolved hepatitis B (anti-HBc positive, HBsAg negative): monitor HBV DNA."
-                     if hbsag is not None and hbsag.result == "negative" else
-                     "Anti-HBc positive and HBsAg not known negative: exclude chronic hepatitis B, then monitor "
-                     "HBV DNA."),
-            detail="Check HBV DNA before start and monitor it on treatment; refer if it becomes detectable.",
-            evidence=ev, cites=cites,
-            actions=(ActionSpec("order-hbv-dna", "Order HBV DNA before start and plan monitoring.",
-                                "before-start", False),),
-        )]
+        hits = [_hbv_resolved(ctx, ev, cites, hbsag_negative=hbsag is not None and hbsag.result == "negative")]
         if hbsag is None or hbsag.result != "negative":  # absent or indeterminate: not known negative
             missing_sag = _hbv_missing(("HBsAg",), days, cites)
             current = ctx.current_drug
@@ -83,6 +77,79 @@ def hbv_status(ctx: Context) -> list[Hit]:
             ActionSpec("order-hbv-serology-on-treatment", "Order HBsAg, anti-HBc and anti-HBs now.", "after-start",
                        False)))
     return hits
+
+
+HBV_PLAN = ("Either antiviral prophylaxis (AGA 2025 suggests it over monitoring at moderate reactivation risk) or "
+            "HBV DNA and ALT every 1 to 3 months during treatment; agree the choice with hepatology. A positive "
+            "anti-HBs does not remove the need: the AGA suggests against using anti-HBs status to guide prophylaxis, "
+            "and anti-HBs alone (after vaccination, anti-HBc negative) needs no HBV DNA monitoring.")
+
+
+def hbv_dna(ctx: Context) -> CodedResult | None:
+    """The latest HBV DNA result: a coded detected/not detected answer, or a viral load (above 0 = detected)."""
+    coded = latest_result(ctx.facts, ("hbv-dna",))
+    load = latest_lab(ctx.facts, "hbv-dna")
+    if load is not None and (coded is None or load.effective > coded.effective):
+        return CodedResult("hbv-dna", "positive" if load.value > 0 else "negative", load.effective, load.source,
+                           load.original)
+    return coded
+
+
+def _hbv_resolved(ctx: Context, ev: tuple[str, ...], cites: tuple[Cite, ...], *, hbsag_negative: bool) -> Hit:
+    """hbv.resolved: anti-HBc positive (with or without anti-HBs), HBsAg negative or not known negative.
+
+    HBV DNA: detectable -> defer and refer (labels: consult a liver specialist); undetectable within the recent
+    window -> the pre-treatment HBV DNA is done; otherwise order it before start. On treatment the HBV DNA
+    schedule is monitoring.hbv-dna-overdue's, so this finding orders nothing itself."""
+    plan_cites = cites + ctx.threshold_cites("hbv-dna-monitoring-interval-days") + (AGA_2015_ANTI_HBS,)
+    who = ("Resolved hepatitis B (anti-HBc positive, with or without anti-HBs; HBsAg negative)" if hbsag_negative
+           else "Anti-HBc positive and HBsAg not known negative (exclude chronic hepatitis B first)")
+    dna = hbv_dna(ctx)
+    recent_days = int(ctx.threshold("hbv-dna-recent-days"))
+    current = ctx.current_drug
+    if dna is not None and dna.result == "positive":
+        return Hit(
+            code="hbv.resolved", severity="critical", verdict="defer",
+            summary=f"{who}: HBV DNA detectable on {dna.effective.isoformat()} - refer to hepatology"
+                    + (" before starting." if current is None else f" now (possible reactivation on {current})."),
+            detail="Labels: if HBV DNA is detected, consult a liver specialist (EU baricitinib: to decide whether "
+                   "treatment should be interrupted). " + HBV_PLAN,
+            evidence=ev + (dna.source,), cites=plan_cites,
+            actions=(ActionSpec("refer-hepatology", "Refer to hepatology: HBV DNA detectable with anti-HBc "
+                                "positive.", "before-start" if current is None else "after-start", True),),
+        )
+    recent = (dna is not None and dna.result == "negative"
+              and dna.effective >= ctx.facts.as_of - timedelta(days=recent_days))
+    if current is not None:
+        return Hit(
+            code="hbv.resolved", severity="warning", verdict="caution",
+            summary=f"{who} on {current}: HBV DNA and ALT every 1 to 3 months, or antiviral prophylaxis.",
+            detail=HBV_PLAN + " The HBV DNA schedule on treatment is shown under `monitoring`.",
+            evidence=ev + ((dna.source,) if dna is not None else ()), cites=plan_cites,
+        )
+    if recent:
+        assert dna is not None
+        return Hit(
+            code="hbv.resolved", severity="warning", verdict="caution",
+            summary=(f"{who}: HBV DNA undetectable on {dna.effective.isoformat()} (within {recent_days} days); "
+                     "plan HBV DNA and ALT every 1 to 3 months on treatment, or antiviral prophylaxis."),
+            detail=HBV_PLAN,
+            evidence=ev + (dna.source,), cites=plan_cites + ctx.threshold_cites("hbv-dna-recent-days"),
+            actions=(ActionSpec("plan-hbv-monitoring", "Agree with hepatology: antiviral prophylaxis, or HBV DNA "
+                                "and ALT every 1 to 3 months on treatment.", "before-start", False),),
+        )
+    last = (f" (last HBV DNA {dna.effective.isoformat()}, older than {recent_days} days)" if dna is not None
+            else "")
+    return Hit(
+        code="hbv.resolved", severity="warning", verdict="caution",
+        summary=(f"{who}: order HBV DNA before start{last}; then HBV DNA and ALT every 1 to 3 months on treatment, "
+                 "or antiviral prophylaxis."),
+        detail=HBV_PLAN,
+        evidence=ev + ((dna.source,) if dna is not None else ()) + (missing(f"HBV DNA within {recent_days} days"),),
+        cites=plan_cites + ctx.threshold_cites("hbv-dna-recent-days"),
+        actions=(ActionSpec("order-hbv-dna", "Order HBV DNA (with ALT) before start; agree prophylaxis or "
+                            "1- to 3-monthly monitoring with hepatology.", "before-start", False),),
+    )
 
 
 def _hbv_absent(ctx: Context, days: int) -> tuple[str, ...]:

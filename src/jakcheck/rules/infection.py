@@ -3,14 +3,15 @@
 Labels: do not start a JAK inhibitor during an active serious infection (interrupt until controlled).
 EULAR/ACR guidance and the infection-risk literature: infection risk in inflammatory disease is driven by
 disease activity and glucocorticoid dose as well as by the drug, so fear of infection must not leave a patient
-on high-dose glucocorticoids with uncontrolled disease; reduce glucocorticoids, vaccinate, and screen first.
+on glucocorticoids with uncontrolled disease; reduce glucocorticoids, vaccinate, and screen first.
 """
 
 from __future__ import annotations
 
+from jakcheck.knowledge.schema import Cite
 from jakcheck.patient.derived import conditions, immunizations, prednisone_equivalent_today
 from jakcheck.rules.base import ActionSpec, Context, Hit, class_cite, label_cites, missing
-from jakcheck.rules.cites import ACR_VACC, ORAL_SURV
+from jakcheck.rules.cites import ACR_VACC, ORAL_SURV_ZOSTER
 from jakcheck.rules.scores import EULAR_RA, GC_INFECTION, RABBIT, active_disease, score_text
 
 
@@ -51,60 +52,78 @@ def herpes_zoster_history(ctx: Context) -> list[Hit]:
         code="hz.history", severity="warning", drugs=drugs, verdict="caution",
         summary=f"Herpes zoster on record: zoster risk is raised on JAK inhibitors; {advice}.",
         detail="Herpes zoster was about three times as frequent on tofacitinib as on TNF inhibitors in ORAL "
-               "Surveillance; a previous episode does not prevent recurrence. Recombinant zoster vaccine is "
-               "recommended for patients on JAK inhibitors, including after a prior episode.",
-        evidence=tuple(c.source for c in found), cites=(ORAL_SURV, ACR_VACC),
+               "Surveillance (12.4% and 12.2% on 5 and 10 mg twice daily, 4.0% on a TNF inhibitor); a previous "
+               "episode does not prevent recurrence. Recombinant zoster vaccine is recommended for patients on JAK "
+               "inhibitors, including after a prior episode.",
+        evidence=tuple(c.source for c in found), cites=(ORAL_SURV_ZOSTER, ACR_VACC),
     )]
 
 
-def glucocorticoid_high_dose(ctx: Context) -> list[Hit]:
-    """When the current systemic glucocorticoid dose is at or above the high-dose threshold (prednisone
-    equivalent per day), Then flag the infection risk of the glucocorticoid itself and advise against
-    withholding effective steroid-sparing therapy for fear of infection; when the latest disease-activity score
-    is moderate or high as well (disease.active), the finding says so with both figures (george-gc-infection-2020,
-    rabbit-score-2014, eular-2022-ra). When a current glucocorticoid has no computable dose, Then say the dose is
-    unknown."""
+GC_GRADIENT = ("Serious-infection risk rises with the glucocorticoid dose and is already present at low dose (George "
+               "2020, Medicare: hospitalised infection within a year 8.6% without glucocorticoids, 11.0% at <=5 mg, "
+               "14.4% at >5-10 mg, 17.7% above 10 mg/day; the RABBIT score adds risk from a mean 7.5-14 mg/day and "
+               "more from 15 mg/day).")
+GC_COUNTERWEIGHT = ("Uncontrolled disease and glucocorticoids both raise infection risk, so concern about infection "
+                    "should not by itself stop effective steroid-sparing therapy: controlling the disease is what "
+                    "allows the glucocorticoid to come down (EULAR 2022: aim at remission or low disease activity, "
+                    "taper glucocorticoids as rapidly as clinically feasible).")
+
+
+def glucocorticoid_dose(ctx: Context) -> list[Hit]:
+    """EULAR dose bands (Buttgereit 2002; EULAR 2013): low <=7.5, medium >7.5 to 30, high >30 mg/day prednisone
+    equivalent. When the current systemic glucocorticoid dose is above the medium-dose threshold, Then
+    glucocorticoid.medium-dose (up to the high-dose threshold) or glucocorticoid.high-dose (above it): the
+    glucocorticoid carries its own infection risk, with the dose gradient (george-gc-infection-2020,
+    rabbit-score-2014); when the latest disease-activity score is moderate or high as well (disease.active), the
+    finding says not to withhold effective steroid-sparing treatment for fear of infection (eular-2022-ra). At a
+    low dose (<=7.5) there is no band finding: disease.active carries the same counterweight when disease is active.
+    When a current glucocorticoid has no computable dose, Then say the dose is unknown."""
     total, meds = prednisone_equivalent_today(ctx.facts)
     if not meds:
         return []
-    limit = ctx.threshold("glucocorticoid-high-dose-mg-prednisone")
-    cites = ctx.threshold_cites("glucocorticoid-high-dose-mg-prednisone")
+    medium = ctx.threshold("glucocorticoid-medium-dose-mg-prednisone")
+    high = ctx.threshold("glucocorticoid-high-dose-mg-prednisone")
     if total is None:
         return [Hit(
             code="glucocorticoid.dose-unknown", severity="warning",
             summary="Current systemic glucocorticoid with no computable daily dose.",
             detail="The dose instructions could not be turned into a daily prednisone-equivalent dose; check the "
-                   "dose, since high-dose glucocorticoids carry their own infection risk.",
-            evidence=tuple(m.source for m in meds) + (missing("glucocorticoid daily dose"),), cites=cites,
+                   "dose, since glucocorticoids above low dose carry their own infection risk.",
+            evidence=tuple(m.source for m in meds) + (missing("glucocorticoid daily dose"),),
+            cites=ctx.threshold_cites("glucocorticoid-medium-dose-mg-prednisone"),
         )]
-    if total < limit:
+    if total <= medium:
         return []
+    is_high = total > high
+    band = (f"high dose (EULAR: above {high:g} mg/day)" if is_high else
+            f"medium dose (EULAR: above {medium:g} up to {high:g} mg/day)")
+    cites = _unique(ctx.threshold_cites("glucocorticoid-high-dose-mg-prednisone")
+                    + ctx.threshold_cites("glucocorticoid-medium-dose-mg-prednisone"))
     active = active_disease(ctx)
-    summary = (f"Glucocorticoid {total:g} mg/day prednisone equivalent (threshold {limit:g}): a major infection "
-               "risk in its own right.")
+    summary = (f"Glucocorticoid {total:g} mg/day prednisone equivalent, {band}: an infection risk in its own "
+               "right.")
     evidence = tuple(m.source for m in meds)
     if active is not None:
-        summary = (f"Glucocorticoid {total:g} mg/day prednisone equivalent (threshold {limit:g}) with active disease "
+        summary = (f"Glucocorticoid {total:g} mg/day prednisone equivalent, {band}, with active disease "
                    f"({score_text(active)}): do not withhold effective steroid-sparing treatment for fear of "
                    "infection.")
         evidence += active.evidence
-        cited = {x.source for x in cites}
-        cites = cites + tuple(x for x in (GC_INFECTION, RABBIT, EULAR_RA) if x.source not in cited)
+        cites = _unique(cites + (GC_INFECTION, RABBIT, EULAR_RA))
     return [Hit(
-        code="glucocorticoid.high-dose", severity="warning",
+        code="glucocorticoid.high-dose" if is_high else "glucocorticoid.medium-dose", severity="warning",
         summary=summary,
-        detail=("Serious-infection risk rises with glucocorticoid dose. Uncontrolled disease and glucocorticoids "
-                "both raise infection risk, so concern about infection should not by itself stop effective "
-                "steroid-sparing therapy; plan the glucocorticoid taper with the start of treatment."
-                + (" The disease is active on the latest score: controlling it is what allows the glucocorticoid to "
-                   "come down (EULAR 2022: aim at remission or low disease activity, taper glucocorticoids as "
-                   "rapidly as clinically feasible), while staying on this dose keeps its own infection risk "
-                   "(George 2020: hospitalised infection within a year 8.6% without glucocorticoids, 17.7% above "
-                   "10 mg/day)." if active else "")),
+        detail=(GC_GRADIENT + " " + (GC_COUNTERWEIGHT if active else
+                                     "Concern about infection should not by itself stop effective steroid-sparing "
+                                     "therapy; plan the glucocorticoid taper with the start of treatment.")),
         evidence=evidence, cites=cites,
         actions=(ActionSpec("taper-glucocorticoid", "Plan a glucocorticoid taper to the lowest effective dose "
                             "once the new therapy works.", "after-start", False),),
     )]
 
 
-RULES = (active_serious_infection, herpes_zoster_history, glucocorticoid_high_dose)
+def _unique(cites: tuple[Cite, ...]) -> tuple[Cite, ...]:
+    """Cites in order, one per source (the first section named for it)."""
+    return tuple({c.source: c for c in reversed(cites)}[s] for s in dict.fromkeys(c.source for c in cites))
+
+
+RULES = (active_serious_infection, herpes_zoster_history, glucocorticoid_dose)

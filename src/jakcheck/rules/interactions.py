@@ -10,7 +10,7 @@ from __future__ import annotations
 from jakcheck.knowledge.schema import Cite
 from jakcheck.patient.derived import medications_with_class
 from jakcheck.patient.facts import MedicationFact
-from jakcheck.rules.base import ActionSpec, Context, Hit, dose_text, severity_for, verdict_from_action
+from jakcheck.rules.base import ActionSpec, Context, Hit, doses_text, severity_for, verdict_from_action
 
 CODE_FOR = {
     "cyp3a4-strong-inhibitor": "ddi.cyp3a4-strong-inhibitor",
@@ -61,7 +61,7 @@ def interactions(ctx: Context) -> list[Hit]:
             if ends and len(ends) == len(meds):
                 names += f" (course ends {ends[-1].isoformat()}; applies while it is taken)"
             doses = tuple((d, ch.dose) for ch in rule.doses if ctx.applies_to_indication(ch.indications))
-            what = ("; ".join(dose_text(x) for _, x in doses) if doses else rule.action.replace("-", " "))
+            what = doses_text([x for _, x in doses]) if doses else rule.action.replace("-", " ")
             if rule.interacts_with in COMBINATION_CLASSES:
                 hits.append(_combination(d, rule.interacts_with, names, what, rule.note, meds, rule.cite))
                 continue

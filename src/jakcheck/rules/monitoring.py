@@ -47,9 +47,10 @@ NAME = {"cbc": "blood count", "lymphocytes": "lymphocyte count", "neutrophils": 
         "liver": "liver tests (ALT/AST)", "renal": "creatinine / eGFR", "hbv-dna": "HBV DNA"}
 BASELINE_WINDOW = {"cbc": "cbc-baseline-lookback-days", "lipids": "lipids-baseline-lookback-days",
                    "liver": "liver-baseline-lookback-days", "renal": "renal-baseline-lookback-days",
-                   "hbv-dna": "hepatitis-screen-lookback-days"}
-HBV_DNA_SCHEDULE = ("HBV DNA at the start and then regularly while on treatment, because anti-HBc is positive "
-                    "(resolved hepatitis B).")
+                   "hbv-dna": "hbv-dna-recent-days"}
+HBV_DNA_SCHEDULE = ("HBV DNA (with ALT) at the start and then every 1 to 3 months while on treatment without "
+                    "antiviral prophylaxis, because anti-HBc is positive (resolved hepatitis B, with or without "
+                    "anti-HBs; anti-HBs alone does not call for it).")
 
 
 @dataclass(frozen=True)
@@ -193,17 +194,20 @@ def hbv_dna_overdue(ctx: Context) -> list[Hit]:
     """When the patient on a JAK inhibitor has resolved hepatitis B (anti-HBc positive, HBsAg not positive)
     and no HBV DNA result is on record from the start onwards, or the last one is older than the class
     monitoring interval plus the grace period, Then monitoring.hbv-dna-overdue: order HBV DNA now. Sources:
-    labels (e.g. EU baricitinib 4.4), ACR 2021, AGA 2025; the interval is a site default."""
+    labels (e.g. EU baricitinib 4.4), ACR 2021, AGA 2025 (HBV DNA and ALT every 1 to 3 months; the interval is
+    the upper end, a site may shorten it)."""
     drug = ctx.current_drug
     st = hbv_dna_status(ctx)
     if drug is None or st is None or st.status != "overdue":
         return []
     label_items = [m for m in ctx.label(drug).monitoring if m.test == "hbv-dna"]
     schedule = label_items[0].schedule if label_items else HBV_DNA_SCHEDULE
-    cites = tuple(c for m in label_items for c in m.cite) + (ACR_RA_HBV, HBV) + ctx.threshold_cites(
-        "hbv-dna-monitoring-interval-days")
+    cites = tuple(dict.fromkeys(tuple(c for m in label_items for c in m.cite) + (ACR_RA_HBV, HBV)
+                                + ctx.threshold_cites("hbv-dna-monitoring-interval-days")))
     hit = _overdue_hit(ctx, drug, st, schedule, cites)
-    return [replace(hit, evidence=resolved_hbv(ctx) + hit.evidence)]
+    return [replace(hit, evidence=resolved_hbv(ctx) + hit.evidence,
+                    actions=(ActionSpec("order-hbv-dna-monitoring", f"Order HBV DNA and ALT now (monitoring on "
+                                        f"{drug}).", "after-start", False),))]
 
 
 def start_date_unknown(ctx: Context) -> list[Hit]:

@@ -25,7 +25,7 @@ from jakcheck.rules.base import (
 )
 from jakcheck.rules.cardiovascular import CV_RISK_FACTORS
 from jakcheck.rules.cites import ORAL_SURV
-from jakcheck.rules.scores import high_calculated_risk
+from jakcheck.rules.scores import age_counted_elsewhere, high_calculated_risk
 
 
 def is_65_or_older(ctx: Context) -> bool:
@@ -43,11 +43,19 @@ def age_65_plus(ctx: Context) -> list[Hit]:
     verdict: Verdict = "only-if-no-alternative" if ctx.region == "EU" else "caution"
     rule = ("use only if no suitable treatment alternative exists" if ctx.region == "EU"
             else "weigh the boxed-warning risks (serious infection, MACE, malignancy, thrombosis, mortality)")
+    high = high_calculated_risk(ctx)
+    score_note = ""
+    if age_counted_elsewhere(ctx, high) and high is not None and not (
+            conditions(ctx.facts, "ascvd") or conditions(ctx.facts, *CV_RISK_FACTORS, active_only=True)):
+        score_note = (f" The {high.text()} is above its threshold largely because of age, which this finding "
+                      "already counts; with no cardiovascular disease or risk factor on record it is not counted "
+                      "a second time as cardiovascular risk (see `scores`).")
     return [Hit(
         code="risk.age-65-plus", severity=severity_for(verdict), drugs=drugs, verdict=verdict,
         summary=f"Age {age}: 65 or older - {rule}.",
         detail=("In ORAL Surveillance, patients aged 65 or over had higher rates of MACE, malignancy and serious "
-                "infection on tofacitinib than on a TNF inhibitor; regulators extended this to the class."),
+                "infection on tofacitinib than on a TNF inhibitor; regulators extended this to the class."
+                + score_note),
         evidence=(ctx.facts.patient_source,),
         cites=class_cite(ctx) + ctx.threshold_cites("age-risk-years") + (ORAL_SURV,),
     )]
@@ -186,7 +194,7 @@ def risk_groups(ctx: Context) -> dict[str, tuple[str, ...]]:
     if f.smoking.status in ("current", "former") and f.smoking.source:
         cv.append(f.smoking.source)  # SmPC 4.4: current or past long-time smokers are at higher MACE risk
     high = high_calculated_risk(ctx)
-    if high is not None:
+    if high is not None and (cv or not age_counted_elsewhere(ctx, high)):
         cv.extend(high.score.evidence)
     if cv:
         groups["cardiovascular"] = tuple(dict.fromkeys(cv))

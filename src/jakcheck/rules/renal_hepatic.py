@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from jakcheck.knowledge.schema import RenalBand
 from jakcheck.patient.derived import RenalFunction, conditions, latest_lab, renal_function
-from jakcheck.rules.base import ActionSpec, Context, Hit, dose_text, missing, severity_for, verdict_from_action
+from jakcheck.rules.base import (
+    ActionSpec,
+    Context,
+    Hit,
+    doses_text,
+    missing,
+    severity_for,
+    verdict_from_action,
+)
 
 MEASURE_TEXT = {"egfr": "eGFR", "crcl-cockcroft-gault": "CrCl (Cockcroft-Gault)"}
 UNIT = {"egfr": "mL/min/1.73 m2", "crcl-cockcroft-gault": "mL/min"}
@@ -116,7 +124,7 @@ def renal(ctx: Context) -> list[Hit]:
             hits.append(Hit(
                 code="renal.dose-adjustment", severity="warning", drugs=(d,), doses=doses,
                 summary=(f"{d}: {shown} in the label band {edges}: "
-                         + ("; ".join(dose_text(x) for _, x in doses) or "dose change") + "."),
+                         + (doses_text([x for _, x in doses]) if doses else "dose change") + "."),
                 detail=band.note or "Renal dose adjustment per label.",
                 evidence=fn.evidence, cites=tuple(band.cite),
             ))
@@ -179,7 +187,7 @@ def hepatic(ctx: Context) -> list[Hit]:
                 doses = tuple((d, ch.dose) for ch in rule.doses if ctx.applies_to_indication(ch.indications))
                 hits.append(Hit(
                     code="hepatic.dose-adjustment", severity="warning", drugs=(d,), doses=doses,
-                    summary=f"{d}: Child-Pugh {cp}: " + ("; ".join(dose_text(x) for _, x in doses) or
+                    summary=f"{d}: Child-Pugh {cp}: " + (doses_text([x for _, x in doses]) if doses else
                                                           "dose change") + ".",
                     detail=rule.note or "Hepatic dose adjustment per label.", evidence=(src,),
                     cites=tuple(rule.cite)))

@@ -21,7 +21,7 @@ from datetime import date
 from jakcheck.knowledge.schema import Cite, RenalBand
 from jakcheck.patient.derived import age_on, conditions, medications_with_class, renal_function
 from jakcheck.rules.base import ActionSpec, Context, Hit, class_cite, dose_text, regulated_drugs
-from jakcheck.rules.cites import EULAR_CANCER, ORAL_SURV
+from jakcheck.rules.cites import EULAR_CANCER, ORAL_SURV, ORAL_SURV_VTE
 from jakcheck.rules.interactions import TEXT
 from jakcheck.rules.renal_hepatic import MEASURE_TEXT, UNIT, band_for, band_text, renal_function_now
 
@@ -101,7 +101,7 @@ def new_risk_factor(ctx: Context) -> list[Hit]:
             summary=f"On {drug} since {start.isoformat()}: {what} - review the treatment.",
             detail=rec + ".",
             evidence=evidence,
-            cites=class_cite(ctx) + (ORAL_SURV,) + cites,
+            cites=class_cite(ctx) + ((ORAL_SURV_VTE,) if group == "vte" else (ORAL_SURV,)) + cites,
             actions=(ActionSpec(f"review-{drug}-risk", f"Review whether {drug} should continue, at which dose, or "
                                 "be switched (new risk factor since the start).", "after-start", False),),
         ))

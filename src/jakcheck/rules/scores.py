@@ -24,8 +24,8 @@ from typing import Any, Literal
 
 from jakcheck.calculators import CALCULATORS, CalcResult, CalculatorInputError, CalculatorNotApplicable
 from jakcheck.calculators.base import InputSpec
-from jakcheck.knowledge.schema import Region
-from jakcheck.patient.derived import conditions
+from jakcheck.knowledge.schema import Cite, Region
+from jakcheck.patient.derived import conditions, prednisone_equivalent_today
 from jakcheck.patient.facts import PatientFacts
 from jakcheck.patient.score_inputs import (
     AXSPA_SPECIFIC,
@@ -309,6 +309,18 @@ def high_calculated_risk(ctx: Context) -> HighRisk | None:
     return HighRisk(default, value, limit, tkey, lower)
 
 
+def age_counted_elsewhere(ctx: Context, high: HighRisk | None) -> bool:
+    """True when a high calculated cardiovascular risk must not count as a cardiovascular risk of its own: the
+    patient is at or above the class age threshold (age-risk-years, the EMA 2023 'age 65 or older' group), which
+    the age finding already applies. From that age the 10-year risk models (SCORE2-OP from 70) pass their
+    thresholds largely on age, so counting the score as well would count age twice; recorded ASCVD and risk
+    factors still count, and the score stays listed under `scores`."""
+    if high is None:
+        return False
+    age = high.score.inputs.get("age")
+    return isinstance(age, int | float) and age >= ctx.threshold("age-risk-years")
+
+
 def active_disease(ctx: Context) -> Score | None:
     """The most recent disease-activity score in moderate/high activity (ASDAS: high/very high), or None."""
     found = [s for s in scores_for(ctx)  # the disease-activity part is disease_activity_scores(facts, indication)
@@ -329,18 +341,32 @@ def score_text(s: Score) -> str:
 def disease_active(ctx: Context) -> list[Hit]:
     """When the latest disease-activity score shows moderate or high activity (DAS28 >3.2, CDAI >10, SDAI >11,
     ASDAS >=2.1), Then note it: EULAR 2022 aims treatment at sustained remission or low disease activity, and
-    active disease is the setting in which glucocorticoids are used and infection fears arise. Source:
-    eular-2022-ra (recommendations 2 and 5); cut-offs from the calculators' sources."""
+    active disease is the setting in which glucocorticoids are used and infection fears arise. When a systemic
+    glucocorticoid at low dose (EULAR: <=7.5 mg/day prednisone equivalent, so no glucocorticoid band finding) is
+    current as well, Then the finding says the dose and not to withhold effective steroid-sparing treatment for
+    fear of infection, with the dose gradient (the band findings say the same above low dose). Source:
+    eular-2022-ra (recommendations 2 and 5), george-gc-infection-2020; cut-offs from the calculators' sources."""
     s = active_disease(ctx)
     if s is None or s.result is None:
         return []
+    summary = f"Active disease: {score_text(s)}."
+    detail = ("The treatment target is sustained remission or low disease activity in every patient (EULAR 2022, "
+              "recommendation 2). Score, category and inputs are under `scores`.")
+    evidence = s.evidence
+    cites: tuple[Cite, ...] = (EULAR_RA, *(c(x) for x in s.sources))
+    total, meds = prednisone_equivalent_today(ctx.facts)
+    if meds and total is not None and 0 < total <= ctx.threshold("glucocorticoid-medium-dose-mg-prednisone"):
+        summary = (f"Active disease ({score_text(s)}) on low-dose glucocorticoid ({total:g} mg/day prednisone "
+                   "equivalent): do not withhold effective steroid-sparing treatment for fear of infection.")
+        detail += (" Serious-infection risk is already raised at low glucocorticoid dose (George 2020, Medicare: "
+                   "hospitalised infection within a year 8.6% without glucocorticoids, 11.0% at <=5 mg, 14.4% at "
+                   ">5-10 mg/day) and rises with the dose; controlling the disease is what allows the glucocorticoid "
+                   "to stop (EULAR 2022 recommendation 5: taper as rapidly as clinically feasible).")
+        evidence += tuple(m.source for m in meds)
+        cites += (GC_INFECTION,)
     return [Hit(
         code="disease.active", severity="info",
-        summary=f"Active disease: {score_text(s)}.",
-        detail=("The treatment target is sustained remission or low disease activity in every patient (EULAR 2022, "
-                "recommendation 2). Score, category and inputs are under `scores`."),
-        evidence=s.evidence,
-        cites=(EULAR_RA, *(c(x) for x in s.sources)),
+        summary=summary, detail=detail, evidence=evidence, cites=cites,
     )]
 
 

@@ -61,10 +61,12 @@ GROUP_ORDER = tuple(GROUP_TITLE)
 GROUP_OF_ACTION = {
     "order-igra": "tb", "treat-latent-tb": "tb", "treat-active-tb": "tb",
     "order-hbv-serology": "hepatitis", "order-hbv-dna": "hepatitis", "refer-hepatology": "hepatitis",
+    "plan-hbv-monitoring": "hepatitis",
     "order-anti-hcv": "hepatitis", "order-hcv-rna": "hepatitis", "refer-hcv": "hepatitis",
     "treat-infection": "infection",
     "order-rzv": "vaccination", "order-pneumococcal": "vaccination", "order-influenza": "vaccination",
-    "wait-live-vaccine": "vaccination",
+    "wait-live-vaccine": "vaccination", "defer-rzv": "vaccination", "defer-pneumococcal": "vaccination",
+    "defer-influenza": "vaccination",
     "order-cbc": "labs", "order-lfts": "labs", "investigate-lfts": "labs", "order-creatinine": "labs",
     "order-lipids": "labs",
     "taper-glucocorticoid": "interactions", "stop-combination": "interactions",
