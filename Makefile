@@ -84,6 +84,8 @@ check: $(STAMP)
 
 docs: $(STAMP)
 	$(BIN)/python -m tests.spec.rules_doc > docs/rules.md
+	$(BIN)/jakcheck kb coverage --format markdown --output docs/coverage.md
+	$(BIN)/jakcheck kb gaps --write docs/knowledge-gaps.md
 	$(BIN)/python -m tests.service.test_web_knowledge > src/jakcheck/service/static/rule-scenarios.json
 
 bench: $(STAMP) native
