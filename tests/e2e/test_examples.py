@@ -182,7 +182,7 @@ def test_golden_output(entry: dict[str, Any], capsys: pytest.CaptureFixture[str]
 @pytest.mark.parametrize("entry", ENTRIES, ids=_stem)
 def test_golden_file_matches_its_manifest_entry(entry: dict[str, Any]) -> None:
     g = _load_golden(entry)
-    assert g["schema"] == "jakcheck.assessment/1"
+    assert g["schema"] == "jakcheck.assessment/2"
     assert g["knowledge"]["version"] == default_knowledge().release.version
     assert g["region"] == entry["region"]
     assert g["as_of"] == str(entry["as_of"])

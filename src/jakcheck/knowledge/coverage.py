@@ -39,6 +39,7 @@ REGIONS: tuple[Region, ...] = ("US", "EU")
 LABEL_SECTION: dict[Region, dict[str, str]] = {
     "US": {"approval": "1 (Indications and Usage)", "start-dose": "2 (Dosage and Administration)",
            "age": "2, 8.4-8.5 (pediatric and geriatric use)", "renal": "2, 8.6 (renal impairment)",
+           "dialysis": "2, 8.6 (end-stage renal disease, dialysis)",
            "hepatic": "2, 8.7 (hepatic impairment)", "interaction": "7 (Drug Interactions)",
            "start-threshold": "2 (laboratory thresholds for starting)",
            "treatment-threshold": "2 (dose interruption)", "monitoring": "2, 5 (laboratory monitoring)",
@@ -46,7 +47,8 @@ LABEL_SECTION: dict[Region, dict[str, str]] = {
            "lactation": "8.2 (Lactation)", "live-vaccines": "5 (Vaccinations)", "other": "the current label"},
     "EU": {"approval": "4.1 (Therapeutic indications)", "start-dose": "4.2 (Posology)",
            "age": "4.2 (elderly, paediatric population)", "renal": "4.2 (renal impairment)",
-           "hepatic": "4.2 (hepatic impairment)", "interaction": "4.5 (Interactions)",
+           "dialysis": "4.2 (end-stage renal disease, dialysis)", "hepatic": "4.2 (hepatic impairment)",
+           "interaction": "4.5 (Interactions)",
            "start-threshold": "4.2 (laboratory parameters)", "treatment-threshold": "4.2 (dose interruption)",
            "monitoring": "4.4 (laboratory monitoring)", "pregnancy": "4.6 (Pregnancy)",
            "contraception": "4.6 (Women of childbearing potential)", "lactation": "4.6 (Breast-feeding)",
@@ -54,12 +56,13 @@ LABEL_SECTION: dict[Region, dict[str, str]] = {
 }
 
 # Dimensions whose not-encoded cell can change the start decision or the dose: they cap the verdict at caution.
-CAPPING_KINDS = ("approval", "start-dose", "age", "renal", "hepatic", "interaction", "start-threshold",
-                 "treatment-threshold", "pregnancy", "lactation")
+CAPPING_KINDS = ("approval", "start-dose", "age", "renal", "dialysis", "hepatic", "interaction",
+                 "start-threshold", "treatment-threshold", "pregnancy", "lactation")
 
 DIMENSION_TEXT = {
     "approval": "approval and line of therapy", "start-dose": "start dose", "age": "age bands",
-    "renal": "renal bands", "monitoring": "monitoring schedule", "pregnancy": "pregnancy",
+    "renal": "renal bands", "dialysis": "end-stage renal disease or dialysis",
+    "monitoring": "monitoring schedule", "pregnancy": "pregnancy",
     "contraception": "contraception after the last dose", "lactation": "lactation",
     "live-vaccines": "live vaccines", "other": "other label facts",
 }
@@ -179,6 +182,14 @@ def derive(lab: RegionLabel, indication: str, dimension: str) -> _Derived | None
             return None
         assert lab.renal is not None
         return _status(b.action for b in bands), _cites(bands), f"{len(bands)} band(s) by {lab.renal.measure}"
+    if k == "dialysis":
+        # On dialysis the lowest band applies (renal_hepatic): it answers the cell when it changes something or
+        # is an end-stage band itself; a "no change" band that reaches 0 says nothing about end-stage disease.
+        bands, _ = _renal_gap(lab, indication)
+        low = [b for b in bands if b.min is None or b.min <= 0]
+        if not low or all(b.action == "no-change" and (b.max is None or b.max > 15) for b in low):
+            return None
+        return "encoded", _cites(low), ", ".join(b.action for b in low)
     if k == "hepatic":
         hep = [r for r in lab.hepatic if r.child_pugh == arg and _applies(r.indications, indication)]
         return (_status(r.action for r in hep), _cites(hep), ", ".join(r.action for r in hep)) if hep else None

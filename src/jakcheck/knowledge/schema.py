@@ -217,7 +217,7 @@ class MonitoringItem(Strict):
 # The dimensions of the coverage matrix: one cell per drug x region x indication x dimension.
 COUNT_ANALYTES: tuple[Analyte, ...] = ("lymphocytes", "neutrophils", "hemoglobin", "platelets")
 DIMENSIONS: tuple[str, ...] = (
-    "approval", "start-dose", "age", "renal", "hepatic:A", "hepatic:B", "hepatic:C",
+    "approval", "start-dose", "age", "renal", "dialysis", "hepatic:A", "hepatic:B", "hepatic:C",
     *(f"interaction:{c}" for c in get_args(InteractionClass)),
     *(f"start-threshold:{a}" for a in COUNT_ANALYTES),
     *(f"treatment-threshold:{a}" for a in COUNT_ANALYTES),
