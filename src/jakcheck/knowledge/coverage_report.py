@@ -126,4 +126,14 @@ def as_html(k: Knowledge, cells: list[Cell]) -> str:
     return "\n".join(parts) + "\n"
 
 
-__all__ = ["REGIONS", "as_html", "as_json", "as_markdown", "as_text", "count_rows", "select"]
+def grids(cells: list[Cell]) -> list[dict[str, Any]]:
+    """Per drug and region: the indications and, per dimension, one cell (or None) per indication (web page)."""
+    out = []
+    for drug, region, inds, grid in _groups(cells):
+        rows = [{"dimension": dim, "label": dimension_text(dim), "cells": [grid.get((ind, dim)) for ind in inds]}
+                for dim in _dims(grid)]
+        out.append({"drug": drug, "region": region, "indications": inds, "rows": rows})
+    return out
+
+
+__all__ = ["grids", "REGIONS", "as_html", "as_json", "as_markdown", "as_text", "count_rows", "select"]
