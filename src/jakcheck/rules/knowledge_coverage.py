@@ -68,13 +68,14 @@ def _indications(ctx: Context, drug: str) -> list[str]:
 
 
 def _all_below(ctx: Context, analyte: str, treatment: bool) -> list[float]:
-    """Every threshold the knowledge holds for the analyte (any drug, any region), start or on-treatment."""
-    out = []
-    for d in ctx.knowledge.drugs.values():
-        for lab in d.regions.values():
-            for t in lab.labs:
-                if t.analyte == analyte and t.below is not None and (t.action != "do-not-initiate") == treatment:
-                    out.append(t.below)
+    """Every threshold the knowledge holds for the analyte (any drug, any region), start or on-treatment; made
+    once per release."""
+    memo: dict[tuple[str, bool], list[float]] = ctx.knowledge.memo.setdefault("coverage-thresholds", {})
+    out = memo.get((analyte, treatment))
+    if out is None:
+        out = memo[(analyte, treatment)] = [
+            t.below for d in ctx.knowledge.drugs.values() for lab in d.regions.values() for t in lab.labs
+            if t.analyte == analyte and t.below is not None and (t.action != "do-not-initiate") == treatment]
     return out
 
 
