@@ -38,7 +38,8 @@ def _load_knowledge_once(monkeypatch: pytest.MonkeyPatch) -> None:
 # Every one of these finding codes must be fired by at least one example.
 REQUIRED_CODES = frozenset({
     "risk.age-65-plus", "risk.smoking", "risk.cardiovascular", "risk.malignancy", "risk.vte",
-    "label.tnf-inadequate-response-required", "indication.not-approved", "indication.unspecified",
+    "label.tnf-inadequate-response-required", "indication.unspecified", "knowledge.not-encoded",
+    "knowledge.other-region-applied", "knowledge.follow-label",
     "infection.active-serious", "tb.active", "tb.latent-untreated", "tb.screening-missing", "hbv.chronic",
     "hbv.resolved", "hbv.screening-missing", "hcv.active", "hcv.screening-missing", "hz.history",
     "glucocorticoid.high-dose", "vaccine.zoster-due", "vaccine.pneumococcal-due", "vaccine.influenza-due",

@@ -58,8 +58,8 @@ def test_a_missing_cell_is_refused(tmp_path: Path) -> None:
     d = _copy(tmp_path)
     p = d / "drugs" / "tofacitinib.yaml"
     text = p.read_text(encoding="utf-8")
-    # drop the EU entry that states the renal cell as not encoded
-    new = re.sub(r"      - status: not-encoded\n        dimensions: \[renal\]\n(        .*\n)+?(?=      - )", "", text,
+    # drop the EU entry that states the renal cells as not encoded
+    new = re.sub(r"      - status: not-encoded\n        dimensions: \[renal, dialysis\]\n(        .*\n)+?(?=      - )", "", text,
                  count=1)
     assert new != text
     p.write_text(new, encoding="utf-8")

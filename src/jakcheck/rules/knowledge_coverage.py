@@ -27,7 +27,7 @@ from jakcheck.knowledge.schema import DIMENSIONS, Cite, InteractionClass, Region
 from jakcheck.patient.derived import age_years, conditions, latest_lab, medications_with_class
 from jakcheck.patient.facts import Tri
 from jakcheck.rules import interactions as interactions_rules
-from jakcheck.rules import renal_hepatic, reproductive
+from jakcheck.rules import regulatory, renal_hepatic, reproductive
 from jakcheck.rules.base import ActionSpec, Context, Hit, missing
 
 NEAR = 1.10  # "near a threshold": less than 10 % above it
@@ -178,6 +178,8 @@ def relevant_cells(ctx: Context, drug: str) -> list[Relevant]:
 # The rules that answer a cell, run with the other region's label where that label encodes the cell.
 def _borrowing_rule(dimension: str) -> Callable[[Context], list[Hit]] | None:
     k, _, arg = dimension.partition(":")
+    if k == "age":
+        return regulatory.age_dose
     if k in ("renal", "dialysis"):
         return renal_hepatic.renal
     if k == "hepatic":
