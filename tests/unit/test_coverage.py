@@ -59,8 +59,8 @@ def test_a_missing_cell_is_refused(tmp_path: Path) -> None:
     p = d / "drugs" / "tofacitinib.yaml"
     text = p.read_text(encoding="utf-8")
     # drop the EU entry that states the renal cells as not encoded
-    new = re.sub(r"      - status: not-encoded\n        dimensions: \[renal, dialysis\]\n(        .*\n)+?(?=      - )", "", text,
-                 count=1)
+    entry = r"      - status: not-encoded\n        dimensions: \[renal, dialysis\]\n(        .*\n)+?(?=      - )"
+    new = re.sub(entry, "", text, count=1)
     assert new != text
     p.write_text(new, encoding="utf-8")
     with pytest.raises(KnowledgeError, match=r"tofacitinib.yaml: regions.EU.coverage: missing cell "
