@@ -436,6 +436,14 @@ CASES: list[Case] = [
     Case("knowledge_coverage.not_encoded", "EU tofacitinib, pregnant: the EU rule is encoded",
          lambda: fit().pregnant().build(), "knowledge.not-encoded", False, for_drug="tofacitinib",
          verdict=("tofacitinib", "contraindicated")),
+    Case("knowledge_coverage.not_encoded", "US abrocitinib, breastfeeding: US lactation rule not encoded",
+         lambda: P().aged(30).with_condition(AD).screened().with_lab("creatinine", 0.6, days_ago=1).lactating()
+         .build(), "knowledge.not-encoded", True, region="US", indication=AD, for_drug="abrocitinib",
+         verdict=("abrocitinib", "contraindicated")),
+    Case("knowledge_coverage.not_encoded", "EU abrocitinib, breastfeeding: the EU rule is encoded",
+         lambda: P().aged(30).with_condition(AD).screened().with_lab("creatinine", 0.6, days_ago=1).lactating()
+         .build(), "knowledge.not-encoded", False, indication=AD, for_drug="abrocitinib",
+         verdict=("abrocitinib", "contraindicated")),
     Case("knowledge_coverage.not_encoded", "EU tofacitinib, CrCl about 21: the US renal band is applied and said so",
          lambda: fit().with_lab("creatinine", 3.5, days_ago=1).build(), "knowledge.other-region-applied", True,
          for_drug="tofacitinib"),
