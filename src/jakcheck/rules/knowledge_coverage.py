@@ -24,7 +24,7 @@ from typing import get_args
 
 from jakcheck.knowledge.coverage import Cell, dimension_text, generic_cell, kind
 from jakcheck.knowledge.schema import DIMENSIONS, Cite, InteractionClass, Region
-from jakcheck.patient.derived import age_years, conditions, latest_lab, medications_with_class
+from jakcheck.patient.derived import RenalFunction, age_years, conditions, latest_lab, medications_with_class
 from jakcheck.patient.facts import Tri
 from jakcheck.rules import interactions as interactions_rules
 from jakcheck.rules import regulatory, renal_hepatic, reproductive
@@ -82,7 +82,14 @@ def _all_below(ctx: Context, analyte: str, treatment: bool) -> list[float]:
 def _renal_state(ctx: Context, drug: str, cell: Cell) -> tuple[str, tuple[str, ...]] | None:
     lab = ctx.label(drug)
     measures = (lab.renal.measure,) if lab.renal is not None else ("crcl-cockcroft-gault", "egfr")
-    values = [fn for m in measures if (fn := renal_hepatic.renal_function_now(ctx, m)) is not None]
+    memo: dict[str, RenalFunction | None] = ctx.memo.setdefault("coverage-renal", {})
+    values: list[RenalFunction] = []
+    for m in measures:
+        if m not in memo:
+            memo[m] = renal_hepatic.renal_function_now(ctx, m)
+        fn = memo[m]
+        if fn is not None:
+            values.append(fn)
     if not values:
         return "renal function not on record (unknown is not normal)", (missing("renal function"),)
     low = [fn for fn in values if fn.value < RENAL_NORMAL]
@@ -96,6 +103,13 @@ def _renal_state(ctx: Context, drug: str, cell: Cell) -> tuple[str, tuple[str, .
     shown = "on dialysis" if fn.method.startswith("on dialysis") else (
         f"{renal_hepatic.MEASURE_TEXT[fn.measure]} {fn.value:g} {renal_hepatic.UNIT[fn.measure]}")
     return shown, fn.evidence
+
+
+def _current_classes(ctx: Context) -> frozenset[str]:
+    got: frozenset[str] | None = ctx.memo.get("coverage-classes")
+    if got is None:
+        got = ctx.memo["coverage-classes"] = frozenset(c for m in ctx.facts.medications if m.current for c in m.classes)
+    return got
 
 
 def _patient_in(ctx: Context, drug: str, cell: Cell) -> tuple[str, tuple[str, ...]] | None:
@@ -126,6 +140,8 @@ def _patient_in(ctx: Context, drug: str, cell: Cell) -> tuple[str, tuple[str, ..
             return "liver disease without a Child-Pugh class", tuple(c.source for c in cirrhosis)
         return None
     if k == "interaction":
+        if arg not in _current_classes(ctx):
+            return None
         meds = [m for m in medications_with_class(f, arg) if m.concept != drug]
         if not meds:
             return None
@@ -160,18 +176,63 @@ def _patient_in(ctx: Context, drug: str, cell: Cell) -> tuple[str, tuple[str, ..
     return None
 
 
+def _not_encoded_cells(ctx: Context, drug: str, indications: tuple[str, ...]) -> tuple[Cell, ...]:
+    """The drug's not-encoded cells for the indications, the first per dimension; made once per release."""
+    memo: dict[tuple[str, Region, tuple[str, ...]], tuple[Cell, ...]] = ctx.knowledge.memo.setdefault(
+        "coverage-not-encoded", {})
+    key = (drug, ctx.region, indications)
+    cells = memo.get(key)
+    if cells is None:
+        found: list[Cell] = []
+        for dim in DIMENSIONS:
+            for ind in indications:
+                cell = _cell(ctx, drug, ind, dim)
+                if cell is not None and cell.status == "not-encoded":
+                    found.append(cell)
+        cells = memo[key] = tuple(found)
+    return cells
+
+
+_GATED = ("age", "dialysis", "hepatic", "pregnancy", "lactation", "contraception")
+
+
+def _gates(ctx: Context) -> dict[str, bool]:
+    """Per assessment: whether the patient can be in any cell of these kinds at all (a quick first test)."""
+    got: dict[str, bool] | None = ctx.memo.get("coverage-gates")
+    if got is None:
+        f = ctx.facts
+        age = age_years(f)
+        got = ctx.memo["coverage-gates"] = {
+            "age": age is not None and (age >= 65 or age < 18),
+            "dialysis": f.on_dialysis or bool(conditions(f, "esrd-dialysis", active_only=True)),
+            "hepatic": f.child_pugh is not None or bool(conditions(f, "cirrhosis", active_only=True)),
+            "pregnancy": reproductive.is_pregnant(ctx)[0],
+            "lactation": f.lactating.state == Tri.PRESENT or bool(conditions(f, "lactation", active_only=True)),
+            "contraception": f.sex != "male" and age is not None
+            and reproductive.CHILDBEARING_AGES[0] <= age < reproductive.CHILDBEARING_AGES[1],
+        }
+    return got
+
+
 def relevant_cells(ctx: Context, drug: str) -> list[Relevant]:
     """The not-encoded cells of the drug that the patient's data puts them in, one per dimension."""
     out: list[Relevant] = []
-    for dim in DIMENSIONS:
-        for ind in _indications(ctx, drug):
-            cell = _cell(ctx, drug, ind, dim)
-            if cell is None or cell.status != "not-encoded":
+    done: set[str] = set()
+    gates = _gates(ctx)
+    classes = _current_classes(ctx)
+    for cell in _not_encoded_cells(ctx, drug, tuple(_indications(ctx, drug))):
+        dim = cell.dimension
+        if dim in done:
+            continue
+        if dim.startswith("interaction:"):
+            if dim[12:] not in classes:
                 continue
-            state = _patient_in(ctx, drug, cell)
-            if state is not None:
-                out.append(Relevant(cell, state[0], state[1]))
-                break
+        elif not gates.get(kind(dim), True):
+            continue
+        state = _patient_in(ctx, drug, cell)
+        if state is not None:
+            out.append(Relevant(cell, state[0], state[1]))
+            done.add(cell.dimension)
     return out
 
 
