@@ -62,6 +62,14 @@ ROWS = [
         label_verdicts=NOT_REC),
     Row("US AD abrocitinib, rifampin", lambda: pt(AD).with_med("rifampicin").build(), "US", AD, "abrocitinib",
         label_verdicts=NOT_REC),
+    Row("EU AS tofacitinib: approved, doses not encoded", lambda: pt("ankylosing-spondylitis").build(), "EU",
+        "ankylosing-spondylitis", "tofacitinib", label_verdicts=("appropriate",)),
+    Row("EU AA baricitinib: approved, not encoded", lambda: pt(AA).build(), "EU", AA, "baricitinib",
+        label_verdicts=("appropriate",)),
+    Row("EU GCA upadacitinib: approved, not encoded", lambda: pt("giant-cell-arteritis", age=60).build(), "EU",
+        "giant-cell-arteritis", "upadacitinib", label_verdicts=("appropriate",)),
+    Row("US pcJIA tofacitinib at 10: approved, not encoded", lambda: pt("polyarticular-jia", age=10).build(), "US",
+        "polyarticular-jia", "tofacitinib", label_verdicts=("appropriate",)),
     Row("EU AA ritlecitinib, on dialysis", lambda: pt(AA).on_dialysis().build(), "EU", AA, "ritlecitinib",
         label_verdicts=NOT_REC),
 ]
@@ -78,5 +86,6 @@ def test_never_silent(row: Row) -> None:
     flagged = "knowledge.not-encoded" in d.findings and VERDICT_ORDER.index(d.verdict) >= VERDICT_ORDER.index(
         "caution")
     assert label_answer or flagged, (f"{row.scenario}: {d.verdict}, dose {d.dose}, findings {d.findings}")
+    assert "indication.not-approved" not in d.findings, "not listed is never 'not approved'"
     if "knowledge.not-encoded" in d.findings:
         assert d.verdict in NOT_REC or d.dose is None or d.dose.note, "the dose carries the note"
