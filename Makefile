@@ -66,7 +66,7 @@ run: $(STAMP) native
 	$(BIN)/jakcheck assess examples/ra-71-smoker-eu.json --region EU --as-of 2026-11-26 --format text
 	@echo
 	@echo "Assess your own record:  .venv/bin/jakcheck assess FILE.json --region EU|US [--indication ID] [--format json|html]"
-	@echo "Knowledge base:          .venv/bin/jakcheck kb list | kb show DRUG | kb sources | kb gaps"
+	@echo "Knowledge base:          .venv/bin/jakcheck kb list | kb show DRUG | kb sources | kb gaps | kb coverage"
 	@echo
 	@echo "Starting the service (local demo, INSECURE DEV MODE: no authentication) on http://127.0.0.1:8000/"
 	@echo "  web app http://127.0.0.1:8000/   API docs http://127.0.0.1:8000/docs   CDS Hooks http://127.0.0.1:8000/cds-services"
@@ -84,6 +84,8 @@ check: $(STAMP)
 
 docs: $(STAMP)
 	$(BIN)/python -m tests.spec.rules_doc > docs/rules.md
+	$(BIN)/jakcheck kb coverage --format markdown --output docs/coverage.md
+	$(BIN)/jakcheck kb gaps --write docs/knowledge-gaps.md
 	$(BIN)/python -m tests.service.test_web_knowledge > src/jakcheck/service/static/rule-scenarios.json
 
 bench: $(STAMP) native

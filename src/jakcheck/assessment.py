@@ -1,6 +1,6 @@
 """The assessment: the versioned output every surface (CLI, HTML, CDS Hooks, population) renders.
 
-Schema id `jakcheck.assessment/1`. Field order and list order are deterministic so that the same record,
+Schema id `jakcheck.assessment/2`. Field order and list order are deterministic so that the same record,
 knowledge release, region and `as_of` always give byte-identical JSON.
 """
 
@@ -20,7 +20,7 @@ SEVERITY_ORDER: tuple[Severity, ...] = ("critical", "warning", "info")
 Timing = Literal["before-start", "at-start", "after-start"]
 Mode = Literal["pre-treatment", "on-treatment"]
 MonitoringStatus = Literal["done", "due", "overdue"]
-SCHEMA_ID = "jakcheck.assessment/1"
+SCHEMA_ID = "jakcheck.assessment/2"
 
 
 class Out(BaseModel):

@@ -130,17 +130,19 @@ def version() -> None:
 def kb_validate() -> None:
     """Load and cross-check every knowledge file; exit 3 with the problem if one does not validate."""
     k = _knowledge()
-    gaps = sum(len(r.unverified) for d in k.drugs.values() for r in d.regions.values())
+    cells = [c for c in k.coverage.cells if c.dimension != "other"]
+    gaps = sum(1 for c in cells if c.status == "not-encoded")
     print(f"knowledge {k.release.version} ({k.release.date}): valid - {len(k.drugs)} drugs, "
           f"{len(k.indications)} indications, {len(k.concepts)} concepts, {len(k.sources)} sources, "
-          f"{len(k.thresholds)} thresholds; {gaps} unverified label facts not encoded (docs/knowledge-gaps.md)")
+          f"{len(k.thresholds)} thresholds; coverage matrix complete: {len(cells)} cells, {gaps} not encoded "
+          "(jakcheck kb coverage, docs/coverage.md)")
 
 
 @kb_app.command("gaps")
 def kb_gaps(
     write: Annotated[Path | None, typer.Option("--write", help="update this markdown file in place")] = None,
 ) -> None:
-    """Print (or write into docs/knowledge-gaps.md) the label facts left unencoded because unverified."""
+    """Print (or write into docs/knowledge-gaps.md) the label facts not encoded, from the coverage matrix."""
     from jakcheck.knowledge.gaps import render_gaps, splice
 
     text = render_gaps(_knowledge())
@@ -149,6 +151,41 @@ def kb_gaps(
         return
     current = write.read_text(encoding="utf-8") if write.exists() else ""
     write.write_text(splice(current, text), encoding="utf-8")
+
+
+class CoverageFormat(StrEnum):
+    text = "text"
+    json = "json"
+    html = "html"
+    markdown = "markdown"
+
+
+@kb_app.command("coverage")
+def kb_coverage(
+    drug: Annotated[str | None, typer.Option("--drug", help="one drug")] = None,
+    region: Annotated[str | None, typer.Option("--region", help="EU or US")] = None,
+    format: Annotated[CoverageFormat, typer.Option("--format", help="text, json, html or markdown")] = (
+        CoverageFormat.text),
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="write to this file")] = None,
+) -> None:
+    """The coverage matrix: for each drug, region, indication and dimension, encoded, no-change or not-encoded
+    (with the label section to check). `--format markdown` gives docs/coverage.md."""
+    from jakcheck.knowledge import coverage_report as cr
+
+    k = _knowledge()
+    if drug is not None and drug not in k.drugs:
+        raise InputError(f"unknown drug {drug!r}; known: {', '.join(k.drug_ids())}", field="--drug")
+    reg = parse_region(region, "--region") if region is not None else None
+    cells = cr.select(k, drug, reg)
+    if format is CoverageFormat.json:
+        _write(orjson.dumps(cr.as_json(k, cells), option=orjson.OPT_INDENT_2).decode(), output)
+    elif format is CoverageFormat.markdown:
+        _write(cr.as_markdown(k, cells), output)
+    elif format is CoverageFormat.html:
+        _write("<!doctype html><html><head><meta charset='utf-8'><title>jakcheck coverage</title></head><body>"
+               f"<h1>Knowledge coverage {k.release.version}</h1>" + cr.as_html(k, cells) + "</body></html>", output)
+    else:
+        _write(cr.as_text(k, cells), output)
 
 
 @kb_app.command("list")
@@ -222,8 +259,9 @@ def kb_show(drug: str, fmt: Annotated[str, typer.Option("--format", help="text o
                           f"dose: {rp.contraception_after_last_dose or 'no interval set'}")
         for m in lab.monitoring:
             say(f"  monitor {m.test}: {m.schedule}")
-        for u in lab.unverified:
-            say(f"  not encoded (unverified): {u}")
+        for e in lab.coverage:
+            say(f"  {e.status} [{', '.join(e.dimensions)}"
+                + (f"; {', '.join(e.indications)}" if e.indications else "") + f"] check {e.section}: {e.reason}")
 
 
 @kb_app.command("sources")

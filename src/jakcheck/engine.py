@@ -6,7 +6,7 @@ only without a suitable alternative, the alternatives. The engine never reads th
 facts.
 
 The engine writes the assessment as its published JSON document (`assess_document`, schema
-`jakcheck.assessment/1`, exactly what `Assessment.to_json_dict` gives); `assess` validates that document into
+`jakcheck.assessment/2`, exactly what `Assessment.to_json_dict` gives); `assess` validates that document into
 the `Assessment` model. A population screen takes the document as it is: a patient then costs no model objects.
 """
 
@@ -20,6 +20,7 @@ from typing import Any
 from jakcheck.assessment import SCHEMA_ID, SEVERITY_ORDER, VERDICT_ORDER, Assessment, Verdict
 from jakcheck.calculators.base import EULAR_CV_SOURCE
 from jakcheck.errors import InputError
+from jakcheck.knowledge.coverage import section_for
 from jakcheck.knowledge.loader import Knowledge
 from jakcheck.knowledge.schema import Cite, Dose, IndicationRule, Region
 from jakcheck.patient.derived import age_years, conditions, current_jak_therapy, latest_lab
@@ -27,6 +28,7 @@ from jakcheck.patient.facts import MedicationFact, PatientFacts
 from jakcheck.rules import ALL_RULES
 from jakcheck.rules.base import ActionSpec, Context, Hit, Rule
 from jakcheck.rules.cites import EMA_2023, FDA_2021
+from jakcheck.rules.knowledge_coverage import dose_note
 from jakcheck.rules.monitoring import HBV_DNA_SCHEDULE, TestStatus, hbv_dna_status, item_status
 from jakcheck.rules.scores import DEFAULT_RISK_REGION, RISK_REGIONS, Score, scores_for
 
@@ -35,8 +37,8 @@ TIMING_ORDER = ("before-start", "at-start", "after-start")
 # the same members in the same order.
 Doc = dict[str, Any]
 NO_DOSE_VERDICTS = ("not-recommended", "contraindicated")
-UNVERIFIED_SCHEDULE = ("No monitoring schedule for this region was verified for this knowledge release: follow the "
-                       "current label (blood counts, liver tests, lipids).")
+UNVERIFIED_SCHEDULE = ("No monitoring schedule for this region is encoded in this knowledge release: follow the "
+                       "label, section {section} (blood counts, liver tests, lipids).")
 
 
 def candidate_indications(facts: PatientFacts, knowledge: Knowledge) -> list[tuple[str, tuple[str, ...]]]:
@@ -100,31 +102,38 @@ def choose_scope(facts: PatientFacts, knowledge: Knowledge, region: Region, indi
         if chosen is None:
             ok = bool(_age_ok([r for r in lab.indications if not pool or r.indication in pool], age))
         else:
-            ok = bool(_age_ok(indication_rules(knowledge, d, region, chosen), age))
+            # An indication the knowledge states as not encoded for the drug (e.g. approved, doses not read) is
+            # assessed too: knowledge.not-encoded says what to check.
+            ok = bool(_age_ok(indication_rules(knowledge, d, region, chosen), age)) or (
+                knowledge.coverage.cell(d, region, chosen, "approval") is not None
+                and not indication_rules(knowledge, d, region, chosen))
         if ok and (not requested or d in requested):
             scope.append(d)
     for d in requested:
         if d in scope:
             continue
         lab = knowledge.label(d, region)
+        rules = indication_rules(knowledge, d, region, chosen) if chosen is not None else []
+        if lab is not None and lab.authorised and chosen is not None and not rules:
+            # Not listed is not "not approved": knowledge.not-encoded asks to check the approval (caution).
+            scope.append(d)
+            continue
         if lab is None or not lab.authorised:
             reason = f"{d} is not authorised in the {region} region."
-            src = lab.label_source if lab else None
+            src: list[Cite] = [Cite(source=lab.label_source)] if lab else list(cites)
         elif chosen is None:
             reason = f"{d} is not approved in the {region} for any indication on record."
-            src = lab.label_source
+            src = [Cite(source=lab.label_source)]
         else:
-            rules = indication_rules(knowledge, d, region, chosen)
             reason = (f"{d} is approved for {chosen} in the {region} only from age "
-                      f"{min(r.min_age for r in rules)}." if rules else
-                      f"{d} is not approved for {chosen} in the {region}.")
-            src = lab.label_source
+                      f"{min(r.min_age for r in rules)}.")
+            src = [c for r in rules for c in r.cite]
         hits.append(Hit(
             code="indication.not-approved", severity="critical", drugs=(d,), verdict="not-recommended",
             summary=reason, detail=("Assessed because the patient is taking it; use outside the label is not "
                                     "supported - review the indication." if d == current else
                                     "Assessed because it was asked for; use outside the label is not supported."),
-            evidence=(facts.patient_source,), cites=(Cite(source=src),) if src else cites,
+            evidence=(facts.patient_source,), cites=tuple(src),
         ))
         if lab is not None and lab.authorised:
             scope.append(d)
@@ -329,7 +338,10 @@ def _label_monitoring(knowledge: Knowledge, region: Region, drugs: Sequence[str]
     for d in unlisted:
         lab = knowledge.label(d, region)
         assert lab is not None
-        ds, cs = grouped.setdefault(("label-schedule", UNVERIFIED_SCHEDULE), ([], []))
+        cells = [c for c in knowledge.coverage.select(d, region) if c.dimension == "monitoring"]
+        text = UNVERIFIED_SCHEDULE.format(section=cells[0].section if cells and cells[0].section else
+                                          section_for(region, "monitoring"))
+        ds, cs = grouped.setdefault(("label-schedule", text), ([], []))
         ds.append(d)
         cs.append(Cite(source=lab.label_source))
     plan = tuple((key, tuple(ds), tuple(_source_refs(knowledge, cs))) for key, (ds, cs) in grouped.items())
@@ -459,11 +471,13 @@ def assess_document(facts: PatientFacts, knowledge: Knowledge, *, region: Region
                 if therapy is not None and d == current else start_dose(knowledge, facts, d, region, chosen))
         dose = _dose(base, hits, d)
         codes = sorted({h.code for h in applicable})
+        gap = dose_note(applicable, d)
         drug_out.append({
             "drug": d, "verdict": verdict,
             "dose": None if dose is None or verdict in NO_DOSE_VERDICTS else {
                 "amount": float(dose.amount), "unit": dose.unit, "frequency": dose.frequency, "phase": dose.phase,
-                "formulation": dose.formulation, "note": dose.note},
+                "formulation": dose.formulation,
+                "note": " ".join(x for x in (dose.note, gap) if x) or None},
             "findings": codes})
     actions = _actions(hits, ctx.current_drug, scope)
     # On treatment, "ready to start" concerns only the drugs the patient does not already take.

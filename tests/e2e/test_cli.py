@@ -76,7 +76,7 @@ def test_subprocess_json_is_byte_identical_across_runs() -> None:
     first, second = subprocess_run(*args), subprocess_run(*args)
     assert first.returncode == second.returncode == 0
     assert first.stdout == second.stdout
-    assert json.loads(first.stdout)["schema"] == "jakcheck.assessment/1"
+    assert json.loads(first.stdout)["schema"] == "jakcheck.assessment/2"
 
 
 def test_subprocess_malformed_json_names_file_line_and_column(tmp_path: Path) -> None:
@@ -116,7 +116,7 @@ def test_json_output_contract(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(["assess", str(EXAMPLE), "--region", "EU", *AS_OF, "--format", "json"], capsys)
     assert code == 0 and err == ""
     doc = json.loads(out)
-    assert next(iter(doc)) == "schema" and doc["schema"] == "jakcheck.assessment/1"
+    assert next(iter(doc)) == "schema" and doc["schema"] == "jakcheck.assessment/2"
     k = default_knowledge()
     assert doc["knowledge"] == {"version": k.release.version, "date": k.release.date.isoformat()}
     assert doc["region"] == "EU" and doc["as_of"] == "2026-11-26"

@@ -38,7 +38,8 @@ def _load_knowledge_once(monkeypatch: pytest.MonkeyPatch) -> None:
 # Every one of these finding codes must be fired by at least one example.
 REQUIRED_CODES = frozenset({
     "risk.age-65-plus", "risk.smoking", "risk.cardiovascular", "risk.malignancy", "risk.vte",
-    "label.tnf-inadequate-response-required", "indication.not-approved", "indication.unspecified",
+    "label.tnf-inadequate-response-required", "indication.unspecified", "knowledge.not-encoded",
+    "knowledge.other-region-applied", "knowledge.follow-label",
     "infection.active-serious", "tb.active", "tb.latent-untreated", "tb.screening-missing", "hbv.chronic",
     "hbv.resolved", "hbv.screening-missing", "hcv.active", "hcv.screening-missing", "hz.history",
     "glucocorticoid.medium-dose", "glucocorticoid.high-dose", "vaccine.zoster-due", "vaccine.pneumococcal-due",
@@ -183,7 +184,7 @@ def test_golden_output(entry: dict[str, Any], capsys: pytest.CaptureFixture[str]
 @pytest.mark.parametrize("entry", ENTRIES, ids=_stem)
 def test_golden_file_matches_its_manifest_entry(entry: dict[str, Any]) -> None:
     g = _load_golden(entry)
-    assert g["schema"] == "jakcheck.assessment/1"
+    assert g["schema"] == "jakcheck.assessment/2"
     assert g["knowledge"]["version"] == default_knowledge().release.version
     assert g["region"] == entry["region"]
     assert g["as_of"] == str(entry["as_of"])

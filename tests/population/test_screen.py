@@ -160,7 +160,7 @@ def test_output_files_have_the_promised_rows(example_run: Path) -> None:
     assert findings.num_rows == sum(len(a["findings"]) for a in ndjson)
     assert set(findings.column("patient_reference").to_pylist()) == {f"Patient/{a['patient']['id']}" for a in ndjson}
     first = ndjson[0]
-    assert first["schema"] == "jakcheck.assessment/1" and first["as_of"] == EXAMPLES_AS_OF
+    assert first["schema"] == "jakcheck.assessment/2" and first["as_of"] == EXAMPLES_AS_OF
     rows = _rows(example_run / "assessments.csv")
     assert {r["knowledge_version"] for r in rows} == {first["knowledge"]["version"]}
     assert {r["as_of"] for r in rows} == {EXAMPLES_AS_OF}

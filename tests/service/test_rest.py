@@ -14,7 +14,7 @@ def test_assess_a_bundle_gives_the_assessment_json(client: TestClient) -> None:
     r = client.post("/api/assess?region=EU&as_of=2026-11-26", json=load("ra-71-smoker-eu.json"))
     assert r.status_code == 200, r.text
     a = r.json()
-    assert a["schema"] == "jakcheck.assessment/1" and a["region"] == "EU" and a["as_of"] == "2026-11-26"
+    assert a["schema"] == "jakcheck.assessment/2" and a["region"] == "EU" and a["as_of"] == "2026-11-26"
     assert a["patient"]["age"] == 71 and {d["drug"] for d in a["drugs"]} >= {"tofacitinib", "baricitinib"}
 
 

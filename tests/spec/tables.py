@@ -56,7 +56,8 @@ CASES: list[Case] = [
     # regulatory
     Case("regulatory.age_65_plus", "EU, 65 years old with RA", lambda: ra(65).screened().build(),
          "risk.age-65-plus", True, for_drug="tofacitinib", verdict=("tofacitinib", "only-if-no-alternative")),
-    Case("regulatory.age_65_plus", "EU, 64 years old with RA", lambda: ra(64).screened().build(),
+    Case("regulatory.age_65_plus", "EU, 64 years old with RA (CrCl above 90)",
+         lambda: ra(64).screened().with_lab("creatinine", 0.6, days_ago=1).build(),
          "risk.age-65-plus", False, verdict=("tofacitinib", "appropriate")),
     Case("regulatory.age_65_plus", "US, 70 years old with RA after a TNF blocker: caution under the boxed warning",
          lambda: ra(70).screened().with_med("adalimumab", current=False).build(), "risk.age-65-plus", True,
@@ -72,9 +73,10 @@ CASES: list[Case] = [
          "risk.smoking", False),
     Case("regulatory.smoking", "smoking status not recorded", lambda: ra().screened().smoking("unknown").build(),
          "risk.smoking-unknown", True),
-    Case("renal_hepatic.renal", "EU baricitinib, creatinine but no weight: CrCl cannot be calculated",
+    Case("renal_hepatic.renal", "EU baricitinib, creatinine 3.0 but no weight: CrCl cannot be calculated (the US "
+         "eGFR rule, under 30 not recommended, applies meanwhile)",
          lambda: _without_labs(ra().screened().with_lab("creatinine", 3.0, days_ago=1).build(), "weight"),
-         "lab.renal-missing", True, for_drug="baricitinib", verdict=("baricitinib", "caution")),
+         "lab.renal-missing", True, for_drug="baricitinib", verdict=("baricitinib", "not-recommended")),
     Case("hepatitis.hbv_status", "anti-HBc positive, HBsAg indeterminate: not known negative", lambda: _without(
         ra().screened().with_result("anti-hbc", "positive", days_ago=1).with_result("hbsag", "indeterminate",
                                                                                      days_ago=1).build(), "x"),
@@ -89,10 +91,12 @@ CASES: list[Case] = [
          .screened().with_result("tb-igra", "positive", days_ago=700).with_med("isoniazid", current=False,
                                                                                days_ago=650, status="completed")
          .build(), "tb.latent-untreated", False),
-    Case("labs.low_counts", "EU tofacitinib has its own start thresholds (UK/AU manufacturer text)",
-         lambda: ra().screened().build(), "lab.threshold-unverified", False, for_drug="tofacitinib"),
-    Case("labs.low_counts", "EU baricitinib has its own verified thresholds", lambda: ra().screened().build(),
-         "lab.threshold-unverified", False, for_drug="baricitinib"),
+    Case("labs.low_counts", "EU tofacitinib, neutrophils 0.9: below the EU start threshold (1.0, UK/AU text)",
+         lambda: ra().screened().with_lab("neutrophils", 0.9, days_ago=1).build(), "lab.neutropenia", True,
+         for_drug="tofacitinib", verdict=("tofacitinib", "defer")),
+    Case("labs.low_counts", "EU tofacitinib, neutrophils 1.2: above the EU start threshold",
+         lambda: ra().screened().with_lab("neutrophils", 1.2, days_ago=1).build(), "lab.neutropenia", False,
+         for_drug="tofacitinib"),
     Case("regulatory.tnf_inadequate_response_required", "US RA with no TNF blocker on record",
          lambda: ra().screened().build(), "label.tnf-inadequate-response-required", True, region="US",
          for_drug="tofacitinib", verdict=("tofacitinib", "not-recommended")),
@@ -402,9 +406,9 @@ CASES: list[Case] = [
     Case("renal_hepatic.renal", "EU RA tofacitinib on haemodialysis: stays on 5 mg once daily", lambda: ra()
          .screened().with_condition("esrd-dialysis").build(), "renal.dose-adjustment", True, for_drug="tofacitinib",
          dose=("tofacitinib", 5, "once daily")),
-    Case("renal_hepatic.renal", "EU RA tofacitinib, CrCl about 31 mL/min: not in the severe band", lambda: ra()
-         .screened().with_lab("creatinine", 2.4, days_ago=1).build(), "renal.dose-adjustment", False,
-         for_drug="tofacitinib", dose=("tofacitinib", 5, "twice daily")),
+    Case("renal_hepatic.renal", "EU RA tofacitinib, CrCl about 31 mL/min: outside the EU severe band",
+         lambda: ra().screened().with_lab("creatinine", 2.4, days_ago=1).build(), "renal.not-recommended", False,
+         for_drug="tofacitinib"),
     Case("renal_hepatic.hepatic", "EU RA tofacitinib, Child-Pugh B: 5 mg once daily", lambda: ra().screened()
          .child_pugh("B").build(), "hepatic.dose-adjustment", True, for_drug="tofacitinib",
          dose=("tofacitinib", 5, "once daily")),
@@ -424,10 +428,6 @@ CASES: list[Case] = [
     Case("renal_hepatic.hepatic", "US UC tofacitinib, Child-Pugh B: induction 5 mg twice daily", lambda: _uc()
          .screened().with_med("adalimumab", current=False).child_pugh("B").build(), "hepatic.dose-adjustment", True,
          region="US", indication=UC, for_drug="tofacitinib", dose=("tofacitinib", 5, "twice daily")),
-    Case("interactions.interactions", "US UC tofacitinib with ketoconazole: caution (UC step not read)",
-         lambda: _uc().screened().with_med("adalimumab", current=False).with_med("ketoconazole").build(),
-         "ddi.cyp3a4-strong-inhibitor", True, region="US", indication=UC, for_drug="tofacitinib",
-         verdict=("tofacitinib", "caution")),
     Case("renal_hepatic.renal", "US alopecia areata baricitinib, eGFR 20: not recommended", lambda: _aa()
          .screened().with_lab("egfr", 20, days_ago=1).build(), "renal.not-recommended", True, region="US",
          indication=AA, for_drug="baricitinib", verdict=("baricitinib", "not-recommended")),
@@ -447,10 +447,10 @@ CASES: list[Case] = [
          .screened().with_med("adalimumab", current=False).with_med("ketoconazole").build(),
          "ddi.cyp3a4-strong-inhibitor", True, region="US", indication=UC, for_drug="upadacitinib",
          dose=("upadacitinib", 30, "once daily")),
-    Case("renal_hepatic.renal", "US UC upadacitinib on dialysis: caution (end-stage disease not studied)",
+    Case("renal_hepatic.renal", "US UC upadacitinib on dialysis: not recommended in end-stage renal disease",
          lambda: _uc().screened().with_med("adalimumab", current=False).on_dialysis().build(),
          "renal.not-recommended", True, region="US", indication=UC, for_drug="upadacitinib",
-         verdict=("upadacitinib", "caution")),
+         verdict=("upadacitinib", "not-recommended")),
     Case("interactions.interactions", "US RA tofacitinib with rifampin: not recommended", lambda: ra().screened()
          .with_med("adalimumab", current=False).with_med("rifampicin").build(), "ddi.cyp3a4-strong-inducer", True,
          region="US", for_drug="tofacitinib", verdict=("tofacitinib", "not-recommended")),
@@ -465,7 +465,8 @@ CASES: list[Case] = [
          .build(), "label.tnf-route-confirm", True, region="US", indication=UC, for_drug="upadacitinib",
          verdict=("upadacitinib", "caution")),
     Case("regulatory.tnf_inadequate_response_required", "US UC upadacitinib after a TNF blocker: nothing to "
-         "confirm", lambda: _uc().screened().with_med("adalimumab", current=False).build(),
+         "confirm", lambda: _uc().screened().with_med("adalimumab", current=False)
+         .with_lab("creatinine", 0.6, days_ago=1).build(),
          "label.tnf-route-confirm", False, region="US", indication=UC, for_drug="upadacitinib",
          verdict=("upadacitinib", "appropriate")),
     Case("engine.choose_scope", "EU tofacitinib for ankylosing spondylitis: approved", lambda: P().aged(40)
@@ -522,14 +523,103 @@ CASES: list[Case] = [
          "indication.unspecified", True, indication=None),
     Case("engine.choose_scope", "RA recorded: indication inferred", lambda: ra().screened().build(),
          "indication.unspecified", False, indication=None),
-    Case("engine.choose_scope", "abrocitinib asked for RA", lambda: ra().screened().build(),
-         "indication.not-approved", True, drugs=("abrocitinib",), for_drug="abrocitinib",
-         verdict=("abrocitinib", "not-recommended")),
+    Case("engine.choose_scope", "abrocitinib asked for RA: not listed, which is not 'not approved' (check "
+         "approval, knowledge.not-encoded)", lambda: ra().screened().build(),
+         "indication.not-approved", False, drugs=("abrocitinib",), for_drug="abrocitinib",
+         verdict=("abrocitinib", "caution")),
+    Case("engine.choose_scope", "abrocitinib asked for atopic dermatitis at 10 (the label's lower age is 12)",
+         lambda: P().aged(10).with_condition(AD).screened().build(), "indication.not-approved", True, indication=AD,
+         drugs=("abrocitinib",), for_drug="abrocitinib", verdict=("abrocitinib", "not-recommended")),
     Case("engine.choose_scope", "filgotinib asked for in the US (not authorised)", lambda: ra().screened().build(),
          "indication.not-approved", True, region="US", drugs=("filgotinib",)),
     Case("engine.choose_scope", "baricitinib asked for RA in the EU (approved)", lambda: ra().screened().build(),
          "indication.not-approved", False, drugs=("baricitinib",)),
+    # knowledge coverage: a not-encoded cell the patient is in is never silent
+    Case("knowledge_coverage.not_encoded", "US abrocitinib asked for RA: indication not listed, check approval",
+         lambda: fit().build(), "knowledge.not-encoded", True, region="US", drugs=("abrocitinib",),
+         for_drug="abrocitinib", verdict=("abrocitinib", "caution")),
+    Case("knowledge_coverage.not_encoded", "EU baricitinib for RA, 50 years, CrCl over 90, no co-medication: "
+         "every relevant cell encoded", lambda: fit().build(), "knowledge.not-encoded", False,
+         for_drug="baricitinib", verdict=("baricitinib", "appropriate")),
+    Case("knowledge_coverage.not_encoded", "EU tofacitinib for ankylosing spondylitis: approval and start dose "
+         "encoded (UK manufacturer text)", lambda: fit().with_condition("ankylosing-spondylitis").build(),
+         "knowledge.not-encoded", False, indication="ankylosing-spondylitis", for_drug="tofacitinib",
+         dose=("tofacitinib", 5, "twice daily")),
+    Case("knowledge_coverage.not_encoded", "EU upadacitinib for giant cell arteritis: approval not verified, "
+         "check approval", lambda: fit().with_condition("giant-cell-arteritis").build(),
+         "knowledge.not-encoded", True, indication="giant-cell-arteritis", drugs=("upadacitinib",),
+         for_drug="upadacitinib", verdict=("upadacitinib", "caution")),
+    Case("knowledge_coverage.not_encoded", "EU tofacitinib at 70: no EU age rule encoded", lambda: fit(70).build(),
+         "knowledge.not-encoded", True, for_drug="tofacitinib"),
+    Case("knowledge_coverage.not_encoded", "EU tofacitinib at 64 with CrCl over 90: no age band, no renal band",
+         lambda: fit(64).build(), "knowledge.not-encoded", False, for_drug="tofacitinib",
+         verdict=("tofacitinib", "appropriate")),
+    Case("knowledge_coverage.not_encoded", "EU tofacitinib, CrCl about 40: EU moderate band not encoded (caution), "
+         "the US band applied: 5 mg once daily", lambda: fit().with_lab("creatinine", 1.9, days_ago=1).build(),
+         "knowledge.not-encoded", True, for_drug="tofacitinib", verdict=("tofacitinib", "caution"),
+         dose=("tofacitinib", 5, "once daily")),
+    Case("knowledge_coverage.not_encoded", "EU tofacitinib, CrCl about 21: the EU severe band is encoded",
+         lambda: fit().with_lab("creatinine", 3.5, days_ago=1).build(), "knowledge.not-encoded", False,
+         for_drug="tofacitinib", dose=("tofacitinib", 5, "once daily")),
+    Case("knowledge_coverage.not_encoded", "EU tofacitinib, renal function not on record: unknown is not normal",
+         lambda: _without_labs(fit().build(), "creatinine"), "knowledge.not-encoded", True, for_drug="tofacitinib",
+         verdict=("tofacitinib", "caution")),
+    Case("knowledge_coverage.not_encoded", "US ritlecitinib for alopecia areata on dialysis: US renal rule not "
+         "encoded, the EU not-recommended applied", lambda: fit().with_condition("alopecia-areata").on_dialysis()
+         .build(), "knowledge.not-encoded", True, region="US", indication="alopecia-areata",
+         for_drug="ritlecitinib", verdict=("ritlecitinib", "not-recommended")),
+    Case("knowledge_coverage.not_encoded", "EU ritlecitinib for alopecia areata, eGFR over 90, not on dialysis",
+         lambda: fit().with_condition("alopecia-areata").build(), "knowledge.not-encoded", False,
+         indication="alopecia-areata", for_drug="ritlecitinib"),
+    Case("knowledge_coverage.not_encoded", "EU tofacitinib, Child-Pugh A: EU rule not encoded (a review table "
+         "reports no change)", lambda: fit().child_pugh("A").build(), "knowledge.not-encoded", True,
+         for_drug="tofacitinib", verdict=("tofacitinib", "caution")),
+    Case("knowledge_coverage.not_encoded", "EU baricitinib, Child-Pugh B: the EU label's no-change is encoded",
+         lambda: fit().child_pugh("B").build(), "knowledge.not-encoded", False, for_drug="baricitinib"),
+    Case("knowledge_coverage.not_encoded", "US tofacitinib for UC with ketoconazole: UC CYP3A4 step not encoded",
+         lambda: fit().with_condition("ulcerative-colitis").with_med("adalimumab", current=False)
+         .with_med("ketoconazole").build(), "knowledge.not-encoded", True, region="US",
+         indication="ulcerative-colitis", for_drug="tofacitinib", verdict=("tofacitinib", "caution")),
+    Case("knowledge_coverage.not_encoded", "US tofacitinib for RA with ketoconazole: the RA step is encoded",
+         lambda: fit().with_med("adalimumab", current=False).with_med("ketoconazole").build(),
+         "knowledge.not-encoded", False, region="US", for_drug="tofacitinib",
+         dose=("tofacitinib", 5, "once daily")),
+    Case("knowledge_coverage.not_encoded", "EU filgotinib, platelets 160: within 10 % of a start threshold the EU "
+         "label sets none for", lambda: fit().with_lab("platelets", 160, days_ago=1).build(),
+         "knowledge.not-encoded", True, for_drug="filgotinib"),
+    Case("knowledge_coverage.not_encoded", "EU tofacitinib, lymphocytes 0.9: more than 10 % above every threshold "
+         "known", lambda: fit().with_lab("lymphocytes", 0.9, days_ago=1).build(), "knowledge.not-encoded", False,
+         for_drug="tofacitinib"),
+    Case("knowledge_coverage.not_encoded", "US tofacitinib, pregnant: US rule not encoded, the EU contraindication "
+         "applied", lambda: fit().with_med("adalimumab", current=False).pregnant().build(), "knowledge.not-encoded",
+         True, region="US", for_drug="tofacitinib", verdict=("tofacitinib", "contraindicated")),
+    Case("knowledge_coverage.not_encoded", "EU tofacitinib, pregnant: the EU rule is encoded",
+         lambda: fit().pregnant().build(), "knowledge.not-encoded", False, for_drug="tofacitinib",
+         verdict=("tofacitinib", "contraindicated")),
+    Case("knowledge_coverage.not_encoded", "US abrocitinib, breastfeeding: US lactation rule not encoded",
+         lambda: P().aged(30).with_condition(AD).screened().with_lab("creatinine", 0.6, days_ago=1).lactating()
+         .build(), "knowledge.not-encoded", True, region="US", indication=AD, for_drug="abrocitinib",
+         verdict=("abrocitinib", "contraindicated")),
+    Case("knowledge_coverage.not_encoded", "EU abrocitinib, breastfeeding: the EU rule is encoded",
+         lambda: P().aged(30).with_condition(AD).screened().with_lab("creatinine", 0.6, days_ago=1).lactating()
+         .build(), "knowledge.not-encoded", False, indication=AD, for_drug="abrocitinib",
+         verdict=("abrocitinib", "contraindicated")),
+    Case("knowledge_coverage.not_encoded", "EU tofacitinib, CrCl about 40: the US renal band is applied and said so",
+         lambda: fit().with_lab("creatinine", 1.9, days_ago=1).build(), "knowledge.other-region-applied", True,
+         for_drug="tofacitinib"),
+    Case("knowledge_coverage.not_encoded", "EU tofacitinib, CrCl over 90: no rule borrowed",
+         lambda: fit().build(), "knowledge.other-region-applied", False, for_drug="tofacitinib"),
+    Case("knowledge_coverage.not_encoded", "EU tofacitinib: monitoring schedule and live-vaccine wording not "
+         "encoded - follow the label (info, no cap)", lambda: fit().build(), "knowledge.follow-label", True,
+         for_drug="tofacitinib", verdict=("tofacitinib", "appropriate")),
+    Case("knowledge_coverage.not_encoded", "EU baricitinib: monitoring, contraception and live vaccines encoded",
+         lambda: fit().build(), "knowledge.follow-label", False, for_drug="baricitinib"),
 ]
+
+
+def fit(age: int = 50) -> P:
+    """RA, complete normal work-up, creatinine 0.6 mg/dL (CrCl and eGFR above 90 at any adult age here)."""
+    return ra(age).screened().with_lab("creatinine", 0.6, days_ago=1)
 
 
 def _without(facts: PatientFacts, concept: str) -> PatientFacts:

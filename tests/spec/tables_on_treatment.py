@@ -194,6 +194,14 @@ ON_TREATMENT_CASES: list[Case] = [
     Case("regulatory.tnf_inadequate_response_required", "US tofacitinib already taken without a TNF blocker "
          "on record: a start requirement, not re-checked", lambda: ra_on("tofacitinib").build(),
          "label.tnf-inadequate-response-required", False, region="US"),
+    Case("knowledge_coverage.not_encoded", "EU upadacitinib on treatment, neutrophils 1.05: EU interruption threshold "
+         "not encoded, within 10 % of the US one", lambda: ra_on("upadacitinib").with_lab("creatinine", 0.6, days_ago=1)
+         .with_lab("neutrophils", 1.05, days_ago=1).build(),
+         "knowledge.not-encoded", True, for_drug="upadacitinib", verdict=("upadacitinib", "caution")),
+    Case("knowledge_coverage.not_encoded", "EU upadacitinib on treatment, neutrophils 1.2: not near any threshold",
+         lambda: ra_on("upadacitinib").with_lab("creatinine", 0.6, days_ago=1).with_lab("neutrophils", 1.2, days_ago=1)
+         .build(), "knowledge.not-encoded",
+         False, for_drug="upadacitinib"),
 ]
 
 

@@ -1,10 +1,12 @@
-"""The label facts that were not verified against a primary source and so are not encoded as rules.
+"""The label facts not encoded as rules, as the coverage matrix states them (knowledge/coverage.py).
 
-Rendered into docs/knowledge-gaps.md (between the generated markers) by `jakcheck kb gaps`.
+Rendered into docs/knowledge-gaps.md (between the generated markers) by `jakcheck kb gaps`: one list with the
+matrix, never a second one. Each explicit not-encoded entry of a drug file appears once, with its cells.
 """
 
 from __future__ import annotations
 
+from jakcheck.knowledge.coverage import dimension_text
 from jakcheck.knowledge.loader import Knowledge
 
 START = "<!-- generated: jakcheck kb gaps -->"
@@ -12,16 +14,21 @@ END = "<!-- end generated -->"
 
 
 def render_gaps(k: Knowledge) -> str:
-    lines = [START, "", f"Per-drug label facts not encoded (knowledge release {k.release.version}):", ""]
+    lines = [START, "", f"Per-drug label facts not encoded (knowledge release {k.release.version}), from the coverage "
+             "matrix (`jakcheck kb coverage`, docs/coverage.md): each with the cells it leaves not encoded and the "
+             "label section to check.", ""]
     for d in k.drug_ids():
         drug = k.drugs[d]
         for region in ("US", "EU"):
-            lab = drug.regions.get(region)
-            if lab is None or not lab.unverified:
+            entries = [e for dd, r, e in k.coverage.entries if dd == d and r == region and e.status == "not-encoded"]
+            if not entries:
                 continue
             lines.append(f"### {drug.name} ({region})")
             lines.append("")
-            lines.extend(f"- {u}" for u in lab.unverified)
+            for e in entries:
+                dims = ", ".join(dimension_text(x) for x in e.dimensions)
+                inds = f" - {', '.join(e.indications)}" if e.indications else ""
+                lines.append(f"- {e.reason} *[{dims}{inds}; check section {e.section}]*")
             lines.append("")
     lines.append(END)
     return "\n".join(lines) + "\n"

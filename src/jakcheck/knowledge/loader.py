@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from jakcheck.errors import KnowledgeError
+from jakcheck.knowledge.coverage import Matrix, build_matrix
 from jakcheck.knowledge.schema import (
     Cite,
     Concept,
@@ -69,6 +70,7 @@ class Knowledge:
     thresholds: dict[str, ThresholdValue]
     code_index: dict[tuple[str, str], tuple[str, ...]]
     text_index: tuple[tuple[str, str], ...]  # (lower-case phrase, concept id), longest phrase first
+    coverage: Matrix  # every drug x region x indication x dimension: encoded, no-change or not-encoded
     # Derived look-up structures and per-process memos (not part of the release; built on first use).
     _by_first_word: dict[str, tuple[tuple[int, str, str], ...]] = field(
         default_factory=dict, init=False, repr=False, compare=False)
@@ -248,6 +250,8 @@ def load_knowledge(data_dir: Path | None = None) -> Knowledge:
                 code_index[key].append(c.id)
         text_pairs.extend((t.lower(), c.id) for t in c.text)
     text_pairs.sort(key=lambda t: (-len(t[0]), t[0], t[1]))
+    order = tuple(x for x in DRUG_ORDER if x in drugs) + tuple(sorted(x for x in drugs if x not in DRUG_ORDER))
+    coverage = build_matrix(drugs, order, indications)
     return Knowledge(
         release=release,
         sources=sources,
@@ -257,6 +261,7 @@ def load_knowledge(data_dir: Path | None = None) -> Knowledge:
         thresholds=dict(thresholds.values),
         code_index={k: tuple(v) for k, v in code_index.items()},
         text_index=tuple(text_pairs),
+        coverage=coverage,
     )
 
 

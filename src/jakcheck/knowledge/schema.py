@@ -8,7 +8,7 @@ rule compares against live here, never in rule code, and each carries the id of 
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -32,14 +32,17 @@ ChildPugh = Literal["A", "B", "C"]
 InteractionClass = Literal[
     "cyp3a4-strong-inhibitor",
     "cyp3a4-moderate-and-cyp2c19-strong-inhibitor",
+    "cyp3a4-moderate-inhibitor",
     "cyp3a4-strong-inducer",
     "cyp2c19-strong-inhibitor",
-    "cyp2c19-inducer",
     # One drug (or a combination) inhibiting both CYP2C19 and CYP2C9 moderately to strongly, e.g. fluconazole.
     "cyp2c19-and-cyp2c9-inhibitor",
+    "cyp2c19-inducer",
     # A strong inducer of CYP2C19 or of CYP2C9, e.g. rifampicin.
     "cyp2c19-or-cyp2c9-strong-inducer",
+    "cyp2c9-inducer",
     "oat3-strong-inhibitor",
+    "antiplatelet",
     "biologic-dmard",
     "potent-immunosuppressant",
     "other-jak-inhibitor",
@@ -230,6 +233,47 @@ class MonitoringItem(Strict):
         return self.baseline or self.after_start_weeks is not None or self.every_weeks is not None
 
 
+# The dimensions of the coverage matrix: one cell per drug x region x indication x dimension.
+COUNT_ANALYTES: tuple[Analyte, ...] = ("lymphocytes", "neutrophils", "hemoglobin", "platelets")
+DIMENSIONS: tuple[str, ...] = (
+    "approval", "start-dose", "age", "renal", "dialysis", "hepatic:A", "hepatic:B", "hepatic:C",
+    *(f"interaction:{c}" for c in get_args(InteractionClass)),
+    *(f"start-threshold:{a}" for a in COUNT_ANALYTES),
+    *(f"treatment-threshold:{a}" for a in COUNT_ANALYTES),
+    "monitoring", "pregnancy", "contraception", "lactation", "live-vaccines",
+)
+# "other": a label fact that is no cell of the matrix (e.g. a supplement not read); listed, never required.
+EXTRA_DIMENSIONS: tuple[str, ...] = ("other",)
+CoverageStatus = Literal["encoded", "no-change", "not-encoded"]
+
+
+class CoverageEntry(Strict):
+    """Explicit cells of the coverage matrix for one region of a drug: `no-change` (the label says no adjustment
+    is needed; always cited) or `not-encoded` (with the reason and the label section a reader should check).
+    `indications` None = every indication the region lists. `reported_below` (not-encoded start or treatment
+    thresholds only): a figure seen in a non-label copy, used only to tell whether a patient is near the cell,
+    never applied as a threshold."""
+
+    status: Literal["no-change", "not-encoded"]
+    dimensions: list[str] = Field(min_length=1)
+    indications: list[str] | None = None
+    section: str
+    reason: str
+    reported_below: dict[Analyte, float] = {}
+    cite: list[Cite] = []
+
+    @model_validator(mode="after")
+    def _valid(self) -> CoverageEntry:
+        unknown = [d for d in self.dimensions if d not in DIMENSIONS and d not in EXTRA_DIMENSIONS]
+        if unknown:
+            raise ValueError(f"unknown coverage dimension(s) {unknown}; known: {', '.join(DIMENSIONS)}, other")
+        if self.status == "no-change" and not self.cite:
+            raise ValueError("a no-change entry needs the source that says so (cite)")
+        if self.reported_below and self.status != "not-encoded":
+            raise ValueError("reported_below belongs to not-encoded entries only")
+        return self
+
+
 class RegionLabel(Strict):
     authorised: bool
     label_source: str  # the label / SmPC source id
@@ -245,7 +289,10 @@ class RegionLabel(Strict):
     reproductive: ReproductiveRules | None = None
     live_vaccines: str | None = None
     monitoring: list[MonitoringItem] = []
-    unverified: list[str] = []  # facts not encoded as rules; mirrored in docs/knowledge-gaps.md
+    # Explicit cells of the coverage matrix (knowledge/coverage.py): what the label says needs no change, and what
+    # is not encoded and why. Every other cell is derived from the rules above; docs/knowledge-gaps.md and
+    # docs/coverage.md are generated from the matrix.
+    coverage: list[CoverageEntry] = []
 
 
 class DrugFile(Strict):

@@ -13,6 +13,7 @@ from jakcheck.rules import (
     hepatitis,
     infection,
     interactions,
+    knowledge_coverage,
     labs,
     monitoring,
     on_treatment,
@@ -27,7 +28,8 @@ from jakcheck.rules import (
 from jakcheck.rules.base import Rule
 
 MODULES = (regulatory, cardiovascular, cancer, infection, scores, tuberculosis, hepatitis, vaccination, labs,
-           renal_hepatic, interactions, reproductive, data_quality, monitoring, on_treatment, review)
+           renal_hepatic, interactions, reproductive, knowledge_coverage, data_quality, monitoring, on_treatment,
+           review)
 ALL_RULES: tuple[Rule, ...] = tuple(r for m in MODULES for r in m.RULES)
 
 

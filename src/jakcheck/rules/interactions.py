@@ -15,12 +15,15 @@ from jakcheck.rules.base import ActionSpec, Context, Hit, doses_text, severity_f
 CODE_FOR = {
     "cyp3a4-strong-inhibitor": "ddi.cyp3a4-strong-inhibitor",
     "cyp3a4-moderate-and-cyp2c19-strong-inhibitor": "ddi.cyp3a4-moderate-cyp2c19-strong-inhibitor",
+    "cyp3a4-moderate-inhibitor": "ddi.cyp3a4-moderate-inhibitor",
     "cyp3a4-strong-inducer": "ddi.cyp3a4-strong-inducer",
     "cyp2c19-strong-inhibitor": "ddi.cyp2c19-inhibitor",
-    "cyp2c19-inducer": "ddi.cyp2c19-inducer",
     "cyp2c19-and-cyp2c9-inhibitor": "ddi.cyp2c19-cyp2c9-inhibitor",
+    "cyp2c19-inducer": "ddi.cyp2c19-inducer",
     "cyp2c19-or-cyp2c9-strong-inducer": "ddi.cyp2c19-cyp2c9-strong-inducer",
+    "cyp2c9-inducer": "ddi.cyp2c9-inducer",
     "oat3-strong-inhibitor": "ddi.oat3-inhibitor",
+    "antiplatelet": "ddi.antiplatelet",
     "biologic-dmard": "ddi.immunosuppressant-combination",
     "potent-immunosuppressant": "ddi.immunosuppressant-combination",
     "other-jak-inhibitor": "ddi.immunosuppressant-combination",
@@ -28,30 +31,34 @@ CODE_FOR = {
 TEXT = {
     "cyp3a4-strong-inhibitor": "strong CYP3A4 inhibitor",
     "cyp3a4-moderate-and-cyp2c19-strong-inhibitor": "moderate CYP3A4 plus strong CYP2C19 inhibitor",
+    "cyp3a4-moderate-inhibitor": "moderate CYP3A4 inhibitor",
     "cyp3a4-strong-inducer": "strong CYP3A4 inducer",
     "cyp2c19-strong-inhibitor": "strong CYP2C19 inhibitor",
-    "cyp2c19-inducer": "CYP2C19 inducer",
     "cyp2c19-and-cyp2c9-inhibitor": "inhibitor of both CYP2C19 and CYP2C9",
+    "cyp2c19-inducer": "CYP2C19 inducer",
     "cyp2c19-or-cyp2c9-strong-inducer": "strong CYP2C19 or CYP2C9 inducer",
+    "cyp2c9-inducer": "CYP2C9 inducer",
     "oat3-strong-inhibitor": "strong OAT3 inhibitor",
+    "antiplatelet": "antiplatelet drug",
     "biologic-dmard": "biologic DMARD",
     "potent-immunosuppressant": "potent immunosuppressant",
     "other-jak-inhibitor": "another JAK inhibitor",
 }
 
 
-def interactions(ctx: Context) -> list[Hit]:
+def interactions(ctx: Context, only: tuple[str, ...] | None = None) -> list[Hit]:
     """When a current medicine belongs to a class that a drug's label names, Then apply the label's action:
     a changed dose (ddi.* with the dose), not recommended, or caution. A JAK inhibitor is not flagged as
     interacting with itself. One medicine can belong to several classes (fluconazole: moderate CYP3A4 plus strong
     CYP2C19 inhibitor, and inhibitor of both CYP2C19 and CYP2C9): each class the label names gives its own
     finding, and the engine applies the most cautious of them (the stricter verdict, the lowest dose) - e.g. US
     abrocitinib with fluconazole: a dose reduction for strong CYP2C19 inhibitors and "avoid" for dual
-    CYP2C19/CYP2C9 inhibitors give "not recommended"."""
+    CYP2C19/CYP2C9 inhibitors give "not recommended". (`only`: just these classes.)"""
     hits = []
     for d in ctx.drugs:
         for rule in ctx.label(d).interactions:
-            if rule.action == "no-change" or not ctx.applies_to_indication(rule.indications):
+            if rule.action == "no-change" or not ctx.applies_to_indication(rule.indications) or (
+                    only is not None and rule.interacts_with not in only):
                 continue
             meds = [m for m in medications_with_class(ctx.facts, rule.interacts_with) if m.concept != d]
             if not meds:

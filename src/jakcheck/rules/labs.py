@@ -101,36 +101,7 @@ def low_counts(ctx: Context) -> list[Hit]:
             actions=(ActionSpec(f"repeat-{analyte}", f"Repeat {NAME[analyte]} and investigate the cause.",
                                 "before-start", True),),
         ))
-    hits.extend(_unverified_thresholds(ctx, days))
     return hits
-
-
-def _unverified_thresholds(ctx: Context, days: int) -> list[Hit]:
-    """When a drug's start threshold for a measured count is not verified for this region and the other
-    region's verified threshold stands in for it, Then say so (info): the regional threshold may be stricter."""
-    pairs: list[tuple[str, str, str]] = []
-    for analyte in CODE_FOR:
-        lab = latest_lab(ctx.facts, analyte, days)
-        if lab is None:
-            continue
-        for d in ctx.start_drugs():
-            _, other = _start_thresholds(ctx, d, analyte)
-            if other:
-                pairs.append((d, analyte, other))
-    if not pairs:
-        return []
-    drugs = tuple(dict.fromkeys(d for d, _, _ in pairs))
-    listed = "; ".join(f"{d}: {NAME[a]} ({o} threshold applied)" for d, a, o in pairs)
-    return [Hit(
-        code="lab.threshold-unverified", severity="info", drugs=drugs,
-        summary=f"{ctx.region} start thresholds not verified for this knowledge release - {listed}.",
-        detail=(f"The {ctx.region} label's own threshold could not be verified, so the other region's verified "
-                f"threshold is applied; the {ctx.region} threshold may be stricter (docs/knowledge-gaps.md). Check "
-                "the current label before starting."),
-        evidence=tuple(dict.fromkeys(lab.source for a in dict.fromkeys(a for _, a, _ in pairs)
-                                     if (lab := latest_lab(ctx.facts, a, days)) is not None)),
-        cites=label_cites(ctx, drugs),
-    )]
 
 
 def liver_tests(ctx: Context) -> list[Hit]:

@@ -2,7 +2,7 @@
 
 * `POST /api/assess?region=EU&indication=...&as_of=YYYY-MM-DD&drug=...` with a FHIR R4 Bundle, resource list,
   CDS Hooks prefetch or patient card (JSON; YAML for a card with Content-Type application/yaml) -> the
-  assessment JSON (`jakcheck.assessment/1`, the same as `jakcheck assess --format json`). Errors are FHIR
+  assessment JSON (`jakcheck.assessment/2`, the same as `jakcheck assess --format json`). Errors are FHIR
   OperationOutcomes: 400 malformed request, 413 too large, 422 a record that cannot be read (the message names
   the resource and field).
 * `GET /api/knowledge/release`, `/api/knowledge/drugs`, `/api/knowledge/drugs/{id}`, `/api/knowledge/sources`,

@@ -953,6 +953,19 @@ def knowledge_drug(request: Request, drug_id: str) -> HTMLResponse:
                   regions=[(r, drug.regions.get(r)) for r in REGIONS])
 
 
+@router.get("/knowledge/coverage", response_class=HTMLResponse, include_in_schema=False)
+def knowledge_coverage(request: Request, drug: str | None = None) -> HTMLResponse:
+    from jakcheck.knowledge.coverage_report import count_rows, grids
+
+    k = _knowledge(request)
+    if drug is not None and drug not in k.drugs:
+        return error_page(request, 404, "Unknown drug", f"No drug {drug!r} in this knowledge release.",
+                          "Known drugs: " + ", ".join(k.drug_ids()))
+    cells = list(k.coverage.select(drug, None))
+    return render(request, "knowledge_coverage.html.j2", counts=count_rows(cells), grids=grids(cells),
+                  sources=k.sources, drug=drug)
+
+
 @router.get("/knowledge/rules", response_class=HTMLResponse, include_in_schema=False)
 def knowledge_rules(request: Request) -> HTMLResponse:
     return render(request, "knowledge_rules.html.j2", modules=rule_modules(), module=None)
