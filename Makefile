@@ -85,6 +85,7 @@ check: $(STAMP)
 docs: $(STAMP)
 	$(BIN)/python -m tests.spec.rules_doc > docs/rules.md
 	$(BIN)/python -m tests.service.test_web_knowledge > src/jakcheck/service/static/rule-scenarios.json
+	$(BIN)/python -m jakcheck.knowledge.valueset_doc > docs/value-sets.md
 
 bench: $(STAMP) native
 	$(BIN)/python benchmarks/assess_bench.py

@@ -142,7 +142,7 @@ class Knowledge:
     def _loinc_name_concepts(self, m: re.Match[str], tokens: tuple[str, ...]) -> tuple[str, ...]:
         component = tuple(_WORD.findall(m.group("component")))
         system = m.group("system")
-        for cut in (" by ", "--"):
+        for cut in (" by ", " calculated", "--"):
             system = system.split(cut, 1)[0]
         specimen = set(_WORD.findall(system))
         out: list[tuple[int, str]] = []
