@@ -94,6 +94,13 @@ def test_every_loinc_long_name_names_its_own_concept() -> None:
     ("QuantiFERON TB1 Ag minus Nil", "observation", []),
     ("Glomerular filtration rate/1.73 sq M.predicted among blacks [Volume Rate/Area] in Serum, Plasma or Blood by "
      "Creatinine-based formula (MDRD)", "observation", []),
+    # A procedure or a screen named after a disease is not the disease.
+    ("Hepatitis B vaccination", "condition", []),
+    ("Hepatitis B immune", "condition", []),
+    ("Tuberculosis screening", "condition", []),
+    ("Contact with and (suspected) exposure to tuberculosis", "condition", []),
+    ("Herpes zoster vaccine", "condition", []),
+    ("Pulmonary tuberculosis", "condition", ["active-tb"]),
     # Answers: "not detected" is not "detected".
     ("Not detected", "answer", ["result-negative"]),
 ])
@@ -288,3 +295,28 @@ def test_a_bare_index_for_a_presence_test_is_unusable_not_negative() -> None:
     assert "interpretation" in bad.reason
     result = assess(facts, KB, region="EU", indication="rheumatoid-arthritis")
     assert "hbv.screening-missing" in {f.code for f in result.findings}
+
+
+@pytest.mark.parametrize(("sct", "display", "concept_id"), [
+    ("50167007", "Chronic active type B viral hepatitis (disorder)", "hbv-chronic"),
+    ("235871004", "Hepatitis B carrier (finding)", "hbv-chronic"),
+    ("47604008", "Miliary tuberculosis (disorder)", "active-tb"),
+    ("768127002", "Chronic hepatitis C caused by Hepatitis C virus genotype 1 (disorder)", "hcv"),
+    ("831000119103", "Cirrhosis of liver due to chronic hepatitis C (disorder)", "cirrhosis"),
+])
+def test_conditions_coded_with_snomed_descendants(sct: str, display: str, concept_id: str) -> None:
+    r = Record("vs-cond")
+    r.patient(given="Ada", family="Example", birth_date="1972-04-02", gender="female", mrn="VS-2")
+    r.condition("c1", text=display, snomed=(sct, display), onset_days_ago=400)
+    facts = _read(r)
+    assert concept_id in {c.concept for c in facts.conditions if c.active}
+
+
+def test_hepatitis_b_immunity_is_not_infection() -> None:
+    """The VSAC "Hepatitis B" set also lists immunity findings; they are not read as infection."""
+    r = Record("vs-immune")
+    r.patient(given="Ada", family="Example", birth_date="1972-04-02", gender="female", mrn="VS-3")
+    r.condition("c1", text="Hepatitis B immune", snomed=("271511000", "Hepatitis B immune (finding)"),
+                onset_days_ago=400)
+    facts = _read(r)
+    assert "hbv-chronic" not in {c.concept for c in facts.conditions}
