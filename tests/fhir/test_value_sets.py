@@ -101,6 +101,8 @@ def test_every_loinc_long_name_names_its_own_concept() -> None:
     ("Contact with and (suspected) exposure to tuberculosis", "condition", []),
     ("Herpes zoster vaccine", "condition", []),
     ("Pulmonary tuberculosis", "condition", ["active-tb"]),
+    # Brackets that are not a LOINC property leave the text to phrase matching.
+    ("Rheumatoid arthritis [M05.79] of multiple sites", "condition", ["rheumatoid-arthritis"]),
     # Answers: "not detected" is not "detected".
     ("Not detected", "answer", ["result-negative"]),
 ])
@@ -320,3 +322,14 @@ def test_hepatitis_b_immunity_is_not_infection() -> None:
                 onset_days_ago=400)
     facts = _read(r)
     assert "hbv-chronic" not in {c.concept for c in facts.conditions}
+
+
+VETOED = sorted((c.id, p, v) for c in KB.concepts.values() for p in c.text for v in c.not_text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(case=st.sampled_from(VETOED), before=st.lists(st.sampled_from(FILLER), max_size=2))
+def test_a_not_text_phrase_always_blocks_its_concept(case: tuple[str, str, str], before: list[str]) -> None:
+    concept_id, phrase, veto = case
+    text = " ".join([*before, phrase, veto])
+    assert concept_id not in KB.concepts_for_text(text), text

@@ -115,6 +115,8 @@ class Knowledge:
         low = text.lower()
         tokens = tuple(_WORD.findall(low))
         loinc = _LOINC_NAME.match(low)
+        if loinc is not None and not _LOINC_PROPERTY.search(loinc.group("property")):
+            loinc = None  # brackets that are not a LOINC property ("Rheumatoid arthritis [M05.79] of ...")
         hit = self._loinc_name_concepts(loinc, tokens) if loinc is not None else self._phrase_concepts(tokens)
         if len(memo) >= _TEXT_MEMO_MAX:
             memo.clear()
@@ -197,6 +199,9 @@ _TEXT_MEMO_MAX = 65536
 # followed by " by <method>" or "--<timing>".
 _LOINC_NAME = re.compile(r"^\s*(?P<component>[^\[\]]+?)\s*\[(?P<property>[^\[\]]+)\]\s+(?:in|of)\s+"
                          r"(?P<system>[^\[\]]+)$")
+# The bracketed property of a LOINC long name ([Presence], [Mass/volume], [#/volume], [Units/volume], [Titer] ...).
+_LOINC_PROPERTY = re.compile(r"presence|interpretation|/|mass|moles|units|titer|ratio|diameter|identifier|type|"
+                             r"fraction|pressure|rate|length|volume|#")
 # Specimen words a LOINC long name may carry for a concept that lists none of its own (serum, plasma, whole,
 # arterial, venous or capillary blood); any other word (urine, donor, cord, fluid, tissue...) names another test.
 _SPECIMEN_WORDS = frozenset({"serum", "plasma", "blood", "or", "and", "whole", "arterial", "venous", "capillary"})
