@@ -87,6 +87,7 @@ docs: $(STAMP)
 	$(BIN)/jakcheck kb coverage --format markdown --output docs/coverage.md
 	$(BIN)/jakcheck kb gaps --write docs/knowledge-gaps.md
 	$(BIN)/python -m tests.service.test_web_knowledge > src/jakcheck/service/static/rule-scenarios.json
+	$(BIN)/python -m jakcheck.knowledge.valueset_doc > docs/value-sets.md
 
 bench: $(STAMP) native
 	$(BIN)/python benchmarks/assess_bench.py

@@ -762,7 +762,9 @@ class _Reader:
             return
         result, original = self._qualitative(res)
         if result is None:
-            reason = self._absent_reason(res) or "no recognised positive/negative result"
+            reason = self._absent_reason(res) or (
+                "a number without a positive/negative interpretation (the assay's cut-off is not known here)"
+                if isinstance(res.get("valueQuantity"), dict) else "no recognised positive/negative result")
             self._unusable(source, prefix + "value[x]", reason, cid)
             return
         if provisional and result != "positive":

@@ -72,8 +72,13 @@ class Knowledge:
     text_index: tuple[tuple[str, str], ...]  # (lower-case phrase, concept id), longest phrase first
     coverage: Matrix  # every drug x region x indication x dimension: encoded, no-change or not-encoded
     # Derived look-up structures and per-process memos (not part of the release; built on first use).
-    _by_first_word: dict[str, tuple[tuple[int, str, str], ...]] = field(
+    _by_first_word: dict[str, tuple[tuple[int, tuple[str, ...], str], ...]] = field(
         default_factory=dict, init=False, repr=False, compare=False)
+    _by_words: dict[tuple[str, ...], tuple[tuple[int, str], ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
+    _vetoes: dict[str, tuple[tuple[str, ...], ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
+    _specimens: dict[str, frozenset[str]] = field(default_factory=dict, init=False, repr=False, compare=False)
     _text_memo: dict[str, tuple[str, ...]] = field(default_factory=dict, init=False, repr=False, compare=False)
     memo: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
@@ -94,37 +99,89 @@ class Knowledge:
         return self.code_index.get((_norm_system(system), code.strip()), ())
 
     def concepts_for_text(self, text: str) -> tuple[str, ...]:
-        """Concepts whose phrase occurs as whole words in the text ("diabetes" does not match "prediabetes").
+        """Concepts a text names as a whole concept, in `text_index` order (longest phrase first).
 
-        In `text_index` order (longest phrase first). Only the phrases starting with a word of the text are
-        tried (a whole-word match starts at one of the text's words), and results are memoised per text."""
+        A phrase counts only as whole words ("diabetes" does not match "prediabetes"), and only where no longer
+        phrase of another concept covers it ("cholesterol" is not found in "HDL cholesterol", "hepatitis b" not
+        in "hepatitis b surface antibody"). A concept is not found in a text that contains one of its `not_text`
+        phrases ("hemoglobin a1c" is not haemoglobin). A LOINC long name ("Cholesterol in HDL [Mass/volume] in
+        Serum or Plasma by calculation") is matched by its component (the part before the bracketed property),
+        which must equal a phrase, and by its specimen: serum, plasma or blood unless the concept lists others.
+        Results are memoised per text."""
         memo = self._text_memo
         hit = memo.get(text)
         if hit is not None:
             return hit
         if not self._by_first_word:
             self._build_text_lookup()
-        found = _WORD.findall(text.lower())
-        words = " " + " ".join(found) + " "
-        by_first = self._by_first_word
-        candidates: list[tuple[int, str, str]] = list(by_first.get("", ()))
-        for w in set(found):
-            candidates.extend(by_first.get(w, ()))
-        candidates.sort()
-        hit = tuple(dict.fromkeys(c for _, phrase_words, c in candidates if phrase_words in words))
+        low = text.lower()
+        tokens = tuple(_WORD.findall(low))
+        loinc = _LOINC_NAME.match(low)
+        if loinc is not None and not _LOINC_PROPERTY.search(loinc.group("property")):
+            loinc = None  # brackets that are not a LOINC property ("Rheumatoid arthritis [M05.79] of ...")
+        hit = self._loinc_name_concepts(loinc, tokens) if loinc is not None else self._phrase_concepts(tokens)
         if len(memo) >= _TEXT_MEMO_MAX:
             memo.clear()
         memo[text] = hit
         return hit
 
+    def _phrase_concepts(self, tokens: tuple[str, ...]) -> tuple[str, ...]:
+        """Whole-word phrase matches not covered by a longer phrase of another concept, minus vetoed concepts."""
+        by_first = self._by_first_word
+        spans: list[tuple[int, int, int, str]] = []  # (text_index position, start, end, concept id)
+        for start, w in enumerate(tokens):
+            for i, pw, c in by_first.get(w, ()):
+                end = start + len(pw)
+                if tokens[start:end] == pw:
+                    spans.append((i, start, end, c))
+        kept: list[tuple[int, str]] = []
+        for i, start, end, c in spans:
+            covered = any(o_c != c and o_s <= start and end <= o_e and o_e - o_s > end - start
+                          for _, o_s, o_e, o_c in spans)
+            if not covered and not self._vetoed(c, tokens):
+                kept.append((i, c))
+        kept.sort()
+        return tuple(dict.fromkeys(c for _, c in kept))
+
+    def _loinc_name_concepts(self, m: re.Match[str], tokens: tuple[str, ...]) -> tuple[str, ...]:
+        component = tuple(_WORD.findall(m.group("component")))
+        system = m.group("system")
+        for cut in (" by ", " calculated", "--"):
+            system = system.split(cut, 1)[0]
+        specimen = set(_WORD.findall(system))
+        out: list[tuple[int, str]] = []
+        for i, c in self._by_words.get(component, ()):
+            allowed = self._specimens.get(c) or _SPECIMEN_WORDS
+            if specimen <= allowed and not self._vetoed(c, tokens):
+                out.append((i, c))
+        out.sort()
+        return tuple(dict.fromkeys(c for _, c in out))
+
+    def _vetoed(self, concept_id: str, tokens: tuple[str, ...]) -> bool:
+        for pw in self._vetoes.get(concept_id, ()):
+            n = len(pw)
+            if any(tokens[k:k + n] == pw for k in range(len(tokens) - n + 1)):
+                return True
+        return False
+
     def _build_text_lookup(self) -> None:
-        """First word of each phrase -> (position in text_index, phrase as delimited words, concept id).
-        Phrases with no word at all are filed under "" and tried on every text."""
-        index: dict[str, list[tuple[int, str, str]]] = {}
+        """First word of each phrase -> (position in text_index, phrase words, concept id); phrase words ->
+        concepts (LOINC components); concept -> veto phrases and extra specimen words. Phrases without a word
+        are left out (they cannot be found as whole words)."""
+        index: dict[str, list[tuple[int, tuple[str, ...], str]]] = {}
+        by_words: dict[tuple[str, ...], list[tuple[int, str]]] = {}
         for i, (phrase, c) in enumerate(self.text_index):
-            pw = _words_of(phrase)
-            first = pw.split()[0] if pw.strip() else ""
-            index.setdefault(first, []).append((i, pw, c))
+            pw = tuple(_WORD.findall(phrase))
+            if not pw:
+                continue
+            index.setdefault(pw[0], []).append((i, pw, c))
+            by_words.setdefault(pw, []).append((i, c))
+        for concept in self.concepts.values():
+            vetoes = tuple(tuple(_WORD.findall(p.lower())) for p in concept.not_text)
+            self._vetoes[concept.id] = tuple(v for v in vetoes if v)
+            self._specimens[concept.id] = frozenset(
+                w for s in concept.specimens for w in _WORD.findall(s.lower()))
+        self._by_words.update({k: tuple(v) for k, v in by_words.items()})
         self._by_first_word.update({k: tuple(v) for k, v in index.items()})
 
     def concept(self, concept_id: str) -> Concept:
@@ -140,12 +197,16 @@ class Knowledge:
 
 _WORD = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*")
 _TEXT_MEMO_MAX = 65536
-
-
-@lru_cache(maxsize=8192)
-def _words_of(phrase: str) -> str:
-    """A phrase as space-delimited words, for whole-word matching (cached: the phrases are the knowledge's)."""
-    return " " + " ".join(_WORD.findall(phrase)) + " "
+# A LOINC long name: component, the property in brackets, then "in"/"of" and the specimen (system), optionally
+# followed by " by <method>" or "--<timing>".
+_LOINC_NAME = re.compile(r"^\s*(?P<component>[^\[\]]+?)\s*\[(?P<property>[^\[\]]+)\]\s+(?:in|of)\s+"
+                         r"(?P<system>[^\[\]]+)$")
+# The bracketed property of a LOINC long name ([Presence], [Mass/volume], [#/volume], [Units/volume], [Titer] ...).
+_LOINC_PROPERTY = re.compile(r"presence|interpretation|/|mass|moles|units|titer|ratio|diameter|identifier|type|"
+                             r"fraction|pressure|rate|length|volume|#")
+# Specimen words a LOINC long name may carry for a concept that lists none of its own (serum, plasma, whole,
+# arterial, venous or capillary blood); any other word (urine, donor, cord, fluid, tissue...) names another test.
+_SPECIMEN_WORDS = frozenset({"serum", "plasma", "blood", "or", "and", "whole", "arterial", "venous", "capillary"})
 
 _SYSTEM_ALIASES = {
     "http://www.nlm.nih.gov/research/umls/rxnorm": "rxnorm",

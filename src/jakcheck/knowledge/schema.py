@@ -327,7 +327,8 @@ class SourcesFile(Strict):
 class Coding(Strict):
     system: str
     code: str
-    display: str | None = None
+    display: str | None = None  # for LOINC: the long common name as read in the cited value set
+    cite: Cite | None = None  # the published value set (or page) this code was checked against
 
 
 class Concept(Strict):
@@ -344,6 +345,13 @@ class Concept(Strict):
     classes: list[str] = []  # medications: interaction classes, "tnf-inhibitor", "glucocorticoid", ...
     prednisone_equivalence: float | None = None  # glucocorticoids: mg prednisone per mg of this drug
     unit: str | None = None  # observations: canonical UCUM unit
+    # Text matching: phrases that name a different concept containing this one's words ("hemoglobin a1c" is not
+    # haemoglobin, "hepatitis b virus core ab igm" is not total anti-HBc): a text containing one is not this concept.
+    not_text: list[str] = []
+    # LOINC long names ("X [Property] in System"): the words the specimen may consist of; empty = serum, plasma or
+    # (whole, arterial, venous, capillary) blood. Blood counts list blood only; pregnancy tests add urine.
+    specimens: list[str] = []
+    codes_note: str | None = None  # where no published value set was found, or codes were left out, and why
     cite: list[Cite] = []
 
 
