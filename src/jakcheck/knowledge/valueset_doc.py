@@ -12,7 +12,8 @@ import sys
 from jakcheck.knowledge.loader import Knowledge, default_knowledge
 from jakcheck.knowledge.schema import Cite, Coding, Concept
 
-_KINDS = (("observation", "Tests and measurements (observations)"), ("answer", "Coded answers"),
+_KINDS = (("observation", "Tests and measurements (observations)"),
+          ("panel", "Panels read through their components"), ("answer", "Coded answers"),
           ("condition", "Conditions"), ("medication", "Medicines"), ("vaccine", "Vaccines"),
           ("procedure", "Procedures"))
 _SYSTEMS = {
