@@ -45,6 +45,7 @@ from jakcheck.assessment import Assessment, Finding
 from jakcheck.engine import assess
 from jakcheck.errors import InputError, JakcheckError
 from jakcheck.fhir.reader import read_document, read_json_text
+from jakcheck.knowledge.evidence import cite_grade_text, source_grade_text
 from jakcheck.knowledge.loader import Knowledge, default_knowledge
 from jakcheck.knowledge.schema import Cite, Region
 from jakcheck.patient.card import parse_yaml, read_card
@@ -216,6 +217,7 @@ def environment() -> jinja2.Environment:
         VERDICT_MARKS={"appropriate": "\u2713", "caution": "!", "only-if-no-alternative": "!!",
                        "defer": "\u2016", "not-recommended": "\u2715", "contraindicated": "\u2298"},
         region_label=region_label, REGIONS=REGIONS, INSECURE_TEXT=INSECURE_TEXT,
+        source_grade_text=source_grade_text, cite_grade_text=cite_grade_text,
     )
     return env
 
