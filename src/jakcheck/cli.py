@@ -248,11 +248,10 @@ def kb_sources() -> None:
     """List every source document with its version and date."""
     k = _knowledge()
     table = Table(title=f"Sources - knowledge {k.release.version}")
-    for col in ("id", "title", "copy read (grade)", "publisher", "version", "date", "url"):
-        table.add_column(col, overflow="fold")
+    for col in ("id", "title", "grade", "copy read", "publisher", "version", "date", "url"):
+        table.add_column(col, overflow="fold", no_wrap=col == "grade")
     for s in sorted(k.sources.values(), key=lambda s: s.id):
-        table.add_row(s.id, s.title, f"{source_grade_text(s)} [{s.grade}]", s.publisher, s.version,
-                      s.date.isoformat(), s.url)
+        table.add_row(s.id, s.title, s.grade, source_grade_text(s), s.publisher, s.version, s.date.isoformat(), s.url)
     Console(width=200).print(table)
 
 

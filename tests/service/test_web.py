@@ -154,6 +154,11 @@ def test_fill_the_form_and_get_the_verdicts(client: TestClient) -> None:  # noqa
     assert "smoking: former" in html  # the data behind risk.smoking
     # Alternatives are shown when a drug is only-if-no-alternative.
     assert 'id="alternatives-h"' in html
+    # Every source is shown with the copy it was read in; a secondary copy never reads as the label itself.
+    assert '<span class="grade grade-secondary">secondary copy of the EU SmPC</span>' in html
+    assert '<span class="grade grade-regulator">regulator&#39;s text (EU)</span>' in html
+    sources = re.findall(r'<ul class="sources">(.*?)</ul>', html, re.S)
+    assert sources and all(li.count('class="grade grade-') == li.count("<li>") for li in sources)
 
 
 def test_report_carries_the_record_to_switch_region(client: TestClient) -> None:  # noqa: F811
