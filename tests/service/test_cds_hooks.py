@@ -112,9 +112,9 @@ def test_every_card_is_short_cited_and_linked(client: TestClient, make_token: To
             if "Source: [" in line:
                 for part in line.split("Source: ", 1)[1].split("); ["):
                     assert any(g in part for g in grade_phrases), part
-    assert any("Source: [" in c["detail"] for c in cards)
         assert c["links"][0]["url"].startswith(f"{BASE}/report/")
         assert all(o["display"] for o in c["overrideReasons"])
+    assert any("Source: [" in c["detail"] for c in cards)
     verdict = cards[0]
     assert verdict["indicator"] == "critical" and verdict["source"]["topic"]["code"] == "verdict"
     labels = [s["label"] for c in cards for s in c.get("suggestions", [])]

@@ -325,7 +325,8 @@ def test_cv_risk_icon_array_when_a_score_is_present(client: TestClient,  # noqa:
     _with(monkeypatch, scores=[
         {"calculator": "prevent", "results": {"cvd_10y": 6.0}, "category": None, "inputs": {}, "sources": []},
         {"calculator": "score2-op", "results": {"cvd_10y": 17.4, "cvd_10y_ra_x1_5": 26.1}, "category": "very high",
-         "inputs": {}, "sources": [{"id": "score2-op-2021", "title": "SCORE2-OP"}]},
+         "inputs": {}, "sources": [{"id": "score2-op-2021", "title": "SCORE2-OP", "grade": "secondary",
+                                    "grade_text": "secondary copy of the paper"}]},
         {"calculator": "das28-crp", "results": {"score": 4.1}, "category": "moderate"},
     ])
     r = post(client, FORM)
@@ -334,6 +335,7 @@ def test_cv_risk_icon_array_when_a_score_is_present(client: TestClient,  # noqa:
     assert "SCORE2-OP: 10-year risk of cardiovascular disease: <strong>17.4%</strong> (very high)" in fig
     assert fig.count('class="ia-event"') == 17 and fig.count('class="ia-none"') == 83
     assert "cvd_10y_ra_x1_5 26.1%" in fig
+    assert "source: SCORE2-OP (secondary copy of the paper)" in fig
 
 
 def test_cv_risk_reason_from_the_calculator(monkeypatch: pytest.MonkeyPatch, client: TestClient) -> None:  # noqa: F811

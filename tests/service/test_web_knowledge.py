@@ -9,9 +9,8 @@ docs/rules.md (tests/spec/rules_doc.py):
 
 from __future__ import annotations
 
-import re
-
 import json
+import re
 from typing import Any
 
 from fastapi.testclient import TestClient

@@ -161,3 +161,20 @@ def test_a_more_cautious_fact_may_rest_on_a_secondary_copy(tmp_path: Path) -> No
     lab = k.label("baricitinib", "US")
     assert lab is not None
     assert any(k.sources[c.source].grade == "secondary" for t in lab.labs for c in t.cite)
+
+
+def test_a_changed_dose_above_every_start_dose_needs_the_regions_label_text(tmp_path: Path) -> None:
+    """EU baricitinib renal 30-60 mL/min lowers the dose to 2 mg (read in a secondary copy: allowed); the same row
+    raising it above the 4 mg start dose is refused."""
+    d = _copy(tmp_path)
+    p = d / "drugs" / "baricitinib.yaml"
+    us, eu = p.read_text(encoding="utf-8").split("\n  EU:\n")
+    old = '''          doses:
+            - dose: {amount: 2, frequency: once daily}
+          note: >-
+            Adults with creatinine clearance 30-60'''
+    assert old in eu
+    p.write_text(us + "\n  EU:\n" + eu.replace(old, old.replace("amount: 2,", "amount: 8,")), encoding="utf-8")
+    with pytest.raises(KnowledgeError, match=r"drugs/baricitinib.yaml: field regions.EU.renal.bands.0 \(renal band: "
+                                             r"8 mg once daily, above every start dose\)"):
+        load_knowledge(d)

@@ -9,9 +9,11 @@ Copies from other countries, and secondary copies, can only make advice more cau
 
 Less cautious facts, as checked here:
 - an approval with its start doses (an indication rule);
-- a `no-change` action (a renal band, a Child-Pugh row, an interaction, an age rule, pregnancy or lactation).
-A dose-adjustment, caution, not-recommended or contraindicated action, a laboratory threshold and a lower dose
-for a risk group only add caution and are not checked.
+- a `no-change` action (a renal band, a Child-Pugh row, an interaction, an age rule, pregnancy or lactation);
+- a changed dose (renal, hepatic, interaction, age or risk-group rule) above every start dose of the indications
+  it applies to.
+A dose-adjustment to a lower dose, a caution, not-recommended or contraindicated action, a laboratory threshold
+and a lower dose for a risk group only add caution and are not checked.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from jakcheck.errors import KnowledgeError
-from jakcheck.knowledge.schema import Cite, DrugFile, Grade, Region, RegionLabel, Source
+from jakcheck.knowledge.schema import Cite, Dose, DoseChange, DrugFile, Grade, Region, RegionLabel, Source
 
 # Grades of a copy that carries the authorised text (the label itself, or a verbatim copy held by its owner
 # or a national authority).
@@ -126,6 +128,30 @@ def less_cautious_facts(region: Region, lab: RegionLabel) -> Iterable[LessCautio
     r = lab.reproductive
     if r is not None and "no-change" in (r.pregnancy, r.lactation):
         yield LessCautiousFact(f"{base}.reproductive", "pregnancy or lactation: no change", tuple(r.cite))
+    # A changed dose above every start dose of the indications it applies to (same phase) raises the dose.
+    changed: list[tuple[str, str, list[DoseChange], tuple[Cite, ...]]] = []
+    if lab.renal is not None:
+        changed += [(f"{base}.renal.bands.{i}", "renal band", b.doses, tuple(b.cite))
+                    for i, b in enumerate(lab.renal.bands)]
+    changed += [(f"{base}.hepatic.{i}", f"Child-Pugh {h.child_pugh}", h.doses, tuple(h.cite))
+                for i, h in enumerate(lab.hepatic)]
+    changed += [(f"{base}.interactions.{i}", x.interacts_with, x.doses, tuple(x.cite))
+                for i, x in enumerate(lab.interactions)]
+    changed += [(f"{base}.age.{i}", f"age {a.min_age} and over", a.doses, tuple(a.cite))
+                for i, a in enumerate(lab.age)]
+    changed += [(f"{base}.risk_doses.{i}", "higher-risk groups", rd.doses, tuple(rd.cite))
+                for i, rd in enumerate(lab.risk_doses)]
+    for path, what, changes, cite in changed:
+        for ch in changes:
+            starts = [d for ind in lab.indications if ch.indications is None or ind.indication in ch.indications
+                      for d in ind.doses if ch.dose.phase is None or d.phase is None or d.phase == ch.dose.phase]
+            if starts and _daily(ch.dose) > max(_daily(d) for d in starts):
+                yield LessCautiousFact(path, f"{what}: {ch.dose.amount:g} mg {ch.dose.frequency}, above every start "
+                                             "dose", cite)
+
+
+def _daily(d: Dose) -> float:
+    return d.amount * (2 if d.frequency == "twice daily" else 1)
 
 
 def check_drug_evidence(fname: str, drug: DrugFile, sources: Mapping[str, Source]) -> None:

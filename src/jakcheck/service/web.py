@@ -785,8 +785,8 @@ def cv_risk(result: Assessment) -> CvRisk:
     label = CV_CALCULATORS.get(name, name or "CV risk")
     results = best.get("results") or {}
     key = next((k for k in CV_RESULT_KEYS if _number_or_none(results.get(k)) is not None), None)
-    sources = tuple(str(x.get("title") or x.get("id") or x) if isinstance(x, Mapping) else str(x)
-                    for x in best.get("sources") or [])
+    sources = tuple(str(x.get("title") or x.get("id") or x) + (f" ({x['grade_text']})" if x.get("grade_text") else "")
+                    if isinstance(x, Mapping) else str(x) for x in best.get("sources") or [])
     if key is None:
         missing = _missing_inputs(best)
         why = best.get("reason") or best.get("error") or (
