@@ -16,6 +16,7 @@ Verdict = Literal["appropriate", "caution", "only-if-no-alternative", "defer", "
 VERDICT_ORDER: tuple[Verdict, ...] = ("appropriate", "caution", "only-if-no-alternative", "defer",
                                       "not-recommended", "contraindicated")
 Severity = Literal["critical", "warning", "info"]
+Grade = Literal["regulator", "manufacturer", "national-copy", "publisher", "secondary"]  # see knowledge.schema.Grade
 SEVERITY_ORDER: tuple[Severity, ...] = ("critical", "warning", "info")
 Timing = Literal["before-start", "at-start", "after-start"]
 Mode = Literal["pre-treatment", "on-treatment"]
@@ -33,6 +34,12 @@ class SourceRef(Out):
     url: str
     section: str | None = None
     date: str | None = None
+    # The grade of the copy this citation was read in (the citation's own, else its source's): regulator,
+    # manufacturer, national-copy, publisher or secondary; with where that copy comes from and the phrase shown
+    # next to the title ("secondary copy of the FDA label"), so that a copy is never read as the label itself.
+    grade: Grade
+    jurisdiction: str | None = None
+    grade_text: str
 
 
 class Missing(Out):

@@ -24,7 +24,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from jakcheck.errors import ConfigError, InputError, JakcheckError
+from jakcheck.knowledge.evidence import cite_grade_text, source_grade_text
 from jakcheck.knowledge.loader import Knowledge, load_knowledge
+from jakcheck.knowledge.schema import Cite
 from jakcheck.settings import Settings, load_settings, parse_region
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -225,6 +227,13 @@ def kb_show(drug: str, fmt: Annotated[str, typer.Option("--format", help="text o
 
     # Knowledge text is printed literally: "[induction]" is a dose phase, not Rich markup.
     say = functools.partial(console.print, markup=False)
+
+    def cited(cites: list[Cite]) -> None:
+        """The citations of the fact just printed, each with the copy it was read in."""
+        say("      from: " + "; ".join(
+            f"{c.source}{' ' + c.section if c.section else ''} ({cite_grade_text(c, k.sources[c.source])})"
+            for c in cites))
+
     console.print(f"[bold]{escape(d.name)}[/bold] ({escape(', '.join(d.brands))}) - {escape(d.target)}"
                   + ("" if d.jak_class else " - outside the JAK inhibitor class warnings"))
     for region, lab in sorted(d.regions.items()):
@@ -240,25 +249,33 @@ def kb_show(drug: str, fmt: Annotated[str, typer.Option("--format", help="text o
                                  or x.weight_max_kg else "") for x in r.doses)
             tnf = " - after TNF blocker" if r.tnf_ir_required else ""
             say(f"  {r.indication} (age {r.min_age}+){tnf}: {doses}")
+            cited(r.cite)
         if lab.renal:
             for b in lab.renal.bands:
                 say(f"  renal {lab.renal.measure} {band_text(b)}: {b.action}"
                     + (f" ({', '.join(b.indications)})" if b.indications else ""))
+                cited(b.cite)
         for h in lab.hepatic:
             say(f"  hepatic Child-Pugh {h.child_pugh}: {h.action}")
+            cited(h.cite)
         for t in lab.labs:
             bound = f"< {t.below:g} {t.unit}" if t.below is not None else f"> {t.above_uln_times:g} x ULN"
             say(f"  lab {t.analyte} {bound}: {t.action}")
+            cited(t.cite)
         for i in lab.interactions:
             say(f"  interaction {i.interacts_with}: {i.action}")
+            cited(i.cite)
         for a in lab.age:
             say(f"  age {a.min_age}+: {a.action}")
+            cited(a.cite)
         if lab.reproductive:
             rp = lab.reproductive
             say(f"  pregnancy: {rp.pregnancy}; lactation: {rp.lactation}; contraception after last "
                           f"dose: {rp.contraception_after_last_dose or 'no interval set'}")
+            cited(rp.cite)
         for m in lab.monitoring:
             say(f"  monitor {m.test}: {m.schedule}")
+            cited(m.cite)
         for e in lab.coverage:
             say(f"  {e.status} [{', '.join(e.dimensions)}"
                 + (f"; {', '.join(e.indications)}" if e.indications else "") + f"] check {e.section}: {e.reason}")
@@ -269,10 +286,10 @@ def kb_sources() -> None:
     """List every source document with its version and date."""
     k = _knowledge()
     table = Table(title=f"Sources - knowledge {k.release.version}")
-    for col in ("id", "title", "publisher", "version", "date", "url"):
-        table.add_column(col, overflow="fold")
+    for col in ("id", "title", "grade", "copy read", "publisher", "version", "date", "url"):
+        table.add_column(col, overflow="fold", no_wrap=col == "grade")
     for s in sorted(k.sources.values(), key=lambda s: s.id):
-        table.add_row(s.id, s.title, s.publisher, s.version, s.date.isoformat(), s.url)
+        table.add_row(s.id, s.title, s.grade, source_grade_text(s), s.publisher, s.version, s.date.isoformat(), s.url)
     Console(width=200).print(table)
 
 
@@ -344,7 +361,9 @@ def calc(
         raise InputError(f"{name}: {exc}") from exc
     k = _knowledge()
     sources = [{"id": s, "title": k.sources[s].title if s in k.sources else None,
-                "url": k.sources[s].url if s in k.sources else None} for s in result.sources]
+                "url": k.sources[s].url if s in k.sources else None,
+                "grade": k.sources[s].grade if s in k.sources else None,
+                "grade_text": source_grade_text(k.sources[s]) if s in k.sources else None} for s in result.sources]
     if format is CalcFormat.json:
         out = result.to_json_dict()
         out["sources"] = sources
@@ -363,7 +382,7 @@ def calc(
         lines.append(f"    {ra.note}")
     lines += [f"  note: {n}" for n in result.notes]
     lines.append("  inputs: " + ", ".join(f"{key}={value}" for key, value in result.inputs.items()))
-    lines += [f"  source: {s['id']} - {s['title']} {s['url']}" for s in sources]
+    lines += [f"  source: {s['id']} - {s['title']} ({s['grade_text']}) {s['url']}" for s in sources]
     print("\n".join(lines))
 
 

@@ -21,6 +21,7 @@ from jakcheck.assessment import SCHEMA_ID, SEVERITY_ORDER, VERDICT_ORDER, Assess
 from jakcheck.calculators.base import EULAR_CV_SOURCE
 from jakcheck.errors import InputError
 from jakcheck.knowledge.coverage import section_for
+from jakcheck.knowledge.evidence import cite_grade, cite_jurisdiction, grade_text
 from jakcheck.knowledge.loader import Knowledge
 from jakcheck.knowledge.schema import Cite, Dose, IndicationRule, Region
 from jakcheck.patient.derived import age_years, conditions, current_jak_therapy, latest_lab
@@ -223,19 +224,24 @@ def _source_refs(knowledge: Knowledge, cites: Iterable[Cite]) -> list[Doc]:
     """SourceRef documents of the cites, each source and section once. Each is made once per release and shared:
     the documents the engine returns are never changed afterwards."""
     out: list[Doc] = []
-    seen: set[tuple[str, str | None]] = set()
-    memo: dict[tuple[str, str | None], Doc] = knowledge.memo.setdefault("source-ref-docs", {})
+    seen: set[tuple[str, str | None, str | None, str | None]] = set()
+    memo: dict[tuple[str, str | None, str | None, str | None], Doc] = knowledge.memo.setdefault(
+        "source-ref-docs", {})
     for c in cites:
-        key = (c.source, c.section)
+        # Two citations of the same source and section can have been read in different copies: the grade and
+        # jurisdiction of the copy are part of the key.
+        s = knowledge.sources.get(c.source)
+        if s is None:
+            raise KeyError(f"rule cites unknown source {c.source!r}")
+        grade, where = cite_grade(c, s), cite_jurisdiction(c, s)
+        key = (c.source, c.section, grade, where)
         if key in seen:
             continue
         seen.add(key)
         ref = memo.get(key)
         if ref is None:
-            s = knowledge.sources.get(c.source)
-            if s is None:
-                raise KeyError(f"rule cites unknown source {c.source!r}")
-            ref = {"id": s.id, "title": s.title, "url": s.url, "section": c.section, "date": s.date.isoformat()}
+            ref = {"id": s.id, "title": s.title, "url": s.url, "section": c.section, "date": s.date.isoformat(),
+                   "grade": grade, "jurisdiction": where, "grade_text": grade_text(grade, s.kind, where)}
             memo[key] = ref
         out.append(ref)
     return out

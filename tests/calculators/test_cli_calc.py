@@ -40,7 +40,8 @@ def test_json_output_contract(capsys: pytest.CaptureFixture[str]) -> None:
     assert data["inputs"]["total_cholesterol"] == pytest.approx(6.3 * 38.67)  # normalised to mg/dL
     k = default_knowledge()
     assert data["sources"][0] == {"id": "score2-2021", "title": k.sources["score2-2021"].title,
-                                  "url": k.sources["score2-2021"].url}
+                                  "url": k.sources["score2-2021"].url, "grade": "secondary",
+                                  "grade_text": "secondary copy of the paper"}
     assert "ra_adjusted" not in data
 
 

@@ -121,6 +121,23 @@ def test_json_output_contract(capsys: pytest.CaptureFixture[str]) -> None:
     assert doc["knowledge"] == {"version": k.release.version, "date": k.release.date.isoformat()}
     assert doc["region"] == "EU" and doc["as_of"] == "2026-11-26"
     assert out.endswith("}\n")
+    # Every source of every finding carries the grade of the copy it was read in (sources[].grade).
+    refs = [s for f in doc["findings"] for s in f["sources"]]
+    assert refs and all(s["grade"] in ("regulator", "manufacturer", "national-copy", "publisher", "secondary")
+                        and s["grade_text"] for s in refs)
+    assert {"regulator", "secondary"} <= {s["grade"] for s in refs}
+
+
+def test_text_output_shows_each_sources_copy(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(["assess", str(EXAMPLE), "--region", "EU", *AS_OF, "--format", "text"], capsys)
+    assert code == 0, err
+    flat = " ".join(out.split())
+    assert "- secondary copy of the EU SmPC" in flat and "- regulator's text (EU)" in flat
+    # Never a source title without its copy: each source entry names a grade.
+    entries = re.findall(r"(?m)^\s+- (?!missing)[^\n]*(?:\n\s{2,}[^-\s][^\n]*)*", out)
+    sources = [e for e in entries if "http" in e]
+    assert sources and all(re.search(r"(regulator's text|manufacturer's copy|national copy|publisher's text|"
+                                     r"secondary (copy|source))", " ".join(e.split())) for e in sources)
 
 
 def test_html_output(capsys: pytest.CaptureFixture[str]) -> None:
@@ -284,6 +301,10 @@ def test_kb_show_baricitinib(capsys: pytest.CaptureFixture[str]) -> None:
     assert "Baricitinib (Olumiant)" in out
     assert "EU: authorised" in out and "US: authorised" in out
     assert "oat3-strong-inhibitor" in out and "age 65+" in out
+    flat = " ".join(out.split())
+    # Each fact with its citations and the copy each was read in.
+    assert "; ec-olumiant-annex-2018 4.1 (regulator's text (EU))" in flat
+    assert "from: drugscom-baricitinib-2020 Renal Dose Adjustments (secondary source)" in flat
 
 
 def test_kb_show_json_and_unknown_drug(capsys: pytest.CaptureFixture[str]) -> None:
@@ -299,6 +320,9 @@ def test_kb_sources(capsys: pytest.CaptureFixture[str]) -> None:
     k = default_knowledge()
     assert f"Sources - knowledge {k.release.version}" in out
     assert "ema-jaki-referral-2023" in out and "fda-dsc-2021-09" in out
+    flat = " ".join(out.split())
+    assert all(g in flat for g in (" secondary ", " regulator ", " manufacturer ", " national-copy ", " publisher "))
+    assert "manufacturer's copy" in flat
 
 
 def test_kb_validate(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:

@@ -234,11 +234,16 @@ def test_ra_71_smoker_is_ready_but_only_without_alternative() -> None:
 
 def test_label_doses_in_the_golden_outputs() -> None:
     ckd = _drugs("ra-ckd-us.json")
-    assert ckd["baricitinib"]["verdict"] == "not-recommended" and ckd["baricitinib"]["dose"] is None
     assert (ckd["tofacitinib"]["dose"]["amount"], ckd["tofacitinib"]["dose"]["frequency"]) == (5.0, "once daily")
+    # The US baricitinib RA approval was read only in secondary copies: "check approval" (caution, no dose),
+    # never "not approved" and never a silent omission.
+    for bari in (ckd["baricitinib"], _drugs("ra-mtx-liver-us.json")["baricitinib"]):
+        assert bari["verdict"] != "appropriate" and bari["dose"] is None
+        assert "knowledge.not-encoded" in bari["findings"] and "indication.not-approved" not in bari["findings"]
+    eu_ckd = _drugs("cards/ra-ckd-probenecid-eu.yaml")
+    assert eu_ckd["baricitinib"]["verdict"] == "not-recommended" and eu_ckd["baricitinib"]["dose"] is None
     assert _drugs("psa-h-pylori-us.json")["tofacitinib"]["dose"]["frequency"] == "once daily"
     assert _drugs("ra-ltbi-rifampin-us.json")["tofacitinib"]["verdict"] == "not-recommended"
-    assert _drugs("ra-mtx-liver-us.json")["baricitinib"]["dose"]["amount"] == 1.0
     assert _drugs("ad-abrocitinib-eu.json")["abrocitinib"]["verdict"] == "defer"
     assert _drugs("cards/psa-cirrhosis-child-pugh-b-us.yaml")["tofacitinib"]["dose"]["frequency"] == "once daily"
     assert {d["verdict"] for d in _drugs("cards/ra-cirrhosis-child-pugh-c-us.yaml").values()} == {"not-recommended"}

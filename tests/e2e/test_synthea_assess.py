@@ -52,5 +52,7 @@ def test_hershel_marvin_ra_on_methotrexate() -> None:
     assert [d.drug for d in eu.drugs] == ["tofacitinib", "baricitinib", "upadacitinib", "filgotinib"]
     us = assess(facts, k, region="US")
     tnf = [f for f in us.findings if f.code == "label.tnf-inadequate-response-required"]
-    assert tnf and {"tofacitinib", "baricitinib", "upadacitinib"} <= {d for f in tnf for d in f.drugs}
+    assert tnf and {"tofacitinib", "upadacitinib"} <= {d for f in tnf for d in f.drugs}
+    bari = next(d for d in us.drugs if d.drug == "baricitinib")  # US RA approval not verified: check approval
+    assert bari.verdict != "appropriate" and "knowledge.not-encoded" in bari.findings
     assert "filgotinib" not in [d.drug for d in us.drugs]  # not authorised in the US

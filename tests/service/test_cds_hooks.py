@@ -104,10 +104,19 @@ def test_every_card_is_short_cited_and_linked(client: TestClient, make_token: To
                     headers=auth(make_token(aud=f"{BASE}/cds-services/jakcheck-order-select")))
     cards = r.json()["cards"]
     assert 1 < len(cards) <= 6
+    grade_phrases = ("regulator's text", "manufacturer's copy", "national copy", "publisher's text",
+                     "secondary copy", "secondary source")
     for c in cards:
         assert c["source"]["label"] and c["source"]["topic"]["code"]
+        # The card's source names the copy read, and so does every source in the detail.
+        assert c["source"]["label"].endswith(")") and any(g in c["source"]["label"] for g in grade_phrases)
+        for line in c["detail"].splitlines():
+            if "Source: [" in line:
+                for part in line.split("Source: ", 1)[1].split("); ["):
+                    assert any(g in part for g in grade_phrases), part
         assert c["links"][0]["url"].startswith(f"{BASE}/report/")
         assert all(o["display"] for o in c["overrideReasons"])
+    assert any("Source: [" in c["detail"] for c in cards)
     verdict = cards[0]
     assert verdict["indicator"] == "critical" and verdict["source"]["topic"]["code"] == "verdict"
     labels = [s["label"] for c in cards for s in c.get("suggestions", [])]

@@ -154,6 +154,11 @@ def test_fill_the_form_and_get_the_verdicts(client: TestClient) -> None:  # noqa
     assert "smoking: former" in html  # the data behind risk.smoking
     # Alternatives are shown when a drug is only-if-no-alternative.
     assert 'id="alternatives-h"' in html
+    # Every source is shown with the copy it was read in; a secondary copy never reads as the label itself.
+    assert '<span class="grade grade-secondary">secondary copy of the EU SmPC</span>' in html
+    assert '<span class="grade grade-regulator">regulator&#39;s text (EU)</span>' in html
+    sources = re.findall(r'<ul class="sources">(.*?)</ul>', html, re.S)
+    assert sources and all(li.count('class="grade grade-') == li.count("<li>") for li in sources)
 
 
 def test_report_carries_the_record_to_switch_region(client: TestClient) -> None:  # noqa: F811
@@ -166,7 +171,9 @@ def test_report_carries_the_record_to_switch_region(client: TestClient) -> None:
                        "indication": "rheumatoid-arthritis"})
     assert us.status_code == 200
     assert 'id="region-shown">US (FDA)' in us.text
-    assert set(verdicts(us.text)) == {"tofacitinib", "baricitinib", "upadacitinib"}  # filgotinib: not in the US
+    # filgotinib: not in the US; baricitinib: its US RA approval was read only in secondary copies, so it is
+    # shown with "check approval" (caution)
+    assert set(verdicts(us.text)) == {"tofacitinib", "baricitinib", "upadacitinib"}
 
 
 @pytest.mark.parametrize(("change", "status", "words"), [
@@ -319,7 +326,8 @@ def test_cv_risk_icon_array_when_a_score_is_present(client: TestClient,  # noqa:
     _with(monkeypatch, scores=[
         {"calculator": "prevent", "results": {"cvd_10y": 6.0}, "category": None, "inputs": {}, "sources": []},
         {"calculator": "score2-op", "results": {"cvd_10y": 17.4, "cvd_10y_ra_x1_5": 26.1}, "category": "very high",
-         "inputs": {}, "sources": [{"id": "score2-op-2021", "title": "SCORE2-OP"}]},
+         "inputs": {}, "sources": [{"id": "score2-op-2021", "title": "SCORE2-OP", "grade": "secondary",
+                                    "grade_text": "secondary copy of the paper"}]},
         {"calculator": "das28-crp", "results": {"score": 4.1}, "category": "moderate"},
     ])
     r = post(client, FORM)
@@ -328,6 +336,7 @@ def test_cv_risk_icon_array_when_a_score_is_present(client: TestClient,  # noqa:
     assert "SCORE2-OP: 10-year risk of cardiovascular disease: <strong>17.4%</strong> (very high)" in fig
     assert fig.count('class="ia-event"') == 17 and fig.count('class="ia-none"') == 83
     assert "cvd_10y_ra_x1_5 26.1%" in fig
+    assert "source: SCORE2-OP (secondary copy of the paper)" in fig
 
 
 def test_cv_risk_reason_from_the_calculator(monkeypatch: pytest.MonkeyPatch, client: TestClient) -> None:  # noqa: F811

@@ -10,6 +10,7 @@ docs/rules.md (tests/spec/rules_doc.py):
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -104,6 +105,23 @@ def test_source_pages(client: TestClient) -> None:  # noqa: F811
     r = client.get("/knowledge/sources/oral-surveillance-2022")
     assert r.status_code == 200
     assert "ORAL Surveillance" in r.text and "https://doi.org/10.1056/NEJMoa2109927" in r.text
+    # The list and each source page say which copy was read.
+    r = client.get("/knowledge/sources")
+    assert "Copy read" in r.text and "secondary copy of the FDA label" in r.text
+    r = client.get("/knowledge/sources/fda-olumiant-uspi")
+    assert '<span class="grade grade-secondary">secondary copy of the FDA label</span>' in r.text
+    assert "grade <code>secondary</code>, jurisdiction US" in r.text
+    r = client.get("/knowledge/sources/pfizer-xeljanz-ie-hcp")
+    assert "manufacturer&#39;s copy of the label (IE)" in r.text
+
+
+def test_drug_pages_show_each_citations_copy(client: TestClient) -> None:  # noqa: F811
+    """A citation read in another copy than its source's own shows that copy's grade."""
+    r = client.get("/knowledge/drugs/tofacitinib")
+    # US Table 1 was read on Pfizer's US site; sections 1.1-1.3 on a third-party copy.
+    assert re.search(r'2\.3 Table 1</span> <span class="grade grade-manufacturer">manufacturer&#39;s copy of the '
+                     r'FDA label \(US\)</span>', r.text)
+    assert re.search(r'1\.1</span> <span class="grade grade-secondary">secondary copy of the FDA label</span>', r.text)
 
 
 def test_unknown_knowledge_pages_are_404_with_a_message(client: TestClient) -> None:  # noqa: F811

@@ -61,7 +61,7 @@ CASES: list[Case] = [
          "risk.age-65-plus", False, verdict=("tofacitinib", "appropriate")),
     Case("regulatory.age_65_plus", "US, 70 years old with RA after a TNF blocker: caution under the boxed warning",
          lambda: ra(70).screened().with_med("adalimumab", current=False).build(), "risk.age-65-plus", True,
-         region="US", for_drug="baricitinib", verdict=("baricitinib", "caution")),
+         region="US", for_drug="upadacitinib", verdict=("upadacitinib", "caution")),
     Case("regulatory.age_65_plus", "TYK2 inhibitor for psoriasis at 70: no JAK class measure",
          lambda: P().aged(70).with_condition("plaque-psoriasis").screened().build(), "risk.age-65-plus", False,
          indication="plaque-psoriasis"),
@@ -73,10 +73,10 @@ CASES: list[Case] = [
          "risk.smoking", False),
     Case("regulatory.smoking", "smoking status not recorded", lambda: ra().screened().smoking("unknown").build(),
          "risk.smoking-unknown", True),
-    Case("renal_hepatic.renal", "EU baricitinib, creatinine 3.0 but no weight: CrCl cannot be calculated (the US "
-         "eGFR rule, under 30 not recommended, applies meanwhile)",
+    Case("renal_hepatic.renal", "EU baricitinib, creatinine 3.0 but no weight: CrCl cannot be calculated, the renal "
+         "band is unknown (caution, check the label)",
          lambda: _without_labs(ra().screened().with_lab("creatinine", 3.0, days_ago=1).build(), "weight"),
-         "lab.renal-missing", True, for_drug="baricitinib", verdict=("baricitinib", "not-recommended")),
+         "lab.renal-missing", True, for_drug="baricitinib", verdict=("baricitinib", "caution")),
     Case("hepatitis.hbv_status", "anti-HBc positive, HBsAg indeterminate: not known negative", lambda: _without(
         ra().screened().with_result("anti-hbc", "positive", days_ago=1).with_result("hbsag", "indeterminate",
                                                                                      days_ago=1).build(), "x"),
@@ -335,9 +335,10 @@ CASES: list[Case] = [
     Case("labs.low_counts", "neutrophils 0.9 x10^9/L", lambda: ra().screened().with_lab("neutrophils", 0.9,
                                                                                        days_ago=1).build(),
          "lab.neutropenia", True, for_drug="upadacitinib"),
-    Case("labs.low_counts", "US haemoglobin 8.5 g/dL: below tofacitinib's 9, above baricitinib's 8",
+    Case("labs.low_counts", "US haemoglobin 8.5 g/dL: below tofacitinib's 9, above upadacitinib's 8",
          lambda: ra().screened().with_med("adalimumab", current=False).with_lab("hemoglobin", 8.5, days_ago=1)
-         .build(), "lab.anemia", True, region="US", for_drug="tofacitinib", verdict=("baricitinib", "appropriate")),
+         .with_lab("creatinine", 0.6, days_ago=1).build(), "lab.anemia", True, region="US", for_drug="tofacitinib",
+         verdict=("upadacitinib", "appropriate")),
     Case("labs.low_counts", "EU atopic dermatitis, platelets 120 x10^9/L: abrocitinib start threshold 150",
          lambda: P().aged(30).with_condition(AD).screened().with_lab("platelets", 120, days_ago=1).build(),
          "lab.thrombocytopenia", True, indication=AD, for_drug="abrocitinib"),
@@ -355,15 +356,15 @@ CASES: list[Case] = [
     Case("labs.lipids_missing", "lipid panel on record", lambda: ra().screened().build(), "lab.lipids-missing",
          False),
     # renal and hepatic
-    Case("renal_hepatic.renal", "US baricitinib, eGFR 45: 1 mg once daily", lambda: ra().screened().with_med(
-        "adalimumab", current=False).with_lab("egfr", 45, days_ago=1).build(), "renal.dose-adjustment", True,
-         region="US", for_drug="baricitinib", dose=("baricitinib", 1, "once daily")),
-    Case("renal_hepatic.renal", "US baricitinib, eGFR 25: not recommended", lambda: ra().screened().with_med(
-        "adalimumab", current=False).with_lab("egfr", 25, days_ago=1).build(), "renal.not-recommended", True,
-         region="US", for_drug="baricitinib", verdict=("baricitinib", "not-recommended")),
-    Case("renal_hepatic.renal", "US baricitinib, eGFR 60: no change", lambda: ra().screened().with_med(
-        "adalimumab", current=False).with_lab("egfr", 60, days_ago=1).build(), "renal.dose-adjustment", False,
-         region="US", for_drug="baricitinib", dose=("baricitinib", 2, "once daily")),
+    Case("renal_hepatic.renal", "EU abrocitinib (atopic dermatitis), eGFR 45: halve the dose",
+         lambda: P().aged(30).with_condition(AD).screened().with_lab("egfr", 45, days_ago=1).build(),
+         "renal.dose-adjustment", True, indication=AD, for_drug="abrocitinib", dose=("abrocitinib", 50, "once daily")),
+    Case("renal_hepatic.renal", "EU abrocitinib (atopic dermatitis), eGFR 25: 50 mg once daily",
+         lambda: P().aged(30).with_condition(AD).screened().with_lab("egfr", 25, days_ago=1).build(),
+         "renal.dose-adjustment", True, indication=AD, for_drug="abrocitinib", dose=("abrocitinib", 50, "once daily")),
+    Case("renal_hepatic.renal", "EU abrocitinib (atopic dermatitis), eGFR 60: outside the moderate band",
+         lambda: P().aged(30).with_condition(AD).screened().with_lab("egfr", 60, days_ago=1).build(),
+         "renal.dose-adjustment", False, indication=AD, for_drug="abrocitinib"),
     Case("renal_hepatic.renal", "US tofacitinib, CrCl about 40 mL/min (Cockcroft-Gault): 5 mg once daily",
          lambda: ra(80).male().screened().with_med("adalimumab", current=False).with_lab("creatinine", 1.5,
                                                                                           days_ago=1).build(),
@@ -574,8 +575,9 @@ CASES: list[Case] = [
     Case("knowledge_coverage.not_encoded", "EU tofacitinib, Child-Pugh A: EU rule not encoded (a review table "
          "reports no change)", lambda: fit().child_pugh("A").build(), "knowledge.not-encoded", True,
          for_drug="tofacitinib", verdict=("tofacitinib", "caution")),
-    Case("knowledge_coverage.not_encoded", "EU baricitinib, Child-Pugh B: the EU label's no-change is encoded",
-         lambda: fit().child_pugh("B").build(), "knowledge.not-encoded", False, for_drug="baricitinib"),
+    Case("knowledge_coverage.not_encoded", "EU filgotinib, Child-Pugh B: the EU label's no-change is encoded (GB "
+         "manufacturer text)", lambda: fit().child_pugh("B").build(), "knowledge.not-encoded", False,
+         for_drug="filgotinib"),
     Case("knowledge_coverage.not_encoded", "US tofacitinib for UC with ketoconazole: UC CYP3A4 step not encoded",
          lambda: fit().with_condition("ulcerative-colitis").with_med("adalimumab", current=False)
          .with_med("ketoconazole").build(), "knowledge.not-encoded", True, region="US",

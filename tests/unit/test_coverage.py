@@ -72,12 +72,13 @@ def test_a_rule_added_for_a_not_encoded_cell_forces_removing_the_entry(tmp_path:
     d = _copy(tmp_path)
     p = d / "drugs" / "tofacitinib.yaml"
     text = p.read_text(encoding="utf-8")
-    rule = ("    renal:\n      measure: crcl-cockcroft-gault\n      bands:\n"
-            "        - {max: 30, action: not-recommended, cite: [{source: ema-xeljanz-smpc, section: '4.2'}]}\n"
-            "        - {min: 30, action: no-change, cite: [{source: ema-xeljanz-smpc, section: '4.2'}]}\n")
+    # EU renal bands cover only severe impairment; a "no change" band from 30 up (cited to an EU-jurisdiction
+    # manufacturer copy) completes the cell, so the entry stating it as not encoded is stale
+    band = ("        - {min: 30, action: no-change, "
+            "cite: [{source: pfizer-uk-xeljanz-psa-dosing, section: 'Special populations: renal impairment'}]}\n")
     eu = text.index("  EU:\n")
-    at = text.index("    hepatic:\n", eu)
-    p.write_text(text[:at] + rule + text[at:], encoding="utf-8")
+    at = text.index("      bands:\n", eu) + len("      bands:\n")
+    p.write_text(text[:at] + band + text[at:], encoding="utf-8")
     with pytest.raises(KnowledgeError, match=r"regions.EU.coverage: rheumatoid-arthritis / renal: an explicit "
                                              r"not-encoded entry for a cell the rules encode"):
         load_knowledge(d)

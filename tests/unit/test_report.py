@@ -29,14 +29,17 @@ XSS = "<script>alert(1)</script>"
 
 EMA = SourceRef(id="ema-2023", title="EMA Article 20 JAK inhibitors", section="Annex IV",
                 url="https://www.ema.europa.eu/en/medicines/human/referrals/janus-kinase-inhibitors-jaki",
-                date="2023-03-10")
+                date="2023-03-10", grade="regulator", jurisdiction="EU", grade_text="regulator's text (EU)")
 SMPC = SourceRef(id="olumiant-smpc", title="Olumiant SmPC", section="4.4",
-                 url="https://www.ema.europa.eu/en/documents/product-information/olumiant-epar.pdf")
+                 url="https://www.ema.europa.eu/en/documents/product-information/olumiant-epar.pdf",
+                 grade="secondary", jurisdiction="EU", grade_text="secondary copy of the EU SmPC")
 FDA = SourceRef(id="fda-2021", title="FDA Drug Safety Communication 2021",
-                url="https://www.fda.gov/drugs/drug-safety-and-availability/fda-requires-warnings")
+                url="https://www.fda.gov/drugs/drug-safety-and-availability/fda-requires-warnings",
+                grade="secondary", jurisdiction="US", grade_text="secondary copy of the regulator's document")
 EULAR = SourceRef(id="eular-2022", title="EULAR RA recommendations 2022 update", section="Recommendation 7",
-                  url="https://ard.bmj.com/content/82/1/3")
-ODD = SourceRef(id="odd", title='Quoted "title" & <b>markup</b>', url="javascript:alert(2)")
+                  url="https://ard.bmj.com/content/82/1/3", grade="publisher", grade_text="publisher's text")
+ODD = SourceRef(id="odd", title='Quoted "title" & <b>markup</b>', url="javascript:alert(2)", grade="secondary",
+                grade_text="secondary source")
 
 DRUGS = {
     "baricitinib": ("appropriate", DoseOut(amount=2, unit="mg", frequency="once daily",
@@ -160,6 +163,9 @@ def test_text_findings_sources_and_evidence(text: str, assessment: Assessment) -
             assert s.title in text
             assert s.url in text
     assert "missing: interferon-gamma release assay" in text
+    # Every source carries the grade of the copy read, right after its title and date.
+    assert "EMA Article 20 JAK inhibitors, Annex IV (2023-03-10) - regulator's text (EU)" in " ".join(text.split())
+    assert "Olumiant SmPC, 4.4 - secondary copy of the EU SmPC" in " ".join(text.split())
     assert "missing: hepatitis B surface antigen" in text
     assert "Observation/bp-7" in text
     assert "Annex IV" in text
@@ -299,6 +305,8 @@ def test_html_content_matches_text_report(page: str, assessment: Assessment) -> 
         for s in f.sources:
             assert s.title.replace("&", "&amp;").replace('"', "&#34;").replace("<", "&lt;").replace(">", "&gt;") \
                 in page
+            shown = s.grade_text.replace("'", "&#39;")
+            assert f'<span class="grade grade-{s.grade}">{shown}</span>' in page
     assert "missing: interferon-gamma release assay" in page
     assert "BLOCKING" in page
     assert page.index('id="sev-critical-h"') < page.index('id="sev-warning-h"') < page.index('id="sev-info-h"')

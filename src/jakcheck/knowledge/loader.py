@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 
 from jakcheck.errors import KnowledgeError
 from jakcheck.knowledge.coverage import Matrix, build_matrix
+from jakcheck.knowledge.evidence import check_drug_evidence
 from jakcheck.knowledge.schema import (
     Cite,
     Concept,
@@ -300,6 +301,8 @@ def load_knowledge(data_dir: Path | None = None) -> Knowledge:
                 if rule.indication not in indications:
                     raise KnowledgeError(f"drugs/{drug.id}.yaml: regions.{region}: unknown indication "
                                          f"{rule.indication!r}")
+        # Graded evidence: a fact that makes advice less cautious rests on the region's own label text.
+        check_drug_evidence(f"drugs/{drug.id}.yaml", drug, sources)
 
     code_index: dict[tuple[str, str], list[str]] = {}
     text_pairs: list[tuple[str, str]] = []

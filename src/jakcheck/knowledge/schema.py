@@ -65,7 +65,10 @@ class Cite(Strict):
 
     source: str
     section: str | None = None
-    grade: Grade | None = None  # this section was read in another copy than the source's own (see Source.grade)
+    # This section was read in another copy than the source's own: that copy's grade and jurisdiction
+    # (None = the source's own, see Source.grade and Source.jurisdiction).
+    grade: Grade | None = None
+    jurisdiction: str | None = None
 
 
 class Provenance(Strict):
@@ -314,9 +317,21 @@ class Source(Strict):
     date: date
     url: str
     kind: Literal["label-us", "smpc-eu", "regulator", "guideline", "study", "standard", "reference"]
-    grade: Grade | None = None  # the grade of the copy read
-    jurisdiction: str | None = None  # where the copy read comes from: US, EU, UK, AU, SG, ... (labels)
+    grade: Grade  # the grade of the copy read
+    # Where the copy read comes from: US, EU (EMA/EC text), an ISO country code (UK, IE, NO, AU, SG, HK, ...).
+    # Required for labels, SmPCs and regulators' documents, and for any regulator, manufacturer or
+    # national copy (the jurisdiction decides which region's advice the copy may relax).
+    jurisdiction: str | None = None
     notes: str | None = None
+
+    @model_validator(mode="after")
+    def _jurisdiction_given(self) -> Source:
+        if self.jurisdiction is None and (
+                self.kind in ("label-us", "smpc-eu", "regulator")
+                or self.grade in ("regulator", "manufacturer", "national-copy")):
+            raise ValueError(f"source {self.id!r}: jurisdiction is required for a {self.kind} source "
+                             f"read in a {self.grade} copy")
+        return self
 
 
 class SourcesFile(Strict):

@@ -172,6 +172,7 @@ def _source_text(s: SourceRef) -> Text:
         t.append(f", {s.section}")
     if s.date:
         t.append(f" ({s.date})")
+    t.append(f" - {s.grade_text}", style="yellow" if s.grade == "secondary" else "dim")
     t.append(f"\n  {s.url}", style="blue")
     return t
 

@@ -45,6 +45,10 @@ class Relevant:
     evidence: tuple[str, ...]
 
 
+# The renal rule's findings for a band the patient's value falls in (not those for missing data).
+RENAL_BAND_CODES = frozenset({"renal.dose-adjustment", "renal.not-recommended"})
+
+
 def _other(region: Region) -> Region:
     return "US" if region == "EU" else "EU"
 
@@ -262,7 +266,10 @@ def _other_region_hits(ctx: Context, drug: str, rel: Relevant) -> tuple[list[Hit
     if lab is None or not lab.authorised:
         return [], None
     cell = ctx.knowledge.coverage.cell(drug, other, rel.cell.indication, rel.cell.dimension)
-    if cell is None or cell.status == "not-encoded":
+    renal = kind(rel.cell.dimension) in ("renal", "dialysis")
+    # A renal cell is encoded only when its bands cover every value; a band the other region does encode for
+    # this patient's value is still a verified rule for this patient, so it is borrowed.
+    if cell is None or (cell.status == "not-encoded" and not renal):
         return [], None
     if kind(rel.cell.dimension) in ("start-threshold", "treatment-threshold"):
         return [], cell  # the laboratory rules borrow the other region's thresholds themselves
@@ -272,6 +279,10 @@ def _other_region_hits(ctx: Context, drug: str, rel: Relevant) -> tuple[list[Hit
     octx = replace(ctx, region=other, drugs=(drug,), memo={})
     hits = [replace(h, drugs=(drug,), summary=f"{h.summary} [{other} label rule applied: no {ctx.region} rule "
                     "encoded]") for h in rule(octx) if drug in h.drugs or not h.drugs]
+    if cell.status == "not-encoded":
+        hits = [h for h in hits if h.code in RENAL_BAND_CODES]
+        if not hits:
+            return [], None
     return hits, cell
 
 
@@ -294,11 +305,13 @@ def not_encoded(ctx: Context) -> list[Hit]:
         capping = [r for r in rels if r.cell.capping]
         info = [r for r in rels if not r.cell.capping]
         borrowed: list[tuple[Relevant, Cell]] = []
+        borrowed_cites: list[Cite] = []
         for r in capping:
             extra, other_cell = _other_region_hits(ctx, d, r)
             hits.extend(extra)
             if other_cell is not None:
                 borrowed.append((r, other_cell))
+                borrowed_cites.extend(c for h in extra for c in h.cites)
         if capping:
             listed = "; ".join(f"{dimension_text(r.cell.dimension)} ({r.why}): check section {r.cell.section}"
                                for r in capping)
@@ -326,7 +339,9 @@ def not_encoded(ctx: Context) -> list[Hit]:
                         "applied: " + "; ".join(f"{dimension_text(c.dimension)}: {c.reason}" for _, c in borrowed)
                         + "."),
                 evidence=tuple(dict.fromkeys(e for r, _ in borrowed for e in r.evidence)),
-                cites=tuple(dict.fromkeys(x for _, c in borrowed for x in c.cites)),
+                # the other region's cell, and the rules of it that were applied (a partly encoded renal cell
+                # has its sources on the band)
+                cites=tuple(dict.fromkeys([*(x for _, c in borrowed for x in c.cites), *borrowed_cites])),
             ))
         if info:
             hits.append(Hit(

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from jakcheck.assessment import SEVERITY_ORDER, Action, Assessment, DoseOut, DrugAssessment, Finding, SourceRef
+from jakcheck.knowledge.evidence import source_grade_text
 from jakcheck.knowledge.loader import Knowledge
 from jakcheck.service.orders import OrderedDrug
 
@@ -161,7 +162,9 @@ def _group(code: str) -> str:
 
 
 def _sources_md(sources: Sequence[SourceRef]) -> str:
-    return "; ".join(f"[{s.title}{' §' + s.section if s.section else ''}]({s.url})" for s in sources)
+    """Each source with the copy it was read in, so that a secondary copy never reads as the label itself."""
+    return "; ".join(f"[{s.title}{' §' + s.section if s.section else ''}]({s.url}) ({s.grade_text})"
+                     for s in sources)
 
 
 def _evidence_md(f: Finding) -> str:
@@ -193,7 +196,9 @@ def _footer(a: Assessment, ctx: CardContext) -> str:
 
 def _source(sources: Sequence[SourceRef], card_type: str, fallback: SourceRef | None) -> dict[str, Any]:
     s = sources[0] if sources else fallback
-    out: dict[str, Any] = {"label": short(s.title, 100) if s else "jakcheck",
+    # The card's source label carries the copy's grade; the title is shortened, never the grade.
+    label = f"{short(s.title, max(20, 96 - len(s.grade_text)))} ({s.grade_text})" if s else "jakcheck"
+    out: dict[str, Any] = {"label": label,
                            "topic": {"system": CARD_TYPE_SYSTEM, "code": card_type,
                                      "display": GROUP_TITLE.get(card_type, card_type.replace("-", " ").capitalize())}}
     if s is not None:
@@ -355,7 +360,9 @@ def _verdict_card(a: Assessment, drug: DrugAssessment, order: OrderedDrug, start
         summary = f"{name}: {VERDICT_PHRASE[drug.verdict]} ({a.region}){why}"
     lab = k.label(drug.drug, a.region)
     label_src = k.sources.get(lab.label_source) if lab else None
-    label_ref = SourceRef(id=label_src.id, title=label_src.title, url=label_src.url) if label_src else None
+    label_ref = SourceRef(id=label_src.id, title=label_src.title, url=label_src.url, grade=label_src.grade,
+                          jurisdiction=label_src.jurisdiction,
+                          grade_text=source_grade_text(label_src)) if label_src else None
     md = [f"**{name}: {VERDICT_PHRASE[drug.verdict]}** for this patient ({a.region} label"
           + (f", indication {a.indication}" if a.indication else "") + ")."]
     if dose is not None:

@@ -45,6 +45,7 @@ from jakcheck.assessment import Assessment, Finding
 from jakcheck.engine import assess
 from jakcheck.errors import InputError, JakcheckError
 from jakcheck.fhir.reader import read_document, read_json_text
+from jakcheck.knowledge.evidence import cite_grade_text, source_grade_text
 from jakcheck.knowledge.loader import Knowledge, default_knowledge
 from jakcheck.knowledge.schema import Cite, Region
 from jakcheck.patient.card import parse_yaml, read_card
@@ -216,6 +217,7 @@ def environment() -> jinja2.Environment:
         VERDICT_MARKS={"appropriate": "\u2713", "caution": "!", "only-if-no-alternative": "!!",
                        "defer": "\u2016", "not-recommended": "\u2715", "contraindicated": "\u2298"},
         region_label=region_label, REGIONS=REGIONS, INSECURE_TEXT=INSECURE_TEXT,
+        source_grade_text=source_grade_text, cite_grade_text=cite_grade_text,
     )
     return env
 
@@ -783,8 +785,8 @@ def cv_risk(result: Assessment) -> CvRisk:
     label = CV_CALCULATORS.get(name, name or "CV risk")
     results = best.get("results") or {}
     key = next((k for k in CV_RESULT_KEYS if _number_or_none(results.get(k)) is not None), None)
-    sources = tuple(str(x.get("title") or x.get("id") or x) if isinstance(x, Mapping) else str(x)
-                    for x in best.get("sources") or [])
+    sources = tuple(str(x.get("title") or x.get("id") or x) + (f" ({x['grade_text']})" if x.get("grade_text") else "")
+                    if isinstance(x, Mapping) else str(x) for x in best.get("sources") or [])
     if key is None:
         missing = _missing_inputs(best)
         why = best.get("reason") or best.get("error") or (
