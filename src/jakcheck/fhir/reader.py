@@ -49,6 +49,7 @@ from jakcheck.patient.facts import (
     UnusableValue,
 )
 from jakcheck.patient.terminology import ConceptLike, Terminology, concepts_in_text
+from jakcheck.patient.textfacts import TextReading, read_condition_text, text_match
 from jakcheck.patient.units import ImplausibleValue, UnitProblem, convert, to_canonical, unitless_ok
 
 DEFAULT_MAX_BYTES = 100 * 1024 * 1024
@@ -265,6 +266,7 @@ class _Reader:
         self._concepts: dict[str, ConceptLike | None] = _shared_cache(knowledge, "reader.concepts")
         self._text_cache: dict[tuple[str, str], tuple[str, ...]] = _shared_cache(knowledge, "reader.text")
         self._code_cache: dict[tuple[str, str, str], tuple[str, ...]] = _shared_cache(knowledge, "reader.code")
+        self._condition_cache: dict[str, tuple[TextReading, ...]] = _shared_cache(knowledge, "reader.condition-text")
         self.conditions: list[ConditionFact] = []
         self.labs: list[LabValue] = []
         self.results: list[CodedResult] = []
@@ -531,6 +533,22 @@ class _Reader:
                 return found, "text"
         return [], "code"
 
+    def _condition_text(self, cc: object, source: str) -> tuple[list[str], frozenset[str]]:
+        """Conditions named in the text of a code that has no known coding, read with their qualifiers: every
+        concept named is reported (TextMatch); only present or past ones become facts. Returns (concepts of
+        the facts, those read as history)."""
+        for text in self._texts(cc):
+            readings = self._condition_cache.get(text)
+            if readings is None:
+                readings = tuple(read_condition_text(self.kb, text))
+                self._condition_cache[text] = readings
+            if not readings:
+                continue
+            self.text_matches.extend(text_match(r, source, text) for r in readings)
+            used = [r for r in readings if r.used]
+            return [r.concept for r in used], frozenset(r.concept for r in used if r.read_as == "history")
+        return [], frozenset()
+
     def _unusable(self, source: str, field: str, reason: str, concept: str | None = None) -> None:
         self.unusable.append(UnusableValue(source, field, reason, concept))
 
@@ -624,7 +642,12 @@ class _Reader:
         verification = self._status_code(res.get("verificationStatus"))
         if verification in _CONDITION_SKIP:
             return
-        ids, matched_by = self._match(res.get("code"), "condition", source)
+        ids = self._codes(res.get("code"), "condition")
+        matched_by: MatchedBy = "code"
+        history: frozenset[str] = frozenset()
+        if not ids:
+            ids, history = self._condition_text(res.get("code"), source)
+            matched_by = "text"
         if not ids:
             return
         self._check_subject(res, source, "subject")
@@ -639,8 +662,9 @@ class _Reader:
             active = clinical in _CONDITION_ACTIVE and (abatement is None or abatement > self.as_of)
         display = self._display(res.get("code"))
         for cid in ids:
-            self.conditions.append(ConditionFact(cid, source, display, active, onset, abatement, matched_by))
-            if not active:
+            cid_active = active and cid not in history
+            self.conditions.append(ConditionFact(cid, source, display, cid_active, onset, abatement, matched_by))
+            if not cid_active:
                 continue
             if cid == "pregnancy":
                 self._set_pregnant(onset or date.min, 1, StatedFact(Tri.PRESENT, source, onset))

@@ -1,0 +1,87 @@
+"""Findings whose evidence is free text only: never a firm verdict, always a confirm action.
+
+A problem-list entry written as text ("Treated latent TB", "Basal cell carcinoma") is read with its qualifiers
+(jakcheck.patient.context) but stays text: it may be a note, a plan or a misreading. The engine passes every
+finding through `cap_text_only` before verdicts are made, so no rule has to remember this:
+
+- a finding whose evidence is text only (every record entry it cites was recognised from its text; missing data
+  does not count) and that would make a drug `contraindicated`, `not-recommended` or `defer` gives `defer` with a
+  BLOCKING confirm action quoting the text ("Record says 'tuberculosis' (text only, Condition/c1): does it mean
+  active tuberculosis? ...");
+- a text-only finding with a milder verdict (at most `only-if-no-alternative`) keeps it and gets the same
+  confirm action, not blocking;
+- either way the finding's summary says it is text only. A finding also backed by a coded entry is unchanged.
+
+Screening gaps and restrictions are never cleared by text: readers mark results named only in text
+(`CodedResult.matched_by`), and the rules that accept a result as a screen ask for a coded one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import replace
+
+from jakcheck.assessment import Verdict
+from jakcheck.rules.base import ActionSpec, Context, Hit, severity_for
+
+CAPPED: frozenset[Verdict] = frozenset({"defer", "not-recommended", "contraindicated"})
+_PAREN = re.compile(r"\s*\([^)]*\)")
+
+
+def _label(ctx: Context, concept: str) -> str:
+    """The concept's label in running text: "Active tuberculosis" -> "active tuberculosis"."""
+    try:
+        label = ctx.knowledge.concept(concept).label
+    except KeyError:
+        return concept
+    label = _PAREN.sub("", label).strip() or concept
+    return label[0].lower() + label[1:] if label[:2] != label[:2].upper() else label
+
+
+def _question(ctx: Context, concept: str, read_as: str) -> str:
+    what = _label(ctx, concept)
+    return f"is it a past {what}?" if read_as == "history" else f"does it mean {what}?"
+
+
+def confirm_action(ctx: Context, concept: str, source: str, text: str, read_as: str, blocking: bool) -> ActionSpec:
+    """"Record says '...' (text only, <source>): does it mean <concept>? Confirm and code it.", one per
+    concept."""
+    return ActionSpec(
+        f"confirm-text-{concept}",
+        f"Record says '{text}' (text only, {source}): {_question(ctx, concept, read_as)} Confirm with the patient "
+        "or the records and code the entry before deciding." if blocking else
+        f"Record says '{text}' (text only, {source}): {_question(ctx, concept, read_as)} Confirm and code the "
+        "entry.",
+        "before-start", blocking)
+
+
+def cap_text_only(ctx: Context, hits: Iterable[Hit]) -> list[Hit]:
+    """The hits with every text-only finding capped and marked (see the module docstring)."""
+    by_source: dict[str, list[tuple[str, str, str]]] = {}
+    for t in ctx.facts.text_matches:
+        if t.used:
+            by_source.setdefault(t.source, []).append((t.concept, t.text, t.read_as))
+    out = list(hits)
+    if not by_source:
+        return out
+    for i, h in enumerate(out):
+        if h.verdict is None or h.code.startswith("data."):
+            continue
+        cited = [e for e in dict.fromkeys(h.evidence) if not e.startswith("missing:")]
+        if not cited or not all(e in by_source for e in cited):
+            continue
+        capped = h.verdict in CAPPED
+        quotes = [(s, c, t, r) for s in cited for c, t, r in by_source[s]]
+        confirm = tuple(confirm_action(ctx, c, s, t, r, capped) for s, c, t, r in quotes)
+        said = "; ".join(dict.fromkeys(f"'{t}'" for _, _, t, _ in quotes))
+        verdict: Verdict = "defer" if capped else h.verdict
+        kept = tuple(a for a in h.actions if not capped or h.verdict == "defer")
+        out[i] = replace(
+            h, verdict=verdict, severity=severity_for(verdict),
+            summary=f"Text only ({said}), to be confirmed: {h.summary}",
+            detail=(h.detail + " Known from free text only: "
+                    + ("the start is deferred until the entry is confirmed and coded (a text entry never gives a "
+                       "firm verdict)." if capped else "confirm the entry and code it.")),
+            actions=kept + confirm)
+    return out
