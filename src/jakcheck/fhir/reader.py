@@ -715,8 +715,10 @@ class _Reader:
                 for cid in hit:
                     if cid not in ids:
                         ids.append(cid)
+        by_text = False
         if not ids and allow_text:
-            ids, _ = self._match_text(code, "observation", source)
+            ids, matched = self._match_text(code, "observation", source)
+            by_text = matched == "text"
         components: list[tuple[str, dict[str, Any], int]] = []
         comps = res.get("component")
         if comps is not None:
@@ -749,12 +751,12 @@ class _Reader:
                 self._unusable(source, field, problem, cid)
             return
         for cid in ids:
-            self._observation_value(res, source, cid, effective, "")
+            self._observation_value(res, source, cid, effective, "", by_text)
         for cid, comp, i in components:
             self._observation_value(comp, source, cid, effective, f"component[{i}].")
 
     def _observation_value(self, res: dict[str, Any], source: str, cid: str, effective: date,
-                           prefix: str) -> None:
+                           prefix: str, by_text: bool = False) -> None:
         concept = self._concept(cid)
         if concept is None:
             return
@@ -774,8 +776,9 @@ class _Reader:
             reason = self._absent_reason(res) or "no recognised positive/negative result"
             self._unusable(source, prefix + "value[x]", reason, cid)
             return
-        self.results.append(CodedResult(cid, result, effective, source, original))
-        if cid == "pregnancy-test" and result != "indeterminate":
+        self.results.append(CodedResult(cid, result, effective, source, original, "text" if by_text else "code"))
+        # A test named only in text may say "pregnant" (more cautious) but never clears pregnancy.
+        if cid == "pregnancy-test" and result != "indeterminate" and not (by_text and result == "negative"):
             state = Tri.PRESENT if result == "positive" else Tri.ABSENT
             self._set_pregnant(effective, 2, StatedFact(state, source, effective))
 

@@ -68,9 +68,10 @@ TRIGGERS: tuple[Trigger, ...] = (
         "prophylaxis of", "prophylaxis for")),
     *_triggers("hypothetical", "backward", ("planned", "desired", "wished", "risk", "screening", "screen")),
     *_triggers("family", "forward", (
-        "family history of", "family history", "family hx", "fh", "fh of", "fhx", "fhx of", "mother", "mother's", "father", "father's", "sister",
-        "brother", "son", "daughter", "parent", "parents", "sibling", "siblings", "aunt", "uncle",
-        "grandmother", "grandfather", "cousin", "maternal", "paternal", "relative")),
+        "family history of", "family history", "family hx", "fh", "fh of", "fhx", "fhx of", "mother",
+        "mother's", "father", "father's", "sister", "brother", "son", "daughter", "parent", "parents", "sibling",
+        "siblings", "aunt", "uncle", "grandmother", "grandfather", "cousin", "maternal", "paternal",
+        "relative")),
     *_triggers("family", "backward", (
         "in mother", "in her mother", "in his mother", "in father", "in her father", "in his father",
         "in sister", "in brother", "in family", "in the family", "in relatives")),

@@ -39,21 +39,19 @@ def _label(ctx: Context, concept: str) -> str:
     return label[0].lower() + label[1:] if label[:2] != label[:2].upper() else label
 
 
-def _question(ctx: Context, concept: str, read_as: str) -> str:
-    what = _label(ctx, concept)
-    return f"is it a past {what}?" if read_as == "history" else f"does it mean {what}?"
-
-
 def confirm_action(ctx: Context, concept: str, source: str, text: str, read_as: str, blocking: bool) -> ActionSpec:
-    """"Record says '...' (text only, <source>): does it mean <concept>? Confirm and code it.", one per
-    concept."""
-    return ActionSpec(
-        f"confirm-text-{concept}",
-        f"Record says '{text}' (text only, {source}): {_question(ctx, concept, read_as)} Confirm with the patient "
-        "or the records and code the entry before deciding." if blocking else
-        f"Record says '{text}' (text only, {source}): {_question(ctx, concept, read_as)} Confirm and code the "
-        "entry.",
-        "before-start", blocking)
+    """"Record says '...' (text only, <source>): does it mean <concept>? ...", one per concept: blocking when
+    the finding it backs would otherwise have stopped or deferred the start."""
+    what = _label(ctx, concept)
+    said = f"Record says '{text}' (text only, {source}): "
+    if read_as == "history":
+        return ActionSpec(f"confirm-text-{concept}",
+                          said + f"read as past {what} (treated or resolved); confirm it is not active now and "
+                          "code the entry" + (" before deciding." if blocking else "."), "before-start", blocking)
+    return ActionSpec(f"confirm-text-{concept}",
+                      said + f"does it mean {what}? " + ("Confirm with the patient or the records and code the "
+                                                        "entry before deciding." if blocking else
+                                                        "Confirm and code the entry."), "before-start", blocking)
 
 
 def cap_text_only(ctx: Context, hits: Iterable[Hit]) -> list[Hit]:
