@@ -12,8 +12,9 @@ finding through `cap_text_only` before verdicts are made, so no rule has to reme
   confirm action, not blocking;
 - either way the finding's summary says it is text only. A finding also backed by a coded entry is unchanged.
 
-Screening gaps and restrictions are never cleared by text: readers mark results named only in text
-(`CodedResult.matched_by`), and the rules that accept a result as a screen ask for a coded one.
+Text never clears a screening gap or a restriction: readers mark results of tests named only in text
+(`CodedResult.matched_by`); the TB screen asks for a coded test, latent-TB preventive therapy must be a coded
+medicine, and a negative pregnancy test named in text only does not make the patient "not pregnant".
 """
 
 from __future__ import annotations
