@@ -108,6 +108,8 @@ def test_treated_latent_tb_text_does_not_clear_a_coded_positive_igra() -> None:
         {"test": "tb-igra", "result": "positive", "date": LAB_DAY}]
     c["medications"].append({"text": "isoniazid 300 mg", "status": "completed", "start": "2025-01-01",
                              "end": "2025-10-01"})
+    assert [(m.concept, m.matched_by) for m in facts_of(c).medications if m.concept == "isoniazid"] == [
+        ("isoniazid", "text")]
     a = run(c)
     assert "tb.latent-untreated" in codes(a)
     assert set(verdicts(a).values()) == {"defer"}

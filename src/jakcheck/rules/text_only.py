@@ -10,7 +10,8 @@ finding through `cap_text_only` before verdicts are made, so no rule has to reme
   active tuberculosis? ...");
 - a text-only finding with a milder verdict (at most `only-if-no-alternative`) keeps it and gets the same
   confirm action, not blocking;
-- either way the finding's summary says it is text only. A finding also backed by a coded entry is unchanged.
+- either way the finding's summary says it is text only. A finding also backed by a coded entry is unchanged,
+  and so is a structured value of a test that no standard code names (a Child-Pugh score).
 
 Text never clears a screening gap or a restriction: readers mark results of tests named only in text
 (`CodedResult.matched_by`); the TB screen asks for a coded test, latent-TB preventive therapy must be a coded
@@ -55,11 +56,21 @@ def confirm_action(ctx: Context, concept: str, source: str, text: str, read_as: 
                                                         "Confirm and code the entry."), "before-start", blocking)
 
 
+def _structured_without_code(ctx: Context, concept: str) -> bool:
+    """An observation no standard code names (a Child-Pugh score, a DAS28): its name is always text, its value
+    is structured, so naming it in text adds no doubt."""
+    try:
+        c = ctx.knowledge.concept(concept)
+    except KeyError:
+        return False
+    return c.kind == "observation" and not c.codes
+
+
 def cap_text_only(ctx: Context, hits: Iterable[Hit]) -> list[Hit]:
     """The hits with every text-only finding capped and marked (see the module docstring)."""
     by_source: dict[str, list[tuple[str, str, str]]] = {}
     for t in ctx.facts.text_matches:
-        if t.used:
+        if t.used and not _structured_without_code(ctx, t.concept):
             by_source.setdefault(t.source, []).append((t.concept, t.text, t.read_as))
     out = list(hits)
     if not by_source:
