@@ -95,3 +95,7 @@ def cap_text_only(ctx: Context, hits: Iterable[Hit]) -> list[Hit]:
                        "firm verdict)." if capped else "confirm the entry and code it.")),
             actions=kept + confirm)
     return out
+
+
+# Shown with the rules (docs/rules.md, the web knowledge pages); the engine runs it on every rule's findings.
+STEPS = (cap_text_only,)
