@@ -52,10 +52,10 @@ TRIGGERS: tuple[Trigger, ...] = (
     *_triggers("negated", "forward", (
         "no", "not", "denies", "denied", "deny", "without", "negative for", "no evidence of", "no sign of",
         "no signs of", "free of", "ruled out", "excluded", "absence of", "never had", "no history of",
-        "no hx of", "no known", "nor")),
+        "no hx of", "no known", "nor", "negative")),
     *_triggers("negated", "backward", (
         "ruled out", "was ruled out", "has been ruled out", "excluded", "negative", "not present", "absent",
-        "not confirmed", "unlikely")),
+        "not confirmed", "unlikely", "not detected", "not seen", "not found")),
     *_triggers("historical", "forward", (
         "history of", "hx of", "h/o", "previous", "previously", "prior", "past", "remote", "resolved",
         "former", "in the past")),
