@@ -32,6 +32,7 @@ from jakcheck.rules.cites import EMA_2023, FDA_2021
 from jakcheck.rules.knowledge_coverage import dose_note
 from jakcheck.rules.monitoring import HBV_DNA_SCHEDULE, TestStatus, hbv_dna_status, item_status
 from jakcheck.rules.scores import DEFAULT_RISK_REGION, RISK_REGIONS, Score, scores_for
+from jakcheck.rules.text_only import cap_text_only
 
 TIMING_ORDER = ("before-start", "at-start", "after-start")
 # The parts of the document, each the JSON form of the Assessment model of the same name (jakcheck.assessment):
@@ -465,7 +466,8 @@ def assess_document(facts: PatientFacts, knowledge: Knowledge, *, region: Region
                   current=med, risk_region=risk_region)
     therapy = _current_therapy(facts, med) if med is not None else None
     if scope:
-        hits.extend(run_rules(ctx, rules))
+        # A finding known from free text only gives at most `defer` with a confirm action (rules/text_only.py).
+        hits.extend(cap_text_only(ctx, run_rules(ctx, rules)))
     else:
         hits.extend(h for r in rules if r.__module__.endswith("data_quality") for h in r(ctx))
     findings = _findings(knowledge, hits)

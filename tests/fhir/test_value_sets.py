@@ -203,7 +203,7 @@ HOSPITALS: list[dict[str, Any]] = [
         ("2085-9", "Cholesterol in HDL [Mass/volume] in Serum or Plasma", 52, "mg/dL"),
     ]},
     {"name": "eu-university-hospital", "screen": [
-        (None, "QuantiFERON-TB Gold Plus", "negative", {}),
+        ("71773-6", "QuantiFERON-TB Gold Plus", "negative", {}),
         ("5195-3", "Hepatitis B virus surface Ag [Presence] in Serum", "negative", {}),
         ("16933-4", "Hepatitis B virus core Ab [Presence] in Serum", "negative", {}),
         ("16128-1", "Hepatitis C virus Ab [Presence] in Serum", "negative", {}),
@@ -274,6 +274,18 @@ def test_fully_screened_patient_reads_as_screened_whatever_the_hospital_codes(ho
         result = assess(facts, KB, region=region, indication="rheumatoid-arthritis")  # type: ignore[arg-type]
         missing = sorted(f.code for f in result.findings if f.code.endswith("screening-missing"))
         assert missing == [], (hospital["name"], region, missing)
+
+
+def test_an_igra_with_only_a_local_code_is_read_from_its_text_and_does_not_close_the_screen() -> None:
+    """A QuantiFERON sent with a laboratory's own code is recognised from its text, reported, and - known from text
+    only - leaves the TB screen open (a text-only fact never clears a screening gap)."""
+    hospital = dict(HOSPITALS[1])
+    hospital["screen"] = [(None, "QuantiFERON-TB Gold Plus", "negative", {}), *HOSPITALS[1]["screen"][1:]]
+    facts = _read(_record(hospital))
+    assert {res.concept for res in facts.results if res.matched_by == "text"} == {"tb-igra"}
+    result = assess(facts, KB, region="EU", indication="rheumatoid-arthritis")
+    codes = {f.code for f in result.findings}
+    assert "tb.screening-missing" in codes and "data.text-match" in codes
 
 
 def test_igm_anti_hbc_alone_is_not_a_hepatitis_b_screen() -> None:

@@ -34,6 +34,11 @@ def render() -> str:
                 for c in cases:
                     out.append(f"| {c.scenario} | {c.region} | `{c.code}` | {'yes' if c.fires else 'no'} |")
                 out.append("")
+    text_only = [c for c in CASES if c.rule.startswith("text_only.")]
+    out += ["## text_only: findings known from free text only", "", docstrings("jakcheck.rules.text_only")[0], "",
+            "| scenario | region | finding | fires |", "|---|---|---|---|"]
+    out += [f"| {c.scenario} | {c.region} | `{c.code}` | {'yes' if c.fires else 'no'} |" for c in text_only]
+    out.append("")
     scope = [c for c in CASES if c.rule.startswith("engine.")]
     out += ["## engine: indication and drug scope", "",
             "Drugs not approved for the indication in the region are left out unless asked for with `--drug`.", "",

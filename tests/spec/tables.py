@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from jakcheck.patient.facts import PatientFacts
+from jakcheck.patient.facts import PatientFacts, TextMatch
 from tests.builders import PatientBuilder as P
 
 RA = "rheumatoid-arthritis"
@@ -519,6 +519,41 @@ CASES: list[Case] = [
          "data.incomplete-record", True, verdict=("tofacitinib", "defer")),
     Case("data_quality.incomplete_record", "every part of the record arrived (a null prefetch means no data)",
          lambda: ra().screened().build(), "data.incomplete-record", False),
+    # findings known from free text only (rules/text_only.py: the engine caps every finding, whichever rule)
+    Case("text_only.cap_text_only", "active TB from text only ('Tuberculosis'): defer with a blocking confirm, not "
+         "contraindicated", lambda: _text(ra().screened(), "Tuberculosis"), "tb.active", True,
+         for_drug="tofacitinib", verdict=("tofacitinib", "defer")),
+    Case("text_only.cap_text_only", "active TB coded: contraindicated (the cap is for text only)",
+         lambda: ra().screened().with_condition("active-tb").build(), "tb.active", True,
+         verdict=("tofacitinib", "contraindicated")),
+    Case("text_only.cap_text_only", "'Denies tuberculosis': negated, no fact",
+         lambda: _text(ra().screened(), "Denies tuberculosis"), "tb.active", False,
+         verdict=("tofacitinib", "appropriate")),
+    Case("text_only.cap_text_only", "'Treated latent TB' on an active problem list: a history, not active TB",
+         lambda: _text(ra().screened(), "Treated latent TB"), "tb.active", False,
+         also_absent=("tb.latent-untreated",), verdict=("tofacitinib", "appropriate")),
+    Case("text_only.cap_text_only", "pregnancy from text only ('Pregnant'): defer with a blocking confirm",
+         lambda: _text(ra(30).sex("female").screened(), "Pregnant"), "pregnancy.current", True, for_drug="tofacitinib",
+         verdict=("tofacitinib", "defer")),
+    Case("text_only.cap_text_only", "'Planning pregnancy': a planned pregnancy, not a pregnancy",
+         lambda: _text(ra(30).sex("female").screened(), "Planning pregnancy"), "pregnancy.current", False,
+         verdict=("tofacitinib", "appropriate")),
+    Case("text_only.cap_text_only", "active cancer from text only ('Lung cancer'): defer, not not-recommended",
+         lambda: _text(ra().screened(), "Lung cancer"), "risk.malignancy", True, for_drug="tofacitinib",
+         verdict=("tofacitinib", "defer")),
+    Case("text_only.cap_text_only", "'History of colon cancer' (text): only if no alternative, as coded",
+         lambda: _text(ra().screened(), "History of colon cancer"), "risk.malignancy", True,
+         for_drug="tofacitinib", verdict=("tofacitinib", "only-if-no-alternative")),
+    Case("text_only.cap_text_only", "'Basal cell carcinoma' (text): non-melanoma skin cancer, not malignancy",
+         lambda: _text(ra().screened(), "Basal cell carcinoma"), "risk.malignancy", False,
+         verdict=("tofacitinib", "caution")),
+    Case("text_only.cap_text_only", "'Basal cell carcinoma' (text): NMSC, caution with skin examination",
+         lambda: _text(ra().screened(), "Basal cell carcinoma"), "risk.nmsc", True, for_drug="tofacitinib"),
+    Case("text_only.cap_text_only", "IGRA negative, the test named in text only: not screened",
+         lambda: _text_named(ra().screened().build(), "tb-igra"), "tb.screening-missing", True,
+         verdict=("tofacitinib", "defer")),
+    Case("data_quality.text_matches", "'Denies tuberculosis' reported as negated, not used",
+         lambda: _text(ra().screened(), "Denies tuberculosis"), "data.text-match", True),
     # engine scope
     Case("engine.choose_scope", "no indication given or recorded", lambda: P().aged(50).screened().build(),
          "indication.unspecified", True, indication=None),
@@ -622,6 +657,30 @@ CASES: list[Case] = [
 def fit(age: int = 50) -> P:
     """RA, complete normal work-up, creatinine 0.6 mg/dL (CrCl and eGFR above 90 at any adult age here)."""
     return ra(age).screened().with_lab("creatinine", 0.6, days_ago=1)
+
+
+def _text(builder: P, text: str) -> PatientFacts:
+    """The patient with a problem-list entry given as text only, read as the patient card reads it."""
+    from dataclasses import replace
+
+    from jakcheck.knowledge.loader import default_knowledge
+    from jakcheck.patient.card import read_card
+
+    facts = builder.build()
+    part = read_card({"patient": {"id": "t", "age": 50, "sex": "female"}, "conditions": [{"text": text}]},
+                     source_name="card.yaml", as_of=facts.as_of, knowledge=default_knowledge())
+    return replace(facts, conditions=facts.conditions + part.conditions,
+                   text_matches=facts.text_matches + part.text_matches)
+
+
+def _text_named(facts: PatientFacts, concept: str) -> PatientFacts:
+    """The patient with the results of a test named in text only (no code)."""
+    from dataclasses import replace
+
+    return replace(facts, results=tuple(replace(r, matched_by="text") if r.concept == concept else r
+                                        for r in facts.results),
+                   text_matches=facts.text_matches + tuple(TextMatch(concept, r.source, "QuantiFERON")
+                                                           for r in facts.results if r.concept == concept))
 
 
 def _without(facts: PatientFacts, concept: str) -> PatientFacts:

@@ -49,6 +49,7 @@ from jakcheck.patient.facts import (
     UnusableValue,
 )
 from jakcheck.patient.terminology import ConceptLike, Terminology, concepts_in_text
+from jakcheck.patient.textfacts import TextReading, read_condition_text, text_match
 from jakcheck.patient.units import ImplausibleValue, UnitProblem, convert, to_canonical, unitless_ok
 
 DEFAULT_MAX_BYTES = 100 * 1024 * 1024
@@ -270,6 +271,7 @@ class _Reader:
         self._concepts: dict[str, ConceptLike | None] = _shared_cache(knowledge, "reader.concepts")
         self._text_cache: dict[tuple[str, str], tuple[str, ...]] = _shared_cache(knowledge, "reader.text")
         self._code_cache: dict[tuple[str, str, str], tuple[str, ...]] = _shared_cache(knowledge, "reader.code")
+        self._condition_cache: dict[str, tuple[TextReading, ...]] = _shared_cache(knowledge, "reader.condition-text")
         self.conditions: list[ConditionFact] = []
         self.labs: list[LabValue] = []
         self.results: list[CodedResult] = []
@@ -536,6 +538,22 @@ class _Reader:
                 return found, "text"
         return [], "code"
 
+    def _condition_text(self, cc: object, source: str) -> tuple[list[str], frozenset[str]]:
+        """Conditions named in the text of a code that has no known coding, read with their qualifiers: every
+        concept named is reported (TextMatch); only present or past ones become facts. Returns (concepts of
+        the facts, those read as history)."""
+        for text in self._texts(cc):
+            readings = self._condition_cache.get(text)
+            if readings is None:
+                readings = tuple(read_condition_text(self.kb, text))
+                self._condition_cache[text] = readings
+            if not readings:
+                continue
+            self.text_matches.extend(text_match(r, source, text) for r in readings)
+            used = [r for r in readings if r.used]
+            return [r.concept for r in used], frozenset(r.concept for r in used if r.read_as == "history")
+        return [], frozenset()
+
     def _unusable(self, source: str, field: str, reason: str, concept: str | None = None) -> None:
         self.unusable.append(UnusableValue(source, field, reason, concept))
 
@@ -631,7 +649,12 @@ class _Reader:
         verification = self._status_code(res.get("verificationStatus"))
         if verification in _CONDITION_SKIP:
             return
-        ids, matched_by = self._match(res.get("code"), "condition", source)
+        ids = self._codes(res.get("code"), "condition")
+        matched_by: MatchedBy = "code"
+        history: frozenset[str] = frozenset()
+        if not ids:
+            ids, history = self._condition_text(res.get("code"), source)
+            matched_by = "text"
         if not ids:
             return
         self._check_subject(res, source, "subject")
@@ -646,10 +669,11 @@ class _Reader:
             active = clinical in _CONDITION_ACTIVE and (abatement is None or abatement > self.as_of)
         display = self._display(res.get("code"))
         for cid in ids:
+            cid_active = active and cid not in history
             # A coding with no display or text is named by its concept, never by the bare code.
-            self.conditions.append(ConditionFact(cid, source, display or self.kb.concept(cid).label, active, onset,
-                                                 abatement, matched_by))
-            if not active:
+            self.conditions.append(ConditionFact(cid, source, display or self.kb.concept(cid).label, cid_active,
+                                                 onset, abatement, matched_by))
+            if not cid_active:
                 continue
             if cid == "pregnancy":
                 self._set_pregnant(onset or date.min, 1, StatedFact(Tri.PRESENT, source, onset))
@@ -700,8 +724,10 @@ class _Reader:
                 for cid in hit:
                     if cid not in ids:
                         ids.append(cid)
+        by_text = False
         if not ids and allow_text:
-            ids, _ = self._match_text(code, "observation", source)
+            ids, matched = self._match_text(code, "observation", source)
+            by_text = matched == "text"
         components: list[tuple[str, dict[str, Any], int]] = []
         comps = res.get("component")
         if comps is not None:
@@ -735,12 +761,12 @@ class _Reader:
             return
         result_status = status if isinstance(status, str) else None
         for cid in ids:
-            self._observation_value(res, source, cid, effective, "", result_status)
+            self._observation_value(res, source, cid, effective, "", result_status, by_text)
         for cid, comp, i in components:
             self._observation_value(comp, source, cid, effective, f"component[{i}].", result_status)
 
     def _observation_value(self, res: dict[str, Any], source: str, cid: str, effective: date,
-                           prefix: str, status: str | None = None) -> None:
+                           prefix: str, status: str | None = None, by_text: bool = False) -> None:
         concept = self._concept(cid)
         if concept is None:
             return
@@ -773,8 +799,9 @@ class _Reader:
             return
         if provisional or status in _OBSERVATION_REVISED:
             original = f"{original} ({status})"
-        self.results.append(CodedResult(cid, result, effective, source, original))
-        if cid == "pregnancy-test" and result != "indeterminate":
+        self.results.append(CodedResult(cid, result, effective, source, original, "text" if by_text else "code"))
+        # A test named only in text may say "pregnant" (more cautious) but never clears pregnancy.
+        if cid == "pregnancy-test" and result != "indeterminate" and not (by_text and result == "negative"):
             state = Tri.PRESENT if result == "positive" else Tri.ABSENT
             self._set_pregnant(effective, 2, StatedFact(state, source, effective))
 

@@ -47,6 +47,7 @@ from jakcheck.patient.facts import (
     Tri,
 )
 from jakcheck.patient.terminology import ConceptLike, Terminology, concepts_in_text
+from jakcheck.patient.textfacts import read_condition_text, text_match
 from jakcheck.patient.units import ImplausibleValue, UnitProblem, convert, to_canonical, unitless_ok
 
 _TOP_KEYS = frozenset({"card_version", "patient", "conditions", "labs", "results", "medications",
@@ -322,16 +323,37 @@ class _Card:
         out: list[ConditionFact] = []
         allowed = frozenset({"concept", "code", "system", "text", "display", "onset", "abatement", "active"})
         for path, item in self.items(card, "conditions", allowed):
-            ids, matched_by, display = self.resolve(item, path, "concept", "condition")
+            history: frozenset[str] = frozenset()
+            if item.get("text") is not None and item.get("concept") is None and item.get("code") is None:
+                ids, history, display = self.condition_text(item, path)
+                matched_by: MatchedBy = "text"
+            else:
+                ids, matched_by, display = self.resolve(item, path, "concept", "condition")
             onset = self.day(item.get("onset"), f"{path}.onset", required=False)
             abatement = self.day(item.get("abatement"), f"{path}.abatement", required=False, future_ok=True)
             abated = abatement is not None and abatement <= self.as_of
             active = self.boolean(item.get("active"), f"{path}.active", not abated)
             if active and abated:
                 raise self.err(f"{path}.active", "is true but the abatement date has passed")
-            out.extend(ConditionFact(cid, f"card:{path}", display, active, onset, abatement, matched_by)
+            out.extend(ConditionFact(cid, f"card:{path}", display, active and cid not in history, onset, abatement,
+                                     matched_by)
                        for cid in ids)
         return tuple(out)
+
+    def condition_text(self, item: dict[str, Any], path: str) -> tuple[list[str], frozenset[str], str]:
+        """A condition given as text, read with its qualifiers (jakcheck.patient.textfacts): every concept named
+        is reported; only present or past ones become facts. Returns (concepts, those read as history,
+        display)."""
+        text = self.text(item["text"], f"{path}.text")
+        assert text is not None
+        display = self.text(item.get("display"), f"{path}.display", required=False)
+        readings = read_condition_text(self.kb, text)
+        if not readings:
+            raise self.err(f"{path}.text", f"no known condition matches the text {text!r}")
+        self.text_matches.extend(text_match(r, f"card:{path}", text) for r in readings)
+        used = [r for r in readings if r.used]
+        return ([r.concept for r in used], frozenset(r.concept for r in used if r.read_as == "history"),
+                display or text)
 
     def labs(self, card: dict[str, Any]) -> tuple[LabValue, ...]:
         out: list[LabValue] = []

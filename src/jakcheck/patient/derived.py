@@ -85,11 +85,15 @@ def lab_series(facts: PatientFacts, concept: str) -> list[LabValue]:
 
 
 def latest_result(facts: PatientFacts, concepts: Iterable[str],
-                  within_days: int | None = None) -> CodedResult | None:
+                  within_days: int | None = None, *, coded_only: bool = False) -> CodedResult | None:
+    """The latest result of the tests, optionally no older than `within_days`. `coded_only`: only tests named
+    by a code, for a result that would clear a screening gap (a test named in text only never does)."""
     wanted = set(concepts)
     start = days_before(facts, within_days) if within_days is not None else date.min
     best: CodedResult | None = None
     for r in facts.results:
+        if coded_only and r.matched_by != "code":
+            continue
         if r.concept in wanted and start <= r.effective <= facts.as_of and (
             best is None or (r.effective, r.source) > (best.effective, best.source)
         ):

@@ -61,6 +61,7 @@ class CodedResult:
     effective: date
     source: str
     original: str
+    matched_by: MatchedBy = "code"  # "text": the test was named in free text only
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,9 @@ class UnusableValue:
     concept: str | None = None
 
 
+TextReadAs = Literal["present", "history", "negated", "family", "hypothetical"]
+
+
 @dataclass(frozen=True)
 class IncompleteData:
     """A part of the record that was asked for and did not arrive (a FHIR query refused, timed out or cut off by
@@ -125,11 +129,22 @@ class IncompleteData:
 
 @dataclass(frozen=True)
 class TextMatch:
-    """A concept recognised from free text only (no known code): reported, never silent."""
+    """A concept recognised from free text only (no known code): reported, never silent.
+
+    `read_as` is what the words around the match say (jakcheck.patient.context): a present or past condition
+    becomes a fact (`used`); a negated, family or hypothetical mention becomes none and is only reported.
+    `qualifiers` and `triggers` are the qualifiers found and the words that gave them, as written."""
 
     concept: str
     source: str
     text: str
+    read_as: TextReadAs = "present"
+    qualifiers: tuple[str, ...] = ()
+    triggers: tuple[str, ...] = ()
+
+    @property
+    def used(self) -> bool:
+        return self.read_as in ("present", "history")
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,10 @@ from __future__ import annotations
 import re
 
 from jakcheck.patient.derived import age_years, latest_lab
+from jakcheck.patient.facts import TextMatch
 from jakcheck.rules.base import ActionSpec, Context, Hit, missing
 from jakcheck.rules.cites import CDS_HOOKS_PREFETCH, FHIR_PAGING, FHIR_R4, FHIR_UCUM
+from jakcheck.rules.text_only import confirm_action
 
 
 def unusable_values(ctx: Context) -> list[Hit]:
@@ -30,16 +32,44 @@ def unusable_values(ctx: Context) -> list[Hit]:
     return hits
 
 
+def _qualifiers(t: TextMatch) -> str:
+    words = ", ".join(f"'{w}'" for w in t.triggers)
+    return f"{', '.join(t.qualifiers)}: {words}" if words else ", ".join(t.qualifiers)
+
+
+_NOT_USED = {"negated": "says it is absent", "family": "is about a relative", "hypothetical": "is a plan or a risk"}
+
+
 def text_matches(ctx: Context) -> list[Hit]:
-    """When a concept was recognised from free text only, Then report it for coding."""
+    """When a concept was recognised from free text only, Then report it for coding, with how the words around
+    it were read: a past or treated condition is recorded as not active; a negated, family or hypothetical
+    mention ("denies tuberculosis", "mother: breast cancer", "risk of zoster") is reported and not used."""
     hits = []
     for t in sorted(ctx.facts.text_matches, key=lambda t: (t.source, t.concept)):
+        if not t.used:
+            hits.append(Hit(
+                code="data.text-match", severity="info",
+                summary=f"{t.source}: '{t.text}' names {t.concept} but {_NOT_USED.get(t.read_as, t.read_as)} "
+                        f"({_qualifiers(t)}): not used as a fact.",
+                detail="Negated, family-history and hypothetical mentions are read from the words around them "
+                       "(negation and context triggers) and do not make a fact. Check the entry if it was meant "
+                       "otherwise, and code it.",
+                evidence=(t.source,), cites=(FHIR_R4,),
+            ))
+            continue
+        read = ""
+        if t.read_as == "history":
+            read = f", read as past or treated ({_qualifiers(t)}): recorded as not active"
+        elif t.qualifiers:
+            read = f", read with {_qualifiers(t)}"
         hits.append(Hit(
             code="data.text-match", severity="info",
-            summary=f"{t.source}: recognised as {t.concept} from text only ('{t.text}').",
+            summary=f"{t.source}: recognised as {t.concept} from text only ('{t.text}'){read}.",
             detail="No known code matched; the concept was recognised from the text and used. Check it and "
                    "add a standard code to the record.",
             evidence=(t.source,), cites=(FHIR_R4,),
+            actions=(confirm_action(ctx, t.concept, t.source, t.text, t.read_as, False),)
+            if t.read_as == "history" else (),
         ))
     return hits
 

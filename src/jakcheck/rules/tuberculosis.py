@@ -46,11 +46,12 @@ TB_PREVENTIVE = ("isoniazid", "rifapentine", "rifampicin")
 def has_tb_preventive_therapy(ctx: Context, positive_on: date | None = None) -> list[str]:
     """Latent-TB preventive therapy (isoniazid, rifapentine, rifampicin): current, started in the past year,
     or a completed course that started after (or up to 6 months before) the positive test. An IGRA stays
-    positive after treatment, so a completed course clears the finding."""
+    positive after treatment, so a completed course clears the finding; a medicine named in text only does
+    not."""
     since = ctx.facts.as_of - timedelta(days=365)
     after = positive_on - timedelta(days=183) if positive_on else ctx.facts.as_of - timedelta(days=5 * 365)
     return [m.source for m in ctx.facts.medications
-            if m.concept in TB_PREVENTIVE and (
+            if m.concept in TB_PREVENTIVE and m.matched_by == "code" and (
                 m.current or (m.start is not None and m.start >= since)
                 or (m.status == "completed" and m.start is not None and m.start >= after))]
 
@@ -84,12 +85,15 @@ def latent_tb_untreated(ctx: Context) -> list[Hit]:
 
 
 def _tb_missing(ctx: Context, days: int, *, on_treatment: bool = False) -> Hit | None:
-    test = latest_result(ctx.facts, TB_TESTS, days)
-    if test is not None and test.result in ("positive", "negative"):
+    coded = latest_result(ctx.facts, TB_TESTS, days, coded_only=True)
+    if coded is not None and coded.result in ("positive", "negative"):
         return None
+    test = latest_result(ctx.facts, TB_TESTS, days)
     lookback = int(ctx.threshold("tb-screen-lookback-days"))
     window = f"from {lookback} days before the start onwards" if on_treatment else f"in {days} days"
-    why = ("indeterminate result " + test.source) if test else f"no IGRA or tuberculin skin test {window}"
+    why = (f"{test.source} names the test in text only" if test and test.matched_by == "text"
+           and test.result in ("positive", "negative") else
+           ("indeterminate result " + test.source) if test else f"no IGRA or tuberculin skin test {window}")
     return Hit(
         code="tb.screening-missing", severity="critical", verdict="defer",
         summary=f"No TB screening result on record ({why}).",
@@ -106,7 +110,8 @@ def _tb_missing(ctx: Context, days: int, *, on_treatment: bool = False) -> Hit |
 
 def tb_screening_missing(ctx: Context) -> list[Hit]:
     """When no TB test (IGRA or skin test) with a definite result is on record within the look-back window,
-    Then defer: screening is required before start. An indeterminate result counts as not screened. On
+    Then defer: screening is required before start. An indeterminate result, or a test named in text only,
+    counts as not screened. On
     treatment (no screen from the window before the start onwards), Then screen now (caution, not a
     deferral: the drug is already being taken)."""
     if conditions(ctx.facts, "active-tb", "latent-tb", active_only=True):

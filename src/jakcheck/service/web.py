@@ -66,7 +66,7 @@ from jakcheck.report._shared import (
     phase_label,
     region_label,
 )
-from jakcheck.rules import MODULES, docstrings
+from jakcheck.rules import MODULES, docstrings, text_only
 from jakcheck.settings import Settings
 
 try:  # the service's wording, so every surface says the same thing
@@ -922,12 +922,12 @@ def rule_scenarios() -> dict[str, list[dict[str, Any]]]:
 def rule_modules() -> list[dict[str, Any]]:
     scenarios = rule_scenarios()
     out = []
-    for module in MODULES:
+    for module in (*MODULES, text_only):
         name = module.__name__.rsplit(".", 1)[-1]
         module_doc, function_docs = docstrings(module.__name__)
         title, _, body = module_doc.partition("\n")
         rules = []
-        for rule in getattr(module, "RULES", ()):
+        for rule in getattr(module, "RULES", ()) or getattr(module, "STEPS", ()):
             rid = f"{name}.{rule.__name__}"
             rules.append({"id": rid, "name": rule.__name__, "doc": function_docs.get(rule.__name__, ""),
                           "scenarios": scenarios.get(rid, [])})
