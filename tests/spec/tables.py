@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from jakcheck.patient.facts import PatientFacts
+from jakcheck.patient.facts import PatientFacts, Tri
 from tests.builders import PatientBuilder as P
 
 RA = "rheumatoid-arthritis"
@@ -35,6 +35,18 @@ class Case:
 
 def ra(age: int = 50) -> P:
     return P().aged(age).with_condition(RA, display="Rheumatoid arthritis")
+
+
+UC = "ulcerative-colitis"
+
+
+def _uc(age: int) -> P:
+    return P().aged(age).with_condition(UC, display="Ulcerative colitis").screened()
+
+
+def _us_ra(age: int = 50) -> P:
+    """A screened RA patient after a stopped TNF blocker (what the US RA labels require before a JAK inhibitor)."""
+    return ra(age).screened().with_med("adalimumab", current=False, days_ago=900)
 
 
 CASES: list[Case] = [
@@ -136,6 +148,30 @@ CASES: list[Case] = [
          lambda: ra().screened().with_med("estrogen-contraceptive").build(), "risk.vte", True),
     Case("cardiovascular.venous_thromboembolism", "no VTE and no oestrogen", lambda: ra().screened().build(),
          "risk.vte", False),
+    Case("cardiovascular.venous_thromboembolism", "US, previous DVT: the US avoid rule speaks instead of caution",
+         lambda: _us_ra().with_condition("vte", active=False, display="Deep vein thrombosis").build(), "risk.vte",
+         False, region="US", for_drug="tofacitinib"),
+    # US stop / avoid wording (thrombosis)
+    Case("stop_avoid.thrombosis_risk", "US PsA, unprovoked DVT last year: avoid (not recommended)",
+         lambda: _us_ra().with_condition("vte", active=False, days_ago=300, display="Deep vein thrombosis").build(),
+         "thrombosis.avoid", True, region="US", for_drug="tofacitinib", verdict=("tofacitinib", "not-recommended")),
+    Case("stop_avoid.thrombosis_risk", "US, apixaban whose recorded reason is a DVT (no VTE on the problem list)",
+         lambda: _us_ra().with_med("apixaban", reasons=("vte",)).build(), "thrombosis.avoid", True, region="US",
+         for_drug="baricitinib", verdict=("baricitinib", "not-recommended")),
+    Case("stop_avoid.thrombosis_risk", "US, apixaban with no recorded reason: confirm the indication (defer)",
+         lambda: _us_ra().with_med("apixaban").build(), "thrombosis.anticoagulant-confirm", True, region="US",
+         for_drug="tofacitinib", verdict=("tofacitinib", "defer"), also_absent=("thrombosis.avoid",)),
+    Case("stop_avoid.thrombosis_risk", "US, apixaban prescribed for a recorded non-VTE condition (atrial "
+         "fibrillation): neither avoid nor confirm", lambda: _us_ra().with_med(
+             "apixaban", reason_refs=("Condition/af1",)).build(), "thrombosis.avoid", False, region="US",
+         also_absent=("thrombosis.anticoagulant-confirm",)),
+    Case("stop_avoid.thrombosis_risk", "EU, previous DVT: the EU measures say caution, no avoid rule encoded",
+         lambda: ra().screened().with_condition("vte", active=False, display="Deep vein thrombosis").build(),
+         "thrombosis.avoid", False, for_drug="tofacitinib", verdict=("tofacitinib", "caution")),
+    Case("stop_avoid.thrombosis_risk", "US psoriasis on deucravacitinib's indication with a previous DVT: TYK2 is "
+         "outside the JAK class rules", lambda: P().aged(50).with_condition("plaque-psoriasis").screened()
+         .with_condition("vte", active=False).build(), "thrombosis.avoid", False, region="US",
+         indication="plaque-psoriasis", verdict=("deucravacitinib", "appropriate")),
     # cancer
     Case("cancer.malignancy", "EU, breast cancer in remission", lambda: ra().screened().with_condition(
         "malignancy", active=False, display="Breast cancer").build(), "risk.malignancy", True,
@@ -337,6 +373,24 @@ CASES: list[Case] = [
          .pregnant().build(), "pregnancy.current", True, for_drug="baricitinib",
          verdict=("baricitinib", "contraindicated")),
     Case("reproductive.pregnancy", "not pregnant", lambda: ra(30).screened().build(), "pregnancy.current", False),
+    Case("reproductive.pregnancy", "pregnancy on the problem list 2 months ago, negative hCG 5 days ago: the "
+         "later negative test wins", lambda: _uc(34).with_condition("pregnancy", days_ago=60, display="Pregnancy")
+         .with_result("pregnancy-test", "negative", days_ago=5).build(), "pregnancy.current", False,
+         indication=UC, verdict=("tofacitinib", "appropriate")),
+    Case("reproductive.pregnancy", "negative hCG 2 months ago, pregnancy recorded 5 days ago", lambda: _uc(34)
+         .with_result("pregnancy-test", "negative", days_ago=60).with_condition("pregnancy", days_ago=5,
+                                                                                display="Pregnancy")
+         .pregnant(Tri.PRESENT).build(), "pregnancy.current", True, indication=UC, for_drug="tofacitinib",
+         verdict=("tofacitinib", "contraindicated")),
+    Case("reproductive.pregnancy_planned", "EU UC, 34, coded 'wants to become pregnant', hCG negative today: "
+         "washout and pregnancy-compatible options, not a pregnancy", lambda: _uc(34)
+         .with_condition("pregnancy-planned", days_ago=0, display="Wants to become pregnant")
+         .with_result("pregnancy-test", "negative", days_ago=0).build(), "pregnancy.planned", True, indication=UC,
+         for_drug="tofacitinib", verdict=("tofacitinib", "only-if-no-alternative"),
+         also_absent=("pregnancy.current", "contraception.counsel")),
+    Case("reproductive.pregnancy_planned", "EU UC, 34, pregnancy plan recorded and since closed (inactive)",
+         lambda: _uc(34).with_condition("pregnancy-planned", active=False, display="Wants to become pregnant")
+         .build(), "pregnancy.planned", False, indication=UC, verdict=("tofacitinib", "appropriate")),
     Case("reproductive.lactation", "EU, breastfeeding", lambda: ra(30).screened().lactating().build(),
          "lactation.current", True, for_drug="baricitinib"),
     Case("reproductive.lactation", "not breastfeeding", lambda: ra(30).screened().build(), "lactation.current",
