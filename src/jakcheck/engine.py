@@ -24,7 +24,7 @@ from jakcheck.knowledge.loader import Knowledge
 from jakcheck.knowledge.schema import Cite, Dose, IndicationRule, Region
 from jakcheck.patient.derived import age_years, conditions, current_jak_therapy, latest_lab
 from jakcheck.patient.facts import MedicationFact, PatientFacts
-from jakcheck.rules import ALL_RULES, reproductive
+from jakcheck.rules import ALL_RULES, labs, reproductive
 from jakcheck.rules.base import ActionSpec, Context, Hit, Rule
 from jakcheck.rules.cites import EMA_2023, FDA_2021
 from jakcheck.rules.monitoring import HBV_DNA_SCHEDULE, TestStatus, hbv_dna_status, item_status
@@ -427,7 +427,10 @@ def _alternatives(ctx: Context, hits: Sequence[Hit]) -> list[Doc]:
     assert ctx.indication is not None
     ind = ctx.knowledge.indications[ctx.indication]
     pregnancy_context = reproductive.pregnancy_context(ctx)
-    if not any(h.verdict in RESTRICTING_VERDICTS for h in hits) and not pregnancy_context:
+    blocked = (not ctx.drugs  # no JAK inhibitor approved for the indication in this region
+               or any(h.verdict in RESTRICTING_VERDICTS or (h.verdict == "defer" and h.code in labs.CODE_FOR.values())
+                      for h in hits))
+    if not blocked and not pregnancy_context:
         return []
     options = [(a, True) for a in ind.pregnancy_alternatives] if pregnancy_context else []
     options += [(a, False) for a in ind.alternatives]
@@ -504,7 +507,7 @@ def assess_document(facts: PatientFacts, knowledge: Knowledge, *, region: Region
     startable = [a for a in drug_out if a["verdict"] in ("appropriate", "caution", "only-if-no-alternative")
                  and a["drug"] != ctx.current_drug]
     ready = bool(startable) and not any(a["blocking"] for a in actions) and chosen is not None
-    alternatives = _alternatives(ctx, hits) if chosen is not None and scope else []
+    alternatives = _alternatives(ctx, hits) if chosen is not None else []
     return {
         "schema": SCHEMA_ID,
         "knowledge": {"version": knowledge.release.version, "date": knowledge.release.date.isoformat()},

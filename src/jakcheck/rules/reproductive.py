@@ -116,8 +116,8 @@ def pregnancy_planned(ctx: Context) -> list[Hit]:
     a planned pregnancy; tofacitinib (tsDMARDs without pregnancy data) to be avoided. Each label sets how long
     contraception is needed after the last dose (the washout before trying to conceive).
     When the record shows a pregnancy being planned (coded "wants to become pregnant" / procreative counselling, or
-    the same from text) and the patient is not pregnant, Then each JAK inhibitor whose label restricts pregnancy
-    use is only-if-no-alternative to start, with its washout (this region's label, or the other region's when this
+    the same from text) and the patient is not pregnant, Then each JAK inhibitor (or other drug whose label
+    restricts pregnancy use) is only-if-no-alternative to start, with its washout (this region's label, or the other region's when this
     one gives none, named as such); on treatment, caution with a plan to stop it at least the washout before
     conception. Pregnancy-compatible options are listed among the alternatives."""
     found = planned_pregnancy(ctx)
@@ -127,7 +127,8 @@ def pregnancy_planned(ctx: Context) -> list[Hit]:
     hits = []
     for d in ctx.drugs:
         rep = ctx.label(d).reproductive
-        if rep is None or rep.pregnancy == "no-change":
+        restricted = rep is not None and rep.pregnancy != "no-change"
+        if not restricted and not ctx.knowledge.drugs[d].jak_class:
             continue
         interval, borrowed = own_or_other_region(
             ctx, d, lambda lab: [lab.reproductive.contraception_after_last_dose]
@@ -150,7 +151,7 @@ def pregnancy_planned(ctx: Context) -> list[Hit]:
                     "a JAK inhibitor has to be stopped for the washout before trying to conceive."
                     + (f" Record says '{found[0].display}' (text only): confirm the plan." if text_only else "")),
             evidence=tuple(c.source for c in found),
-            cites=tuple(rep.cite) + other_cites + (EULAR_PREGNANCY,),
+            cites=(tuple(rep.cite) if rep is not None else ()) + other_cites + (EULAR_PREGNANCY,),
             actions=(ActionSpec("pregnancy-plan", "Discuss the pregnancy plan: choose a pregnancy-compatible "
                                 "treatment, or stop the JAK inhibitor for its washout before trying to conceive.",
                                 "after-start" if on_drug else "before-start", False),)))
