@@ -117,9 +117,9 @@ def pregnancy_planned(ctx: Context) -> list[Hit]:
     contraception is needed after the last dose (the washout before trying to conceive).
     When the record shows a pregnancy being planned (coded "wants to become pregnant" / procreative counselling, or
     the same from text) and the patient is not pregnant, Then each JAK inhibitor (or other drug whose label
-    restricts pregnancy use) is only-if-no-alternative to start, with its washout (this region's label, or the other region's when this
-    one gives none, named as such); on treatment, caution with a plan to stop it at least the washout before
-    conception. Pregnancy-compatible options are listed among the alternatives."""
+    restricts pregnancy use) is only-if-no-alternative to start, with its washout (this region's label, or the
+    other region's when this one gives none, named as such); on treatment, caution with a plan to stop it at
+    least the washout before conception. Pregnancy-compatible options are listed among the alternatives."""
     found = planned_pregnancy(ctx)
     if not found or is_pregnant(ctx)[0] or ctx.facts.sex == "male":
         return []
