@@ -131,6 +131,20 @@ def test_apixaban_without_a_reason_asks_to_confirm_it() -> None:
             assert "thrombosis.anticoagulant-confirm" in d.findings and d.verdict != "appropriate"
 
 
+def test_anticoagulant_reason_code_is_read() -> None:
+    """reasonCode with a coded DVT (no DVT on the problem list) is evidence of an increased thrombosis risk."""
+    doc = psa_dvt_on_apixaban(with_reason=False)
+    doc["entry"] = [e for e in doc["entry"] if e["resource"].get("id") != "dvt"]
+    apix = next(e["resource"] for e in doc["entry"] if e["resource"].get("id") == "apix")
+    apix["reasonCode"] = [{"coding": [{"system": "http://snomed.info/sct", "code": "128053003",
+                                       "display": "Deep venous thrombosis"}]}]
+    facts = read_document(doc, source_name="bundle.json", as_of=AS_OF, knowledge=KB)
+    assert next(m for m in facts.medications if m.concept == "apixaban").reasons == ("vte",)
+    a = assess(facts, KB, region="US")
+    assert "thrombosis.avoid" in {f.code for f in a.findings}
+    assert "thrombosis.anticoagulant-confirm" not in {f.code for f in a.findings}
+
+
 def test_abatacept_carries_the_cancer_caveat() -> None:
     r = Record(patient_id="melanoma")
     r.patient(given="Test", family="Melanoma", birth_date="1960-01-01", gender="female", mrn="SA-3")

@@ -206,6 +206,10 @@ ON_TREATMENT_CASES: list[Case] = [
          lambda: _us(ra_on("tofacitinib", days=1095)).with_condition("vte", days_ago=60,
                                                                      display="Deep vein thrombosis").build(),
          "thrombosis.avoid", True, region="US", for_drug="tofacitinib", verdict=("tofacitinib", "not-recommended")),
+    Case("reproductive.pregnancy_planned", "EU, 30, on upadacitinib, now planning a pregnancy: stop before trying "
+         "to conceive (4-week washout), caution", lambda: ra_on("upadacitinib", age=30).with_condition(
+             "pregnancy-planned", days_ago=3, display="Wants to become pregnant").build(), "pregnancy.planned", True,
+         for_drug="upadacitinib", verdict=("upadacitinib", "caution")),
     Case("regulatory.tnf_inadequate_response_required", "US tofacitinib already taken without a TNF blocker "
          "on record: a start requirement, not re-checked", lambda: ra_on("tofacitinib").build(),
          "label.tnf-inadequate-response-required", False, region="US"),
