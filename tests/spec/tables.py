@@ -158,6 +158,10 @@ CASES: list[Case] = [
     Case("stop_avoid.thrombosis_risk", "US, apixaban whose recorded reason is a DVT (no VTE on the problem list)",
          lambda: _us_ra().with_med("apixaban", reasons=("vte",)).build(), "thrombosis.avoid", True, region="US",
          for_drug="baricitinib", verdict=("baricitinib", "not-recommended")),
+    Case("stop_avoid.thrombosis_risk", "US, factor V Leiden (activated protein C resistance) coded, no VTE yet",
+         lambda: _us_ra().with_condition("inherited-thrombophilia", display="Activated protein C resistance")
+         .build(), "thrombosis.avoid", True, region="US", for_drug="upadacitinib",
+         verdict=("upadacitinib", "not-recommended")),
     Case("stop_avoid.thrombosis_risk", "US, apixaban with no recorded reason: confirm the indication (defer)",
          lambda: _us_ra().with_med("apixaban").build(), "thrombosis.anticoagulant-confirm", True, region="US",
          for_drug="tofacitinib", verdict=("tofacitinib", "defer"), also_absent=("thrombosis.avoid",)),

@@ -8,10 +8,10 @@ empty = not encoded for that region). Deucravacitinib (TYK2) is outside these cl
 
 Readings (the scope agreed for this release): a myocardial infarction or stroke dated after the start of the
 current JAK inhibitor stops it; before the start the cardiovascular-risk rule applies as before (US caution, EU
-only if no suitable alternative). Increased thrombosis risk means a coded venous thromboembolism on record, or an
-anticoagulant whose recorded reason is a venous thromboembolism; an anticoagulant with no recorded reason (it may
-be for atrial fibrillation) asks the clinician to confirm its indication. "Discontinue" and "avoid" are the
-verdict not-recommended.
+only if no suitable alternative). Increased thrombosis risk means a coded venous thromboembolism on record, a coded
+inherited thrombophilia (ICD-10-CM D68.5x), or an anticoagulant whose recorded reason is a venous thromboembolism;
+an anticoagulant with no recorded reason (it may be for atrial fibrillation) asks the clinician to confirm its
+indication. "Discontinue" and "avoid" are the verdict not-recommended.
 """
 
 from __future__ import annotations
@@ -108,23 +108,27 @@ def _vte_anticoagulants(ctx: Context) -> tuple[list[MedicationFact], list[Medica
 def thrombosis_risk(ctx: Context) -> list[Hit]:
     """US labels, Warnings and Precautions (Thrombosis): "avoid in patients at increased risk of thrombosis"
     (source: each drug's US label, `avoid_if_thrombosis_risk`).
-    When the record shows a coded venous thromboembolism (current or past), or a current anticoagulant whose
-    recorded reason (reasonCode / reasonReference) is a venous thromboembolism, Then not recommended (avoid) for
-    the JAK inhibitors whose label in this region carries that wording; on treatment, with a blocking action to
-    stop the current one. When a current anticoagulant has no recorded reason, Then defer with a blocking action
-    to confirm its indication (venous thromboembolism or, for example, atrial fibrillation)."""
+    When the record shows a coded venous thromboembolism (current or past), a coded inherited thrombophilia, or
+    a current anticoagulant whose recorded reason (reasonCode / reasonReference) is a venous thromboembolism,
+    Then not recommended (avoid) for the JAK inhibitors whose label in this region carries that wording; on
+    treatment, with a blocking action to stop the current one. When a current anticoagulant has no recorded
+    reason, Then defer with a blocking action to confirm its indication (venous thromboembolism or, for example,
+    atrial fibrillation)."""
     drugs = tuple(d for d in ctx.class_drugs() if ctx.label(d).avoid_if_thrombosis_risk)
     if not drugs:
         return []
     vte = [c for c in conditions(ctx.facts, VTE) if c.matched_by == "code"]
+    thrombophilia = [c for c in conditions(ctx.facts, "inherited-thrombophilia") if c.matched_by == "code"]
     for_vte, unexplained = _vte_anticoagulants(ctx)
     current = ctx.current_drug if ctx.current_drug in drugs else None
     cites = tuple(c for d in drugs for c in ctx.label(d).avoid_if_thrombosis_risk)
     hits: list[Hit] = []
-    if vte or for_vte:
+    if vte or for_vte or thrombophilia:
         parts = []
         if vte:
             parts.append("venous thromboembolism on record (" + ", ".join(sorted({c.display for c in vte})) + ")")
+        if thrombophilia:
+            parts.append("inherited thrombophilia (" + ", ".join(sorted({c.display for c in thrombophilia})) + ")")
         if for_vte:
             parts.append("anticoagulant for venous thromboembolism (" + ", ".join(sorted({m.display for m in for_vte}))
                          + ")")
@@ -142,7 +146,7 @@ def thrombosis_risk(ctx: Context) -> list[Hit]:
                     "with a JAK inhibitor than with TNF blockers; prior venous thromboembolism is the strongest "
                     f"predictor. The {ctx.region} labels say to avoid these drugs in patients at increased risk. "
                     "In the EU the 2023 measures ask for caution in patients with VTE risk factors."),
-            evidence=tuple(c.source for c in vte) + tuple(m.source for m in for_vte),
+            evidence=tuple(c.source for c in vte + thrombophilia) + tuple(m.source for m in for_vte),
             cites=cites + (EMA_2023,), actions=actions))
     elif unexplained:
         names = ", ".join(sorted({m.display for m in unexplained}))
