@@ -192,3 +192,18 @@ def test_cli_text_shows_the_stop_and_tried_alternative(tmp_path: Path, capsys: p
     assert "used before or now: MedicationRequest/ada" in out
 
 
+
+
+def test_html_report_shows_tried_and_caveat() -> None:
+    from jakcheck.report.html import render_html
+
+    a = _assess(psa_dvt_on_apixaban())
+    page = render_html(a)
+    assert "Used before or now" in page and "MedicationRequest/secu" in page
+    r = Record(patient_id="melanoma-html")
+    r.patient(given="Test", family="Melanoma", birth_date="1960-01-01", gender="female", mrn="SA-4")
+    r.condition("ra", text="Rheumatoid arthritis", snomed=("69896004", "Rheumatoid arthritis"), onset_days_ago=3000)
+    r.condition("mel", text="Melanoma of skin", icd10=("C43.9", "Malignant melanoma of skin, unspecified"),
+                onset_days_ago=2000, clinical="resolved", abated_days_ago=1500)
+    _screened(r, 10)
+    assert "Caveat:" in render_html(_assess(r.bundle("collection"), region="EU"))
