@@ -90,12 +90,14 @@ class PatientBuilder:
         return self
 
     def with_med(self, concept: str, *, current: bool = True, mg_per_day: float | None = None,
-                 days_ago: int = 100, status: str | None = None) -> PatientBuilder:
+                 days_ago: int = 100, status: str | None = None, reasons: tuple[str, ...] = (),
+                 reason_refs: tuple[str, ...] = ()) -> PatientBuilder:
         c = default_knowledge().concept(concept)
         pe = mg_per_day * c.prednisone_equivalence if (mg_per_day is not None and c.prednisone_equivalence) else None
         m = MedicationFact(concept=concept, classes=tuple(c.classes), source=self._ref("MedicationRequest"),
                            display=c.label, status=status or ("active" if current else "stopped"), current=current,
-                           start=self._day(days_ago), daily_dose_mg=mg_per_day, prednisone_equivalent_mg=pe)
+                           start=self._day(days_ago), daily_dose_mg=mg_per_day, prednisone_equivalent_mg=pe,
+                           reasons=reasons, reason_refs=reason_refs)
         self.facts = replace(self.facts, medications=self.facts.medications + (m,))
         return self
 

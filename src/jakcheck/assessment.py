@@ -91,10 +91,24 @@ class MonitoringItemOut(Out):
     last_done: str | None = None  # the latest result on record for this test, YYYY-MM-DD
 
 
+class CaveatOut(Out):
+    """A caution that applies to an alternative for this patient, with the record entries that trigger it."""
+
+    text: str
+    evidence: list[str]
+    sources: list[SourceRef]
+
+
 class AlternativeOut(Out):
     option: str
     why: str
     sources: list[SourceRef]
+    # The record shows the option was used before (or is being used): `evidence` names the medication entries.
+    tried: bool = False
+    evidence: list[str] = []
+    caveats: list[CaveatOut] = []
+    # Listed because pregnancy is planned, present or the patient is breastfeeding (a pregnancy-compatible option).
+    pregnancy: bool = False
 
 
 class CurrentDoseOut(Out):

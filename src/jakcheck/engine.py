@@ -26,7 +26,7 @@ from jakcheck.knowledge.loader import Knowledge
 from jakcheck.knowledge.schema import Cite, Dose, IndicationRule, Region
 from jakcheck.patient.derived import age_years, conditions, current_jak_therapy, latest_lab
 from jakcheck.patient.facts import MedicationFact, PatientFacts
-from jakcheck.rules import ALL_RULES
+from jakcheck.rules import ALL_RULES, labs, reproductive
 from jakcheck.rules.base import ActionSpec, Context, Hit, Rule
 from jakcheck.rules.cites import EMA_2023, FDA_2021
 from jakcheck.rules.knowledge_coverage import dose_note
@@ -310,7 +310,7 @@ def _actions(hits: Iterable[Hit], only_current: str | None = None, scope: Sequen
     merged: dict[str, tuple[ActionSpec, set[str], bool]] = {}
     for h in hits:
         current_only = only_current is not None and set(h.drugs or scope) <= {only_current}
-        for a in (_on_treatment_action(x) for x in h.actions) if current_only else h.actions:
+        for a in (x if x.on_treatment else _on_treatment_action(x) for x in h.actions) if current_only else h.actions:
             spec, drugs, blocking = merged.get(a.code, (a, set(), False))
             # an action asked for by a finding about every drug stays an action for every drug ("*")
             merged[a.code] = (spec, drugs | (set(h.drugs) or {"*"}), blocking or a.blocking)
@@ -433,6 +433,43 @@ def _score_out(knowledge: Knowledge, s: Score) -> Doc:
     }
 
 
+RESTRICTING_VERDICTS = ("only-if-no-alternative", "not-recommended", "contraindicated")
+
+
+def _alternatives(ctx: Context, hits: Sequence[Hit]) -> list[Doc]:
+    """The non-JAK-inhibitor options of the indication, listed whenever a finding restricts or blocks a drug in
+    scope (only if no suitable alternative, not recommended, contraindicated - even when another finding defers
+    the decision) or a pregnancy is planned. When pregnancy
+    is planned or present, or the patient is breastfeeding, the indication's pregnancy-compatible options come
+    first. Each option says whether the record shows it was used before (`tried`, with the entries) and carries
+    the caveats whose condition is on record (with their sources)."""
+    assert ctx.indication is not None
+    ind = ctx.knowledge.indications[ctx.indication]
+    pregnancy_context = reproductive.pregnancy_context(ctx)
+    blocked = (not ctx.drugs  # no JAK inhibitor approved for the indication in this region
+               or any(h.verdict in RESTRICTING_VERDICTS or (h.verdict == "defer" and h.code in labs.CODE_FOR.values())
+                      for h in hits))
+    if not blocked and not pregnancy_context:
+        return []
+    options = [(a, True) for a in ind.pregnancy_alternatives] if pregnancy_context else []
+    options += [(a, False) for a in ind.alternatives]
+    out: list[Doc] = []
+    for alt, for_pregnancy in options:
+        if ctx.region not in alt.regions:
+            continue
+        used = [m.source for m in ctx.facts.medications if m.concept in alt.medications]
+        caveats = []
+        for cav in alt.caveats:
+            found = conditions(ctx.facts, cav.when)
+            if found:
+                caveats.append({"text": cav.text, "evidence": list(dict.fromkeys(c.source for c in found)),
+                                "sources": _source_refs(ctx.knowledge, cav.cite)})
+        out.append({"option": alt.option, "why": alt.why, "sources": _source_refs(ctx.knowledge, alt.cite),
+                    "tried": bool(used), "evidence": list(dict.fromkeys(used)), "caveats": caveats,
+                    "pregnancy": for_pregnancy})
+    return out
+
+
 def run_rules(ctx: Context, rules: Sequence[Rule] = ALL_RULES) -> list[Hit]:
     hits: list[Hit] = []
     for rule in rules:
@@ -492,10 +529,7 @@ def assess_document(facts: PatientFacts, knowledge: Knowledge, *, region: Region
     startable = [a for a in drug_out if a["verdict"] in ("appropriate", "caution", "only-if-no-alternative")
                  and a["drug"] != ctx.current_drug]
     ready = bool(startable) and not any(a["blocking"] for a in actions) and chosen is not None
-    alternatives: list[Doc] = []
-    if chosen is not None and any(a["verdict"] == "only-if-no-alternative" for a in drug_out):
-        alternatives = [{"option": a.option, "why": a.why, "sources": _source_refs(knowledge, a.cite)}
-                        for a in knowledge.indications[chosen].alternatives]
+    alternatives = _alternatives(ctx, hits) if chosen is not None else []
     return {
         "schema": SCHEMA_ID,
         "knowledge": {"version": knowledge.release.version, "date": knowledge.release.date.isoformat()},

@@ -64,6 +64,7 @@ COMPILED = (
     "jakcheck.rules.reproductive",
     "jakcheck.rules.review",
     "jakcheck.rules.scores",
+    "jakcheck.rules.stop_avoid",
     "jakcheck.rules.tuberculosis",
     "jakcheck.rules.vaccination",
 )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from jakcheck.patient.facts import PatientFacts, TextMatch
+from jakcheck.patient.facts import PatientFacts, TextMatch, Tri
 from tests.builders import PatientBuilder as P
 
 RA = "rheumatoid-arthritis"
@@ -50,6 +50,15 @@ def _aa(age: int = 40) -> P:
 
 def _ad(age: int = 30) -> P:
     return P().aged(age).with_condition(AD, display="Atopic dermatitis")
+
+
+def _uc_screened(age: int) -> P:
+    return _uc(age).screened()
+
+
+def _us_ra(age: int = 50) -> P:
+    """A screened RA patient after a stopped TNF blocker (what the US RA labels require before a JAK inhibitor)."""
+    return ra(age).screened().with_med("adalimumab", current=False, days_ago=900)
 
 
 CASES: list[Case] = [
@@ -165,6 +174,35 @@ CASES: list[Case] = [
          lambda: ra().screened().with_med("estrogen-contraceptive").build(), "risk.vte", True),
     Case("cardiovascular.venous_thromboembolism", "no VTE and no oestrogen", lambda: ra().screened().build(),
          "risk.vte", False),
+    Case("cardiovascular.venous_thromboembolism", "US, previous DVT: the US avoid rule speaks instead of caution",
+         lambda: _us_ra().with_condition("vte", active=False, display="Deep vein thrombosis").build(), "risk.vte",
+         False, region="US", for_drug="tofacitinib"),
+    # US stop / avoid wording (thrombosis)
+    Case("stop_avoid.thrombosis_risk", "US PsA, unprovoked DVT last year: avoid (not recommended)",
+         lambda: _us_ra().with_condition("vte", active=False, days_ago=300, display="Deep vein thrombosis").build(),
+         "thrombosis.avoid", True, region="US", for_drug="tofacitinib", verdict=("tofacitinib", "not-recommended")),
+    Case("stop_avoid.thrombosis_risk", "US, apixaban whose recorded reason is a DVT (no VTE on the problem list)",
+         lambda: _us_ra().with_med("apixaban", reasons=("vte",)).build(), "thrombosis.avoid", True, region="US",
+         for_drug="baricitinib", verdict=("baricitinib", "not-recommended")),
+    Case("stop_avoid.thrombosis_risk", "US, factor V Leiden (activated protein C resistance) coded, no VTE yet",
+         lambda: _us_ra().with_condition("inherited-thrombophilia", display="Activated protein C resistance")
+         .build(), "thrombosis.avoid", True, region="US", for_drug="upadacitinib",
+         verdict=("upadacitinib", "not-recommended")),
+    Case("stop_avoid.thrombosis_risk", "US, apixaban with no recorded reason: confirm the indication (defer)",
+         lambda: _us_ra().with_med("apixaban").build(), "thrombosis.anticoagulant-confirm", True, region="US",
+         for_drug="tofacitinib", verdict=("tofacitinib", "defer"), also_absent=("thrombosis.avoid",)),
+    Case("stop_avoid.thrombosis_risk", "US, apixaban prescribed for a recorded non-VTE condition (atrial "
+         "fibrillation): neither avoid nor confirm", lambda: _us_ra().with_med(
+             "apixaban", reason_refs=("Condition/af1",)).build(), "thrombosis.avoid", False, region="US",
+         also_absent=("thrombosis.anticoagulant-confirm",)),
+    Case("stop_avoid.thrombosis_risk", "EU, previous DVT: the EU measures say caution, no avoid rule encoded",
+         lambda: ra().screened().with_condition("vte", active=False, display="Deep vein thrombosis").build(),
+         "thrombosis.avoid", False, for_drug="tofacitinib", verdict=("tofacitinib", "caution")),
+    Case("stop_avoid.thrombosis_risk", "US psoriasis on deucravacitinib's indication with a previous DVT: TYK2 is "
+         "outside the JAK class rules", lambda: P().aged(50).with_condition("plaque-psoriasis").screened()
+         .with_lab("creatinine", 0.6, days_ago=1).with_condition("vte", active=False).build(), "thrombosis.avoid",
+         False, region="US",
+         indication="plaque-psoriasis", verdict=("deucravacitinib", "appropriate")),
     # cancer
     Case("cancer.malignancy", "EU, breast cancer in remission", lambda: ra().screened().with_condition(
         "malignancy", active=False, display="Breast cancer").build(), "risk.malignancy", True,
@@ -489,6 +527,25 @@ CASES: list[Case] = [
          .pregnant().build(), "pregnancy.current", True, for_drug="baricitinib",
          verdict=("baricitinib", "contraindicated")),
     Case("reproductive.pregnancy", "not pregnant", lambda: ra(30).screened().build(), "pregnancy.current", False),
+    Case("reproductive.pregnancy", "pregnancy on the problem list 2 months ago, negative hCG 5 days ago: the "
+         "later negative test wins", lambda: _uc_screened(34)
+         .with_condition("pregnancy", days_ago=60, display="Pregnancy")
+         .with_result("pregnancy-test", "negative", days_ago=5).build(), "pregnancy.current", False,
+         indication=UC, verdict=("tofacitinib", "appropriate")),
+    Case("reproductive.pregnancy", "negative hCG 2 months ago, pregnancy recorded 5 days ago", lambda: _uc_screened(34)
+         .with_result("pregnancy-test", "negative", days_ago=60).with_condition("pregnancy", days_ago=5,
+                                                                                display="Pregnancy")
+         .pregnant(Tri.PRESENT).build(), "pregnancy.current", True, indication=UC, for_drug="tofacitinib",
+         verdict=("tofacitinib", "contraindicated")),
+    Case("reproductive.pregnancy_planned", "EU UC, 34, coded 'wants to become pregnant', hCG negative today: "
+         "washout and pregnancy-compatible options, not a pregnancy", lambda: _uc_screened(34)
+         .with_condition("pregnancy-planned", days_ago=0, display="Wants to become pregnant")
+         .with_result("pregnancy-test", "negative", days_ago=0).build(), "pregnancy.planned", True, indication=UC,
+         for_drug="tofacitinib", verdict=("tofacitinib", "only-if-no-alternative"),
+         also_absent=("pregnancy.current", "contraception.counsel")),
+    Case("reproductive.pregnancy_planned", "EU UC, 34, pregnancy plan recorded and since closed (inactive)",
+         lambda: _uc_screened(34).with_condition("pregnancy-planned", active=False, display="Wants to become pregnant")
+         .build(), "pregnancy.planned", False, indication=UC, verdict=("tofacitinib", "appropriate")),
     Case("reproductive.lactation", "EU, breastfeeding", lambda: ra(30).screened().lactating().build(),
          "lactation.current", True, for_drug="baricitinib"),
     Case("reproductive.lactation", "not breastfeeding", lambda: ra(30).screened().build(), "lactation.current",
@@ -535,9 +592,9 @@ CASES: list[Case] = [
     Case("text_only.cap_text_only", "pregnancy from text only ('Pregnant'): defer with a blocking confirm",
          lambda: _text(ra(30).sex("female").screened(), "Pregnant"), "pregnancy.current", True, for_drug="tofacitinib",
          verdict=("tofacitinib", "defer")),
-    Case("text_only.cap_text_only", "'Planning pregnancy': a planned pregnancy, not a pregnancy",
-         lambda: _text(ra(30).sex("female").screened(), "Planning pregnancy"), "pregnancy.current", False,
-         verdict=("tofacitinib", "appropriate")),
+    Case("text_only.cap_text_only", "'Planning pregnancy': a planned pregnancy (washout and alternatives), not a "
+         "pregnancy", lambda: _text(ra(30).sex("female").screened(), "Planning pregnancy"), "pregnancy.current",
+         False, verdict=("tofacitinib", "only-if-no-alternative")),
     Case("text_only.cap_text_only", "active cancer from text only ('Lung cancer'): defer, not not-recommended",
          lambda: _text(ra().screened(), "Lung cancer"), "risk.malignancy", True, for_drug="tofacitinib",
          verdict=("tofacitinib", "defer")),

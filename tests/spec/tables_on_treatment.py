@@ -191,6 +191,33 @@ ON_TREATMENT_CASES: list[Case] = [
     Case("reproductive.pregnancy", "pregnant while on baricitinib: review now (contraindicated)",
          lambda: _pregnant(ra_on("baricitinib", age=30)).build(), "pregnancy.current", True,
          for_drug="baricitinib", verdict=("baricitinib", "contraindicated")),
+    # US stop wording: myocardial infarction or stroke after the start
+    Case("stop_avoid.stop_after_mi_or_stroke", "US, 72, tofacitinib for 3 years, NSTEMI 2 months ago: stop",
+         lambda: _mi(_us(ra_on("tofacitinib", days=1095, age=72)), 60).build(), "mace.on-treatment-stop", True,
+         region="US", for_drug="tofacitinib", verdict=("tofacitinib", "not-recommended")),
+    Case("stop_avoid.stop_after_mi_or_stroke", "US, tofacitinib for 3 years, ischaemic stroke 1 month ago: stop",
+         lambda: _us(ra_on("tofacitinib", days=1095)).with_condition("ascvd", days_ago=30).with_condition(
+             "stroke", days_ago=30, display="Ischemic stroke").build(), "mace.on-treatment-stop", True,
+         region="US", for_drug="tofacitinib"),
+    Case("stop_avoid.stop_after_mi_or_stroke", "US, tofacitinib started 1 year after an MI: the pre-start CV rule "
+         "(caution) applies, no stop", lambda: _mi(_us(ra_on("tofacitinib", days=1095)), 1460).build(),
+         "mace.on-treatment-stop", False, region="US", verdict=("tofacitinib", "caution"),
+         also_absent=("mace.on-treatment-confirm",)),
+    Case("stop_avoid.stop_after_mi_or_stroke", "EU, tofacitinib, MI after the start: no EU stop wording encoded",
+         lambda: _mi(ra_on("tofacitinib", days=1095), 60).build(), "mace.on-treatment-stop", False,
+         verdict=("tofacitinib", "only-if-no-alternative")),
+    Case("stop_avoid.stop_after_mi_or_stroke", "US, tofacitinib, MI with no date: confirm when it happened (defer)",
+         lambda: _undated(_mi(_us(ra_on("tofacitinib", days=1095)), 60).build()), "mace.on-treatment-confirm",
+         True, region="US", for_drug="tofacitinib", verdict=("tofacitinib", "defer"),
+         also_absent=("mace.on-treatment-stop",)),
+    Case("stop_avoid.thrombosis_risk", "US, on tofacitinib, DVT 2 months ago: avoid, stop the current drug",
+         lambda: _us(ra_on("tofacitinib", days=1095)).with_condition("vte", days_ago=60,
+                                                                     display="Deep vein thrombosis").build(),
+         "thrombosis.avoid", True, region="US", for_drug="tofacitinib", verdict=("tofacitinib", "not-recommended")),
+    Case("reproductive.pregnancy_planned", "EU, 30, on upadacitinib, now planning a pregnancy: stop before trying "
+         "to conceive (4-week washout), caution", lambda: ra_on("upadacitinib", age=30).with_condition(
+             "pregnancy-planned", days_ago=3, display="Wants to become pregnant").build(), "pregnancy.planned", True,
+         for_drug="upadacitinib", verdict=("upadacitinib", "caution")),
     Case("regulatory.tnf_inadequate_response_required", "US tofacitinib already taken without a TNF blocker "
          "on record: a start requirement, not re-checked", lambda: ra_on("tofacitinib").build(),
          "label.tnf-inadequate-response-required", False, region="US"),
@@ -217,6 +244,18 @@ def _one_rzv(facts: PatientFacts) -> PatientFacts:
     first = next(i for i in facts.immunizations if i.concept == "zoster-recombinant")
     return replace(facts, immunizations=tuple(i for i in facts.immunizations
                                               if i.concept != "zoster-recombinant" or i is first))
+
+
+def _mi(p: P, days_ago: int) -> P:
+    """A coded NSTEMI `days_ago` (the code belongs to both the ASCVD and the myocardial-infarction value sets)."""
+    return (p.with_condition("ascvd", days_ago=days_ago, display="Non-ST elevation myocardial infarction")
+            .with_condition("myocardial-infarction", days_ago=days_ago,
+                            display="Non-ST elevation myocardial infarction"))
+
+
+def _undated(facts: PatientFacts) -> PatientFacts:
+    return replace(facts, conditions=tuple(replace(c, onset=None) if c.concept in ("ascvd", "myocardial-infarction")
+                                           else c for c in facts.conditions))
 
 
 def _pregnant(p: P) -> P:

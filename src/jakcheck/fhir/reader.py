@@ -994,6 +994,7 @@ class _Reader:
         current = (status in _MEDICATION_CURRENT and (end is None or end >= self.as_of)
                    and (start is None or start <= self.as_of))
         daily = _daily_dose_mg(res, cc) if len(ids) == 1 else None
+        reasons, reason_refs = self._reasons(res)
         for cid in ids:
             concept = self._concept(cid)
             if concept is None:
@@ -1003,7 +1004,28 @@ class _Reader:
             if daily is not None and "glucocorticoid" in classes and concept.prednisone_equivalence is not None:
                 pred = daily * concept.prednisone_equivalence
             self.medications.append(MedicationFact(cid, classes, source, display or concept.label, status, current,
-                                                   start, end, daily, pred, matched_by))
+                                                   start, end, daily, pred, matched_by, reasons, reason_refs))
+
+    def _reasons(self, res: dict[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The coded reasons (condition concepts of reasonCode) and the Condition references of reasonReference
+        (MedicationStatement: reasonCode / reasonReference too). Text-only reasons are not read."""
+        concepts: list[str] = []
+        for cc in _list(res.get("reasonCode")):
+            for coding in _list(_dict(cc).get("coding")):
+                system, code = _str(_dict(coding).get("system")), _str(_dict(coding).get("code"))
+                if system and code:
+                    concepts.extend(self.kb.concepts_for_code(system, code))
+        refs: list[str] = []
+        for ref_obj in _list(res.get("reasonReference")):
+            ref = _str(_dict(ref_obj).get("reference"))
+            if not ref:
+                continue
+            m = re.search(r"(?:^|/)(Condition/[^/]+?)(?:/_history/[^/]*)?$", ref)
+            if m:
+                refs.append(m.group(1))
+            elif ref.startswith("urn:uuid:"):
+                refs.extend((ref, "Condition/" + ref[len("urn:uuid:"):]))
+        return tuple(dict.fromkeys(concepts)), tuple(dict.fromkeys(refs))
 
     def _resolve_medication(self, res: dict[str, Any], ref: str) -> dict[str, Any] | None:
         if ref.startswith("#"):

@@ -292,6 +292,11 @@ def load_knowledge(data_dir: Path | None = None) -> Knowledge:
     for ind in indications.values():
         if ind.concept not in concepts:
             raise KnowledgeError(f"indications.yaml: {ind.id}: unknown concept {ind.concept!r}")
+        for alt in (*ind.alternatives, *ind.pregnancy_alternatives):
+            for ref in (*alt.medications, *(c.when for c in alt.caveats)):
+                if ref not in concepts:
+                    raise KnowledgeError(f"indications.yaml: {ind.id}: alternative {alt.option!r}: unknown "
+                                         f"concept {ref!r}")
     for drug in drugs.values():
         for region, lab in drug.regions.items():
             if lab.label_source not in sources:

@@ -296,6 +296,11 @@ class RegionLabel(Strict):
     # is not encoded and why. Every other cell is derived from the rules above; docs/knowledge-gaps.md and
     # docs/coverage.md are generated from the matrix.
     coverage: list[CoverageEntry] = []
+    # US class wording (Warnings and Precautions, MACE and Thrombosis): the sections that say to discontinue after a
+    # myocardial infarction or stroke, and to avoid use in patients at increased risk of thrombosis. Empty = the
+    # label's rule is not encoded for this region.
+    stop_after_mi_or_stroke: list[Cite] = []
+    avoid_if_thrombosis_risk: list[Cite] = []
 
 
 class DrugFile(Strict):
@@ -380,12 +385,28 @@ class Indication(Strict):
     label: str
     concept: str  # condition concept id in valuesets.yaml
     alternatives: list[Alternative] = []
+    # Options the cited guidelines regard as compatible with pregnancy (or conception), shown when pregnancy
+    # is planned, present or the patient is breastfeeding.
+    pregnancy_alternatives: list[Alternative] = []
+
+
+class Caveat(Strict):
+    """A caution attached to an alternative when the record shows `when` (a condition concept id)."""
+
+    when: str
+    text: str
+    cite: list[Cite] = Field(min_length=1)
 
 
 class Alternative(Strict):
     option: str
     why: str
     cite: list[Cite] = Field(min_length=1)
+    # Medication concepts (valuesets.yaml) that make up this option: the record showing one of them, now or
+    # before, marks the option as tried. Empty for non-drug options (phototherapy).
+    medications: list[str] = []
+    regions: list[Region] = ["US", "EU"]
+    caveats: list[Caveat] = []
 
 
 class IndicationsFile(Strict):

@@ -77,6 +77,10 @@ class MedicationFact:
     daily_dose_mg: float | None = None  # from dosageInstruction when it can be computed
     prednisone_equivalent_mg: float | None = None  # glucocorticoids only
     matched_by: MatchedBy = "code"
+    # Why it was prescribed: condition concept ids coded in reasonCode, and the Condition references of
+    # reasonReference ("Condition/<id>"), as recorded (MedicationRequest / MedicationStatement).
+    reasons: tuple[str, ...] = ()
+    reason_refs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

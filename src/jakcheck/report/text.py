@@ -273,9 +273,14 @@ def _scores(a: Assessment) -> list[RenderableType]:
 def _alternatives(a: Assessment) -> list[RenderableType]:
     out: list[RenderableType] = []
     for alt in a.alternatives:
-        out.append(Text.assemble("* ", (alt.option, "bold")))
+        out.append(Text.assemble("* ", (alt.option, "bold"),
+                                 (" - used before or now: " + ", ".join(alt.evidence), "yellow") if alt.tried else ""))
         out.append(_indented(Text(alt.why)))
         out += _sources_block(alt.sources, 1)
+        for cav in alt.caveats:
+            out.append(_indented(Text.assemble(("Caveat: ", "bold yellow"), cav.text,
+                                               (f" ({', '.join(cav.evidence)})", "dim"))))
+            out += _sources_block(cav.sources, 2)
     out.append(Text(""))
     return out
 

@@ -22,13 +22,14 @@ from jakcheck.rules import (
     reproductive,
     review,
     scores,
+    stop_avoid,
     tuberculosis,
     vaccination,
 )
 from jakcheck.rules.base import Rule
 
-MODULES = (regulatory, cardiovascular, cancer, infection, scores, tuberculosis, hepatitis, vaccination, labs,
-           renal_hepatic, interactions, reproductive, knowledge_coverage, data_quality, monitoring, on_treatment,
+MODULES = (regulatory, cardiovascular, stop_avoid, cancer, infection, scores, tuberculosis, hepatitis, vaccination,
+           labs, renal_hepatic, interactions, reproductive, knowledge_coverage, data_quality, monitoring, on_treatment,
            review)
 ALL_RULES: tuple[Rule, ...] = tuple(r for m in MODULES for r in m.RULES)
 

@@ -24,6 +24,9 @@ class ActionSpec:
     summary: str
     timing: Timing
     blocking: bool
+    # Written for the drug already being taken (a stop or confirm on treatment): kept as it is, not re-timed and
+    # made non-blocking like a pre-start action of the current drug.
+    on_treatment: bool = False
 
 
 @dataclass(frozen=True)

@@ -74,13 +74,19 @@ def _one_name_each(ctx: Context, found: list[ConditionFact]) -> list[str]:
 
 def venous_thromboembolism(ctx: Context) -> list[Hit]:
     """When the record shows a past or current VTE (DVT, PE), or a VTE risk factor on treatment (oestrogen
-    contraception or HRT), Then use with caution (EU 2023 measures; US boxed warning on thrombosis)."""
+    contraception or HRT), Then use with caution (EU 2023 measures; US boxed warning on thrombosis). A coded VTE
+    is left to the US "avoid" rule (stop_avoid.thrombosis_risk) for the drugs whose label carries that wording."""
     drugs = regulated_drugs(ctx)
     if not drugs:
         return []
     vte = conditions(ctx.facts, "vte")
     estrogen = medications_with_class(ctx.facts, "estrogen")
-    if not vte and not estrogen:
+    avoided = {d for d in drugs if ctx.label(d).avoid_if_thrombosis_risk} if any(
+        c.matched_by == "code" for c in vte) else set()
+    if avoided:
+        vte = [c for c in vte if c.matched_by != "code"]
+        drugs = tuple(d for d in drugs if d not in avoided) if not estrogen else drugs
+    if not drugs or (not vte and not estrogen):
         return []
     verdict: Verdict = "caution"
     parts = []

@@ -7,23 +7,64 @@ potential is unknown unless recorded.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Literal
 
+from jakcheck.assessment import Verdict
+from jakcheck.knowledge.schema import Cite
 from jakcheck.patient.derived import age_years, conditions, latest_result
-from jakcheck.patient.facts import Tri
-from jakcheck.rules.base import ActionSpec, Context, Hit, missing, severity_for, verdict_from_action
+from jakcheck.patient.facts import ConditionFact, Tri
+from jakcheck.rules.base import (
+    ActionSpec,
+    Context,
+    Hit,
+    missing,
+    own_or_other_region,
+    severity_for,
+    verdict_from_action,
+)
 
 CHILDBEARING_AGES = (12, 55)  # years; used only to decide whether to counsel, never to rule out pregnancy
+PLANNED = "pregnancy-planned"
+EULAR_PREGNANCY = Cite(source="eular-2016-ptc-pregnancy",
+                       section="Overarching principle A; point 5 (tofacitinib: avoid until further evidence)")
 
 
 def is_pregnant(ctx: Context) -> tuple[bool, tuple[str, ...]]:
+    """Pregnancy from current evidence: a recorded pregnancy status, an active pregnancy condition or a positive
+    test in the last 30 days - unless a negative pregnancy test (or a "not pregnant" status) is dated after every
+    piece of positive evidence. Positive evidence without a date is never overridden."""
     f = ctx.facts
+    positive: list[tuple[date | None, str]] = []
     if f.pregnant.state == Tri.PRESENT:
-        return True, (f.pregnant.source or f.patient_source,)
-    preg = conditions(f, "pregnancy", active_only=True)
+        positive.append((f.pregnant.effective, f.pregnant.source or f.patient_source))
+    positive += [(c.onset, c.source) for c in conditions(f, "pregnancy", active_only=True)]
     test = latest_result(f, ("pregnancy-test",), 30)
-    ev = tuple(c.source for c in preg) + ((test.source,) if test and test.result == "positive" else ())
-    return bool(ev), ev
+    if test and test.result == "positive":
+        positive.append((test.effective, test.source))
+    if not positive:
+        return False, ()
+    negatives = [r.effective for r in f.results if r.concept == "pregnancy-test" and r.result == "negative"
+                 and r.effective <= f.as_of]
+    if f.pregnant.state == Tri.ABSENT and f.pregnant.effective is not None:
+        negatives.append(f.pregnant.effective)
+    latest_negative = max(negatives, default=None)
+    if latest_negative is not None and all(d is not None and d < latest_negative for d, _ in positive):
+        return False, ()
+    return True, tuple(dict.fromkeys(src for _, src in positive))
+
+
+def planned_pregnancy(ctx: Context) -> list[ConditionFact]:
+    """Active "planning a pregnancy" entries (concept pregnancy-planned), coded or from text."""
+    return conditions(ctx.facts, PLANNED, active_only=True)
+
+
+def pregnancy_context(ctx: Context) -> bool:
+    """Pregnancy planned or present, or breastfeeding: the situations in which pregnancy-compatible options are
+    listed first among the alternatives."""
+    f = ctx.facts
+    return bool(planned_pregnancy(ctx) or is_pregnant(ctx)[0] or f.lactating.state == Tri.PRESENT
+                or conditions(f, "lactation", active_only=True))
 
 
 def _label_hits(ctx: Context, state: Literal["pregnancy", "lactation"], evidence: tuple[str, ...]) -> list[Hit]:
@@ -70,6 +111,53 @@ def lactation(ctx: Context) -> list[Hit]:
     return _label_hits(ctx, "lactation", ev) if ev else []
 
 
+def pregnancy_planned(ctx: Context) -> list[Hit]:
+    """EULAR 2016 points to consider (overarching principle A): address family planning and adjust therapy before
+    a planned pregnancy; tofacitinib (tsDMARDs without pregnancy data) to be avoided. Each label sets how long
+    contraception is needed after the last dose (the washout before trying to conceive).
+    When the record shows a pregnancy being planned (coded "wants to become pregnant" / procreative counselling, or
+    the same from text) and the patient is not pregnant, Then each JAK inhibitor (or other drug whose label
+    restricts pregnancy use) is only-if-no-alternative to start, with its washout (this region's label, or the
+    other region's when this one gives none, named as such); on treatment, caution with a plan to stop it at
+    least the washout before conception. Pregnancy-compatible options are listed among the alternatives."""
+    found = planned_pregnancy(ctx)
+    if not found or is_pregnant(ctx)[0] or ctx.facts.sex == "male":
+        return []
+    text_only = all(c.matched_by != "code" for c in found)
+    hits = []
+    for d in ctx.drugs:
+        rep = ctx.label(d).reproductive
+        restricted = rep is not None and rep.pregnancy != "no-change"
+        if not restricted and not ctx.knowledge.drugs[d].jak_class:
+            continue
+        interval, borrowed = own_or_other_region(
+            ctx, d, lambda lab: [lab.reproductive.contraception_after_last_dose]
+            if lab is not None and lab.reproductive is not None and lab.reproductive.contraception_after_last_dose
+            else [])
+        washout = (f"at least {interval[0]} after the last dose" + (f" (the {borrowed} label's interval; this "
+                   "region's label sets none that was verified)" if borrowed else "")) if interval else (
+            "no interval verified in the label: check its pregnancy and contraception section")
+        other = ctx.knowledge.label(d, borrowed) if borrowed else None
+        other_cites = tuple(other.reproductive.cite) if other is not None and other.reproductive else ()
+        on_drug = ctx.is_current(d)
+        verdict: Verdict = "caution" if on_drug else "only-if-no-alternative"
+        hits.append(Hit(
+            code="pregnancy.planned", severity=severity_for(verdict), drugs=(d,), verdict=verdict,
+            summary=(f"Pregnancy planned{' (text only)' if text_only else ''}: {d} - washout {washout}."
+                     if not on_drug else
+                     f"Pregnancy planned{' (text only)' if text_only else ''} while on {d}: stop it before "
+                     f"trying to conceive - washout {washout}."),
+            detail=("Plan treatment before conception with a pregnancy-compatible option (see the alternatives); "
+                    "a JAK inhibitor has to be stopped for the washout before trying to conceive."
+                    + (f" Record says '{found[0].display}' (text only): confirm the plan." if text_only else "")),
+            evidence=tuple(c.source for c in found),
+            cites=(tuple(rep.cite) if rep is not None else ()) + other_cites + (EULAR_PREGNANCY,),
+            actions=(ActionSpec("pregnancy-plan", "Discuss the pregnancy plan: choose a pregnancy-compatible "
+                                "treatment, or stop the JAK inhibitor for its washout before trying to conceive.",
+                                "after-start" if on_drug else "before-start", False),)))
+    return hits
+
+
 def contraception(ctx: Context) -> list[Hit]:
     """When the patient is female of childbearing age and not known to be pregnant, Then counsel on
     contraception for the label's interval after the last dose, and confirm she is not pregnant before the
@@ -79,7 +167,7 @@ def contraception(ctx: Context) -> list[Hit]:
     # Sex other/unknown is not read as "cannot be pregnant"; the age window is wide (menopause is not recorded).
     if f.sex == "male" or age is None or not CHILDBEARING_AGES[0] <= age < CHILDBEARING_AGES[1]:
         return []
-    if is_pregnant(ctx)[0]:
+    if is_pregnant(ctx)[0] or planned_pregnancy(ctx):
         return []
     parts, cites, drugs = [], [], []
     for d in ctx.drugs:
@@ -109,4 +197,4 @@ def contraception(ctx: Context) -> list[Hit]:
     )]
 
 
-RULES = (pregnancy, lactation, contraception)
+RULES = (pregnancy, lactation, pregnancy_planned, contraception)

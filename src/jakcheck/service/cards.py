@@ -382,8 +382,10 @@ def _verdict_card(a: Assessment, drug: DrugAssessment, order: OrderedDrug, start
     if steps:
         md.append("**Steps**\n" + "\n".join(f"- {x.summary}" + (" (before start)" if x.blocking else "")
                                             for x in steps))
-    if a.alternatives and drug.verdict == "only-if-no-alternative":
-        md.append("**Alternatives to consider**\n" + "\n".join(f"- {x.option}: {x.why}" for x in a.alternatives))
+    if a.alternatives and drug.verdict in ("only-if-no-alternative", "not-recommended", "contraindicated"):
+        md.append("**Alternatives to consider**\n" + "\n".join(
+            f"- {x.option}" + (" (used before or now)" if x.tried else "") + f": {x.why}"
+            + "".join(f" Caveat: {c.text}" for c in x.caveats) for x in a.alternatives))
     md.append(_footer(a, ctx))
     suggestions: list[dict[str, Any]] = []
     behaviour = "any"
