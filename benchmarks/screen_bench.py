@@ -208,9 +208,6 @@ def main() -> int:
     files = sorted(folder.glob("*.ndjson"))
     needed = [f for f in files if f.name.split(".")[0] in NEEDED]
     n = a.patients
-    import jakcheck.native  # the screen runs in a subprocess of the same environment: the same decision
-
-    print(f"compiled modules (jakcheck.native): {jakcheck.native.status}")
     print("load average (1, 5, 15 min) before: " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
     gb_all = sum(f.stat().st_size for f in files) / 1e9
     gb_needed = sum(f.stat().st_size for f in needed) / 1e9

@@ -112,18 +112,16 @@ def assess(
 
 @app.command()
 def version() -> None:
-    """The jakcheck version, the knowledge release, and whether the compiled hot paths are in use."""
+    """The jakcheck version and the knowledge release."""
     from importlib.metadata import PackageNotFoundError
     from importlib.metadata import version as package_version
-
-    from jakcheck import native
 
     try:
         v = package_version("jakcheck")
     except PackageNotFoundError:  # pragma: no cover - running from a source tree without installing
         v = "unknown"
     k = _knowledge()
-    print(f"jakcheck {v}; knowledge {k.release.version} ({k.release.date}); compiled modules {native.status}")
+    print(f"jakcheck {v}; knowledge {k.release.version} ({k.release.date})")
 
 
 @kb_app.command("validate")

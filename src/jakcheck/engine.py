@@ -17,7 +17,15 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
-from jakcheck.assessment import SCHEMA_ID, SEVERITY_ORDER, VERDICT_ORDER, Assessment, Verdict
+from jakcheck.assessment import (
+    ALLOWS_START,
+    SCHEMA_ID,
+    SEVERITY_ORDER,
+    STOP_VERDICTS,
+    VERDICT_ORDER,
+    Assessment,
+    Verdict,
+)
 from jakcheck.calculators.base import EULAR_CV_SOURCE
 from jakcheck.errors import InputError
 from jakcheck.knowledge.loader import Knowledge
@@ -34,7 +42,6 @@ TIMING_ORDER = ("before-start", "at-start", "after-start")
 # The parts of the document, each the JSON form of the Assessment model of the same name (jakcheck.assessment):
 # the same members in the same order.
 Doc = dict[str, Any]
-NO_DOSE_VERDICTS = ("not-recommended", "contraindicated")
 UNVERIFIED_SCHEDULE = ("No monitoring schedule for this region was verified for this knowledge release: follow the "
                        "current label (blood counts, liver tests, lipids).")
 
@@ -461,13 +468,13 @@ def assess_document(facts: PatientFacts, knowledge: Knowledge, *, region: Region
         codes = sorted({h.code for h in applicable})
         drug_out.append({
             "drug": d, "verdict": verdict,
-            "dose": None if dose is None or verdict in NO_DOSE_VERDICTS else {
+            "dose": None if dose is None or verdict in STOP_VERDICTS else {
                 "amount": float(dose.amount), "unit": dose.unit, "frequency": dose.frequency, "phase": dose.phase,
                 "formulation": dose.formulation, "note": dose.note},
             "findings": codes})
     actions = _actions(hits, ctx.current_drug, scope)
     # On treatment, "ready to start" concerns only the drugs the patient does not already take.
-    startable = [a for a in drug_out if a["verdict"] in ("appropriate", "caution", "only-if-no-alternative")
+    startable = [a for a in drug_out if a["verdict"] in ALLOWS_START
                  and a["drug"] != ctx.current_drug]
     ready = bool(startable) and not any(a["blocking"] for a in actions) and chosen is not None
     alternatives: list[Doc] = []

@@ -23,17 +23,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jakcheck.fhir.bulk import (
-    InputFile,
-    chunk_offsets,
+from jakcheck.fhir.bulk import InputFile, chunk_offsets, iter_lines
+from jakcheck.fhir.reader import iter_patient_bundles
+from jakcheck.fhir.routing import (
     compact_router,
-    iter_lines,
     patient_id_from_reference,
     route_compact,
     route_line,
     route_resource_text,
 )
-from jakcheck.fhir.reader import iter_patient_bundles
 from jakcheck.population import run
 from jakcheck.population.outputs import ASSESSMENT_COLUMNS, FINDING_COLUMNS
 from jakcheck.population.partition import read_blocks

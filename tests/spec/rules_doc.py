@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
+
 from jakcheck.knowledge.loader import default_knowledge
-from jakcheck.rules import MODULES, docstrings
+from jakcheck.rules import MODULES
 from tests.spec.tables import CASES as PRE_TREATMENT_CASES
 from tests.spec.tables_on_treatment import ON_TREATMENT_CASES
 
@@ -23,11 +25,10 @@ def render() -> str:
     ]
     for module in MODULES:
         name = module.__name__.rsplit(".", 1)[-1]
-        module_doc, function_docs = docstrings(module.__name__)
-        out += [f"## {name}", "", module_doc, ""]
+        out += [f"## {name}", "", inspect.cleandoc(module.__doc__ or ""), ""]
         for rule in module.RULES:
             rid = f"{name}.{rule.__name__}"
-            out += [f"### `{rid}`", "", function_docs.get(rule.__name__) or "(no description)", ""]
+            out += [f"### `{rid}`", "", inspect.cleandoc(rule.__doc__ or "(no description)"), ""]
             cases = [c for c in CASES if c.rule == rid]
             if cases:
                 out += ["| scenario | region | finding | fires |", "|---|---|---|---|"]

@@ -17,7 +17,6 @@ from datetime import date
 from pathlib import Path
 from typing import IO, Any
 
-from jakcheck import native
 from jakcheck.errors import ConfigError, InputError, JakcheckError
 from jakcheck.fhir.bulk import discover
 from jakcheck.population.config import COHORTS, ScreenConfig
@@ -98,7 +97,7 @@ def _screen(inputs: Sequence[str | Path], out: Path, cohort: str, engine: str, w
         worker_context()  # the fork server starts loading the engine and knowledge now, on another core
     files = discover([Path(p) for p in inputs])
     progress.note(f"{len(files)} input files, engine {engine}, {n_workers} workers, cohort {cohort}, "
-                  f"region {reg}, as of {config.as_of.isoformat()}; compiled modules {native.status}")
+                  f"region {reg}, as of {config.as_of.isoformat()}")
     if engine == "spark":
         from jakcheck.population.spark import run_spark
 

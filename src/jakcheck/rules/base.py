@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
-from jakcheck.assessment import Severity, Timing, Verdict
+from jakcheck.assessment import BLOCKS_START, CONDITIONAL_VERDICTS, Severity, Timing, Verdict
 from jakcheck.knowledge.loader import Knowledge
 from jakcheck.knowledge.schema import Cite, Dose, LabelAction, Region, RegionLabel
 from jakcheck.patient.facts import MedicationFact, PatientFacts
@@ -112,9 +112,9 @@ def dose_text(d: Dose) -> str:
 
 
 def severity_for(verdict: Verdict | None) -> Severity:
-    if verdict in ("defer", "not-recommended", "contraindicated"):
+    if verdict in BLOCKS_START:
         return "critical"
-    if verdict in ("caution", "only-if-no-alternative"):
+    if verdict in CONDITIONAL_VERDICTS:
         return "warning"
     return "info"
 
