@@ -152,7 +152,7 @@ def _watch(proc: subprocess.Popen[bytes], peak: dict[str, float]) -> None:
 
 def run_screen(folder: Path, out: Path, engine: str) -> tuple[float, dict[str, float], str]:
     shutil.rmtree(out, ignore_errors=True)
-    cmd = [sys.executable, "-m", "jakcheck.population.run", str(folder), "--out", str(out), "--as-of", AS_OF,
+    cmd = [sys.executable, "-m", "jakcheck.cli", "screen", str(folder), "--out", str(out), "--as-of", AS_OF,
            "--workers", str(WORKERS), "--engine", engine]
     if engine == "spark":
         cmd += ["--spark-master", f"local[{WORKERS}]"]

@@ -164,6 +164,10 @@ class ScoreOut(Out):
 class KnowledgeStamp(Out):
     version: str
     date: str
+    # Digest of the site settings that can change an assessment (Settings.digest: SCORE2 risk region, site
+    # thresholds); two assessments of the same record, knowledge release, region and date with equal digests
+    # are equal. None only in assessments made before this field existed.
+    settings_digest: str | None = None
 
 
 class PatientSummary(Out):

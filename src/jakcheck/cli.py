@@ -96,7 +96,7 @@ def assess(
     knowledge = _knowledge()
     facts = read_file(file, as_of=day, knowledge=knowledge, max_bytes=STATE.settings.max_input_bytes)
     result = run_assessment(facts, knowledge, region=reg, indication=indication, drugs=tuple(drug or ()),
-                            risk_region=STATE.settings.score2_risk_region)
+                            settings=STATE.settings)
     if format is Format.json:
         _write(assessment_json(result), output)
     elif format is Format.html:
@@ -350,6 +350,9 @@ def screen(
     as_of: Annotated[str | None, typer.Option("--as-of", help="assessment date YYYY-MM-DD (default today)")] = None,
     spark_master: Annotated[str | None, typer.Option("--spark-master", help="Spark master URL")] = None,
     max_rejects: Annotated[int | None, typer.Option("--max-rejects", help="fail after this many bad lines")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="no progress output")] = False,
+    partitions: Annotated[int | None, typer.Option(hidden=True)] = None,
+    keep_work: Annotated[bool, typer.Option("--keep-work", hidden=True)] = False,
 ) -> None:
     """Screen a population: every patient assessed, with CSV/Parquet/NDJSON outputs and a report."""
     from jakcheck.population.run import screen as run_screen
@@ -361,7 +364,8 @@ def screen(
     day = _parse_date(as_of, "--as-of")
     code = run_screen([str(p) for p in inputs], str(out), cohort=cohort.value, engine=engine.value,
                       workers=workers, region=reg, as_of=day.isoformat(), spark_master=spark_master,
-                      max_rejects=max_rejects)
+                      max_rejects=max_rejects, settings=STATE.settings, partitions=partitions,
+                      progress=not quiet, keep_work=keep_work)
     if code:
         raise typer.Exit(code)
 

@@ -27,7 +27,7 @@ from jakcheck.assessment import (
     Verdict,
 )
 from jakcheck.calculators.base import EULAR_CV_SOURCE
-from jakcheck.errors import InputError
+from jakcheck.errors import ConfigError, InputError
 from jakcheck.knowledge.loader import Knowledge
 from jakcheck.knowledge.schema import Cite, Dose, IndicationRule, Region
 from jakcheck.patient.derived import age_years, conditions, current_jak_therapy, latest_lab
@@ -36,12 +36,14 @@ from jakcheck.rules import ALL_RULES
 from jakcheck.rules.base import ActionSpec, Context, Hit, Rule
 from jakcheck.rules.cites import EMA_2023, FDA_2021
 from jakcheck.rules.monitoring import HBV_DNA_SCHEDULE, TestStatus, hbv_dna_status, item_status
-from jakcheck.rules.scores import DEFAULT_RISK_REGION, RISK_REGIONS, Score, scores_for
+from jakcheck.rules.scores import RISK_REGIONS, Score, scores_for
+from jakcheck.settings import Settings
 
 TIMING_ORDER = ("before-start", "at-start", "after-start")
 # The parts of the document, each the JSON form of the Assessment model of the same name (jakcheck.assessment):
 # the same members in the same order.
 Doc = dict[str, Any]
+DEFAULT_SETTINGS = Settings()
 UNVERIFIED_SCHEDULE = ("No monitoring schedule for this region was verified for this knowledge release: follow the "
                        "current label (blood counts, liver tests, lipids).")
 
@@ -430,28 +432,50 @@ def run_rules(ctx: Context, rules: Sequence[Rule] = ALL_RULES) -> list[Hit]:
 
 def assess(facts: PatientFacts, knowledge: Knowledge, *, region: Region, indication: str | None = None,
            drugs: Sequence[str] = (), rules: Sequence[Rule] = ALL_RULES,
-           risk_region: str = DEFAULT_RISK_REGION) -> Assessment:
+           settings: Settings = DEFAULT_SETTINGS) -> Assessment:
     """Assess a patient for JAK inhibitor therapy: for starting one (pre-treatment mode) or, when the record
     shows a current JAK inhibitor, for continuing it (on-treatment mode). Deterministic for the same inputs.
-    `risk_region` is the ESC SCORE2 risk region of the site (Settings.score2_risk_region)."""
+    `settings` are the site's settings, loaded once by the entry point (SCORE2 risk region, site thresholds)."""
     return Assessment.from_json_dict(assess_document(facts, knowledge, region=region, indication=indication,
-                                                     drugs=drugs, rules=rules, risk_region=risk_region))
+                                                     drugs=drugs, rules=rules, settings=settings))
+
+
+SITE_ADJUSTABLE = "site-adjustable default"  # how thresholds.yaml marks the values a site may change
+
+
+def site_adjustable_thresholds(knowledge: Knowledge) -> tuple[str, ...]:
+    """The thresholds a site may set (Settings.site_thresholds): those the knowledge release marks as
+    site-adjustable defaults, i.e. no source states the number."""
+    return tuple(k for k, t in sorted(knowledge.thresholds.items()) if SITE_ADJUSTABLE in t.meaning.lower())
+
+
+def check_settings(knowledge: Knowledge, settings: Settings) -> None:
+    """Refuse (ConfigError) settings this knowledge release cannot honour: an unknown SCORE2 risk region, or a
+    site threshold that is not a site-adjustable default (a number a source states is never changed by a
+    site)."""
+    if settings.score2_risk_region not in RISK_REGIONS:
+        raise ConfigError(f"score2_risk_region: unknown SCORE2 risk region {settings.score2_risk_region!r}; "
+                          f"known: {', '.join(RISK_REGIONS)}")
+    if settings.site_thresholds:
+        allowed = site_adjustable_thresholds(knowledge)
+        bad = [k for k, _ in settings.site_thresholds if k not in allowed]
+        if bad:
+            raise ConfigError(f"site_thresholds: {', '.join(bad)} cannot be set by a site; the site-adjustable "
+                              f"thresholds of knowledge {knowledge.release.version} are {', '.join(allowed)}")
 
 
 def assess_document(facts: PatientFacts, knowledge: Knowledge, *, region: Region, indication: str | None = None,
                     drugs: Sequence[str] = (), rules: Sequence[Rule] = ALL_RULES,
-                    risk_region: str = DEFAULT_RISK_REGION) -> Doc:
+                    settings: Settings = DEFAULT_SETTINGS) -> Doc:
     """`assess` as the published JSON document (`Assessment.to_json_dict()` of `assess`'s result), without
     making the model. Parts of it are shared with other documents of the same release: read it, do not change
     it."""
-    if risk_region not in RISK_REGIONS:
-        raise InputError(f"unknown SCORE2 risk region {risk_region!r}; known: {', '.join(RISK_REGIONS)}",
-                         field="score2_risk_region")
+    check_settings(knowledge, settings)
     med = current_jak_therapy(facts, knowledge.drug_ids())
     current = med.concept if med is not None else None
     chosen, scope, hits = choose_scope(facts, knowledge, region, indication, drugs, current)
     ctx = Context(facts=facts, knowledge=knowledge, region=region, indication=chosen, drugs=tuple(scope),
-                  current=med, risk_region=risk_region)
+                  current=med, settings=settings)
     therapy = _current_therapy(facts, med) if med is not None else None
     if scope:
         hits.extend(run_rules(ctx, rules))
@@ -483,7 +507,8 @@ def assess_document(facts: PatientFacts, knowledge: Knowledge, *, region: Region
                         for a in knowledge.indications[chosen].alternatives]
     return {
         "schema": SCHEMA_ID,
-        "knowledge": {"version": knowledge.release.version, "date": knowledge.release.date.isoformat()},
+        "knowledge": {"version": knowledge.release.version, "date": knowledge.release.date.isoformat(),
+                      "settings_digest": settings.digest()},
         "as_of": facts.as_of.isoformat(),
         "region": region,
         "mode": "on-treatment" if med is not None else "pre-treatment",

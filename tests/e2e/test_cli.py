@@ -17,6 +17,7 @@ import pytest
 import jakcheck.cli
 from jakcheck.cli import main
 from jakcheck.knowledge.loader import default_knowledge
+from jakcheck.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "ra-71-smoker-eu.json"
@@ -118,7 +119,8 @@ def test_json_output_contract(capsys: pytest.CaptureFixture[str]) -> None:
     doc = json.loads(out)
     assert next(iter(doc)) == "schema" and doc["schema"] == "jakcheck.assessment/1"
     k = default_knowledge()
-    assert doc["knowledge"] == {"version": k.release.version, "date": k.release.date.isoformat()}
+    assert doc["knowledge"] == {"version": k.release.version, "date": k.release.date.isoformat(),
+                                "settings_digest": Settings().digest()}
     assert doc["region"] == "EU" and doc["as_of"] == "2026-11-26"
     assert out.endswith("}\n")
 

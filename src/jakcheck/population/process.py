@@ -174,5 +174,6 @@ class _Gathered:
         result["cohort"] = primary(cohorts)
         if config.selects(cohorts):
             result["assessed"] = True
-            result["assessment"] = assess_document(facts, knowledge, region=config.region)
+            result["assessment"] = assess_document(facts, knowledge, region=config.region,
+                                                   settings=config.settings)
         return result

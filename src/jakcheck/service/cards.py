@@ -190,7 +190,8 @@ def _footer(a: Assessment, ctx: CardContext) -> str:
     lines = []
     if ctx.notes:
         lines.append("**Not checked:** " + " ".join(ctx.notes))
-    lines.append(f"jakcheck knowledge release {a.knowledge.version} ({a.knowledge.date}); region {a.region}; "
+    site = f"; site settings {a.knowledge.settings_digest}" if a.knowledge.settings_digest else ""
+    lines.append(f"jakcheck knowledge release {a.knowledge.version} ({a.knowledge.date}){site}; region {a.region}; "
                  f"assessed as of {a.as_of}. Decision support: review the basis and decide with the patient.")
     return "\n\n".join(lines)
 

@@ -168,7 +168,7 @@ async def call_service(service_id: str, request: Request) -> Response:
         raise ApiError(400, str(exc)) from None
     drugs = list(dict.fromkeys(o.drug for o in ordered))
     a = assess(facts, s.knowledge, region=s.settings.region, indication=indication_for(ordered, s.knowledge),
-               drugs=drugs, risk_region=s.settings.score2_risk_region)
+               drugs=drugs, settings=s.settings)
     if ordered:
         a = _with_unassessed(a, ordered)
     token = s.reports.put(a)

@@ -67,7 +67,7 @@ async def api_assess(
             doc = await read_json(request)
             facts = read_document(doc, source_name="request body", as_of=day, knowledge=s.knowledge)
         result = assess(facts, s.knowledge, region=reg, indication=indication, drugs=tuple(drug or ()),
-                        risk_region=s.settings.score2_risk_region)
+                        settings=s.settings)
     except InputError as exc:
         status = 400 if exc.field in ("--indication", "--drug") else 422
         msg = str(exc).replace("field --indication", "parameter indication").replace("field --drug",

@@ -563,7 +563,7 @@ async def assess_page(request: Request) -> HTMLResponse:
         common = _common(form, knowledge, settings.region)
         facts, payload, source_kind = await _facts_from_form(form, knowledge, common, limit)
         result = assess(facts, knowledge, region=common.region, indication=common.indication,
-                        risk_region=settings.score2_risk_region)
+                        settings=settings)
     except BadRequest as exc:
         return error_page(request, exc.status, exc.title, exc.message)
     except FormProblem as exc:
