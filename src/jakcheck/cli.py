@@ -74,6 +74,10 @@ def assessment_json(assessment: object) -> str:
     return orjson.dumps(assessment.to_json_dict(), option=orjson.OPT_INDENT_2).decode() + "\n"
 
 
+# The engine's arguments named in its errors, as `jakcheck assess` calls them.
+OPTIONS = {"indication": "--indication", "drugs": "--drug"}
+
+
 @app.command()
 def assess(
     file: Annotated[Path, typer.Argument(help="FHIR R4 Bundle, resource list, CDS Hooks prefetch or patient card")],
@@ -95,8 +99,11 @@ def assess(
     day = _parse_date(as_of, "--as-of")
     knowledge = _knowledge()
     facts = read_file(file, as_of=day, knowledge=knowledge, max_bytes=STATE.settings.max_input_bytes)
-    result = run_assessment(facts, knowledge, region=reg, indication=indication, drugs=tuple(drug or ()),
-                            settings=STATE.settings)
+    try:
+        result = run_assessment(facts, knowledge, region=reg, indication=indication, drugs=tuple(drug or ()),
+                                settings=STATE.settings)
+    except InputError as exc:  # the engine names its arguments; the user gave options
+        raise exc.for_field(OPTIONS[exc.field]) if exc.field in OPTIONS else exc from None
     if format is Format.json:
         _write(assessment_json(result), output)
     elif format is Format.html:

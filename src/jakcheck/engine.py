@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from jakcheck.assessment import (
@@ -24,6 +24,8 @@ from jakcheck.assessment import (
     STOP_VERDICTS,
     VERDICT_ORDER,
     Assessment,
+    DoseOut,
+    DrugAssessment,
     Verdict,
 )
 from jakcheck.calculators.base import EULAR_CV_SOURCE
@@ -78,10 +80,10 @@ def choose_scope(facts: PatientFacts, knowledge: Knowledge, region: Region, indi
     hits: list[Hit] = []
     for d in requested:
         if d not in knowledge.drugs:
-            raise InputError(f"unknown drug {d!r}; known: {', '.join(knowledge.drug_ids())}", field="--drug")
+            raise InputError(f"unknown drug {d!r}; known: {', '.join(knowledge.drug_ids())}", field="drugs")
     if indication is not None and indication not in knowledge.indications:
         raise InputError(f"unknown indication {indication!r}; known: {', '.join(sorted(knowledge.indications))}",
-                         field="--indication")
+                         field="indication")
     age = age_years(facts)
     chosen = indication
     candidates = candidate_indications(facts, knowledge)
@@ -523,3 +525,34 @@ def assess_document(facts: PatientFacts, knowledge: Knowledge, *, region: Region
         "scores": [_score_out(knowledge, sc) for sc in scores_for(ctx)],
         "alternatives": alternatives,
     }
+
+
+@dataclass(frozen=True)
+class OrderAssessment:
+    """The assessment of drugs ordered for a patient (CDS Hooks order-select and order-sign)."""
+
+    assessment: Assessment  # every ordered drug has an entry in `drugs`
+    # Each ordered drug's usual start dose for this patient's indication, before any finding adjusts it (None
+    # when there is none), so that a card can say what the dose was adjusted from.
+    usual_start: dict[str, DoseOut | None]
+
+
+def assess_order(facts: PatientFacts, knowledge: Knowledge, *, region: Region, drugs: Sequence[str],
+                 indication: str | None = None, settings: Settings = DEFAULT_SETTINGS) -> OrderAssessment:
+    """`assess` for the drugs of an order. An ordered drug the engine leaves out of scope (no authorisation in
+    the region) is given a `not-recommended` entry, with the codes of the findings that name it, so that the
+    order still gets an answer about that drug."""
+    ordered = list(dict.fromkeys(drugs))
+    a = assess(facts, knowledge, region=region, indication=indication, drugs=ordered, settings=settings)
+    have = {d.drug for d in a.drugs}
+    extra = [DrugAssessment(drug=d, verdict="not-recommended", dose=None,
+                            findings=sorted({f.code for f in a.findings if d in f.drugs}))
+             for d in ordered if d not in have]
+    if extra:
+        a = a.model_copy(update={"drugs": [*a.drugs, *extra]})
+    usual: dict[str, DoseOut | None] = {}
+    for d in ordered:
+        base = start_dose(knowledge, facts, d, a.region, a.indication)
+        usual[d] = None if base is None else DoseOut(amount=base.amount, unit=base.unit, frequency=base.frequency,
+                                                     phase=base.phase, formulation=base.formulation, note=base.note)
+    return OrderAssessment(assessment=a, usual_start=usual)
