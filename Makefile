@@ -55,17 +55,17 @@ run: $(STAMP)
 	$(BIN)/jakcheck serve --host 127.0.0.1 --port 8000 --insecure-dev
 
 test: $(STAMP) browser java postgres
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests tools
 	$(BIN)/mypy src/jakcheck
 	$(BIN)/pytest
 
 check: $(STAMP)
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests tools
 	$(BIN)/mypy src/jakcheck
 
 docs: $(STAMP)
 	$(BIN)/python -m tests.spec.rules_doc > docs/rules.md
-	$(BIN)/python -m tests.service.test_web_knowledge > src/jakcheck/service/static/rule-scenarios.json
+	$(BIN)/python -m tools.rule_scenarios
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/assess_bench.py

@@ -96,11 +96,6 @@ def pack_result(result: Mapping[str, Any], knowledge_version: str) -> bytes:
     return _PACKED.pack(*map(len, parts)) + b"".join(parts)
 
 
-def packed_id(blob: bytes) -> str:
-    n = _PACKED.unpack_from(blob)[0]
-    return blob[_PACKED.size:_PACKED.size + n].decode("utf-8")
-
-
 def read_packed(fh: BinaryIO) -> Iterator[bytes]:
     """The packed results written one after another to a file."""
     size = _PACKED.size
