@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import io
 import json
-import warnings
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -158,26 +157,6 @@ def _screened(site: dict[str, Any], out: Path, engine: str) -> dict[str, Any]:
 
 def test_local_screen(site: dict[str, Any], reference: dict[str, Any], tmp_path: Path) -> None:
     assert _screened(site, tmp_path / "out", "local") == reference
-
-
-@pytest.fixture(scope="module")
-def spark_session() -> Any:
-    """A local Spark session for the Spark screen (stopped at the end); skips when Spark cannot run here."""
-    pytest.importorskip("pyspark", reason="PySpark is not installed (pip install 'jakcheck[spark]')")
-    from jakcheck.errors import ConfigError
-    from jakcheck.population.spark import get_session, java_problem
-
-    problem = java_problem()
-    if problem:
-        pytest.skip(problem)
-    try:
-        session = get_session("local[1]")
-    except ConfigError as exc:
-        pytest.skip(str(exc))
-    yield session
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ResourceWarning)
-        session.stop()
 
 
 # PySpark leaves its loopback sockets to the garbage collector (ResourceWarning under -W error).

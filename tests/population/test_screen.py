@@ -13,7 +13,6 @@ import signal
 import subprocess
 import sys
 import time
-import warnings
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -376,26 +375,6 @@ def test_killing_the_screen_alone_leaves_no_worker_processes(tmp_path: Path) -> 
 
 
 # ---------------------------------------------------------------------------------------------- spark
-
-
-@pytest.fixture(scope="module")
-def spark_session() -> Any:
-    """One local[2] session for the module (start-up is the slow part); skips when Spark cannot run here."""
-    pytest.importorskip("pyspark", reason="PySpark is not installed (pip install 'jakcheck[spark]')")
-    from jakcheck.errors import ConfigError
-    from jakcheck.population.spark import get_session, java_problem
-
-    problem = java_problem()
-    if problem:
-        pytest.skip(problem)
-    try:
-        session = get_session("local[2]")
-    except ConfigError as exc:
-        pytest.skip(str(exc))
-    yield session
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ResourceWarning)
-        session.stop()
 
 
 # PySpark leaves its loopback sockets to the garbage collector (ResourceWarning under -W error).
