@@ -66,8 +66,8 @@ def main() -> int:
     runs = []
     for _ in range(5):
         t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "jakcheck.cli", "assess", str(largest), "--format", "json", "--as-of", AS_OF.isoformat()],
-                       check=True, stdout=subprocess.DEVNULL)
+        subprocess.run([sys.executable, "-m", "jakcheck.cli", "assess", str(largest), "--format", "json", "--as-of",
+                        AS_OF.isoformat()], check=True, stdout=subprocess.DEVNULL)
         runs.append(time.perf_counter() - t0)
     print(f"CLI on the largest bundle ({largest.stat().st_size / 1e6:.1f} MB): median {statistics.median(runs):.2f} s "
           f"(min {min(runs):.2f}, max {max(runs):.2f}, 5 runs)")
