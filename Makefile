@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup native browser java postgres run test check docs bench bench-service bench-screen clean
+.PHONY: setup browser java postgres run test check docs bench bench-service bench-screen clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -13,25 +13,6 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 setup: $(STAMP)
-
-# Compiled hot paths (src/jakcheck/native.py): the reader, engine and rules built with mypyc, used only while they
-# match the sources; rebuilt when a source changes. Without a C compiler jakcheck runs as plain Python (same
-# results, slower). A C compiler and the Python headers are installed when missing and root.
-NATIVE := $(VENV)/jakcheck-native/manifest.json
-PY_SOURCES := $(shell find src/jakcheck -name '*.py')
-$(NATIVE): $(STAMP) $(PY_SOURCES)
-	@if ! command -v cc >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		echo "installing gcc for the compiled modules"; \
-		apt-get install -y gcc >/dev/null 2>&1 || (apt-get update >/dev/null && apt-get install -y gcc >/dev/null); fi
-	@if ! $(BIN)/python -c "import os, sys, sysconfig; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()['include'], 'Python.h')))" \
-		&& [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-		echo "installing the Python headers for the compiled modules"; apt-get install -y python3-dev >/dev/null 2>&1 || true; fi
-	@echo "compiling the reader, engine and rules (mypyc, about a minute)"
-	@if $(BIN)/python -m jakcheck.nativebuild >$(VENV)/native-build.log 2>&1; then \
-		$(BIN)/python -c "import jakcheck.native as n; print('compiled modules:', n.status)"; \
-	else echo "compiled modules not built (see $(VENV)/native-build.log): jakcheck runs as plain Python"; fi
-
-native: $(NATIVE)
 
 # The browser tests drive Debian's Chromium (never a downloaded browser). Installed only when missing and root;
 # otherwise those tests skip and say why.
@@ -61,7 +42,7 @@ postgres:
 		apt-get install -y postgresql >/dev/null 2>&1 || (apt-get update >/dev/null && apt-get install -y postgresql >/dev/null); \
 	else echo "no PostgreSQL server binaries and not root: the PostgreSQL feedback store tests will be skipped"; fi
 
-run: $(STAMP) native
+run: $(STAMP)
 	$(BIN)/jakcheck kb validate
 	$(BIN)/jakcheck assess examples/ra-71-smoker-eu.json --region EU --as-of 2026-11-26 --format text
 	@echo
@@ -73,27 +54,27 @@ run: $(STAMP) native
 	@echo "  Ctrl-C to stop. Production: jakcheck serve --config FILE (trusted JWT issuers, FHIR allowlist)."
 	$(BIN)/jakcheck serve --host 127.0.0.1 --port 8000 --insecure-dev
 
-test: $(STAMP) native browser java postgres
-	$(BIN)/ruff check src tests
+test: $(STAMP) browser java postgres
+	$(BIN)/ruff check src tests tools
 	$(BIN)/mypy src/jakcheck
 	$(BIN)/pytest
 
 check: $(STAMP)
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests tools
 	$(BIN)/mypy src/jakcheck
 
 docs: $(STAMP)
 	$(BIN)/python -m tests.spec.rules_doc > docs/rules.md
 	$(BIN)/jakcheck kb coverage --format markdown --output docs/coverage.md
 	$(BIN)/jakcheck kb gaps --write docs/knowledge-gaps.md
-	$(BIN)/python -m tests.service.test_web_knowledge > src/jakcheck/service/static/rule-scenarios.json
+	$(BIN)/python -m tools.rule_scenarios
 	$(BIN)/python -m jakcheck.knowledge.valueset_doc > docs/value-sets.md
 
-bench: $(STAMP) native
+bench: $(STAMP)
 	$(BIN)/python benchmarks/assess_bench.py
 
 # CDS Hooks order-select on loopback, concurrency 1/16/64, vs a bare parse-and-echo endpoint (bounded run).
-bench-service: $(STAMP) native
+bench-service: $(STAMP)
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
 		(apt-get install -y wrk >/dev/null 2>&1 || (apt-get update >/dev/null && apt-get install -y wrk >/dev/null)); } || \
 		echo "wrk not available: the benchmark falls back to its Python client"
@@ -101,7 +82,7 @@ bench-service: $(STAMP) native
 
 # Population screen: Synthea patients cloned to 10k (BENCH_PATIENTS=100000 for 100k) as NDJSON; parse floor,
 # local engine and Spark local[2]; patients/s, ratio and peak memory.
-bench-screen: $(STAMP) native java
+bench-screen: $(STAMP) java
 	$(BIN)/python benchmarks/screen_bench.py --patients $${BENCH_PATIENTS:-10000}
 
 clean:

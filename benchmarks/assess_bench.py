@@ -63,12 +63,11 @@ def main() -> int:
         print(f"{name:>24}: median {statistics.median(vals):7.2f} ms   p95 {pct(vals, 95):7.2f} ms   "
               f"max {max(vals):7.2f} ms")
     largest = max(files, key=lambda p: p.stat().st_size)
-    exe = ROOT / ".venv" / "bin" / "jakcheck"
     runs = []
     for _ in range(5):
         t0 = time.perf_counter()
-        subprocess.run([str(exe), "assess", str(largest), "--format", "json", "--as-of", AS_OF.isoformat()],
-                       check=True, stdout=subprocess.DEVNULL)
+        subprocess.run([sys.executable, "-m", "jakcheck.cli", "assess", str(largest), "--format", "json", "--as-of",
+                        AS_OF.isoformat()], check=True, stdout=subprocess.DEVNULL)
         runs.append(time.perf_counter() - t0)
     print(f"CLI on the largest bundle ({largest.stat().st_size / 1e6:.1f} MB): median {statistics.median(runs):.2f} s "
           f"(min {min(runs):.2f}, max {max(runs):.2f}, 5 runs)")

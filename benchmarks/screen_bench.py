@@ -152,7 +152,7 @@ def _watch(proc: subprocess.Popen[bytes], peak: dict[str, float]) -> None:
 
 def run_screen(folder: Path, out: Path, engine: str) -> tuple[float, dict[str, float], str]:
     shutil.rmtree(out, ignore_errors=True)
-    cmd = [sys.executable, "-m", "jakcheck.population.run", str(folder), "--out", str(out), "--as-of", AS_OF,
+    cmd = [sys.executable, "-m", "jakcheck.cli", "screen", str(folder), "--out", str(out), "--as-of", AS_OF,
            "--workers", str(WORKERS), "--engine", engine]
     if engine == "spark":
         cmd += ["--spark-master", f"local[{WORKERS}]"]
@@ -208,9 +208,6 @@ def main() -> int:
     files = sorted(folder.glob("*.ndjson"))
     needed = [f for f in files if f.name.split(".")[0] in NEEDED]
     n = a.patients
-    import jakcheck.native  # the screen runs in a subprocess of the same environment: the same decision
-
-    print(f"compiled modules (jakcheck.native): {jakcheck.native.status}")
     print("load average (1, 5, 15 min) before: " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
     gb_all = sum(f.stat().st_size for f in files) / 1e9
     gb_needed = sum(f.stat().st_size for f in needed) / 1e9

@@ -13,8 +13,22 @@ from pydantic import BaseModel, ConfigDict
 
 Verdict = Literal["appropriate", "caution", "only-if-no-alternative", "defer", "not-recommended",
                   "contraindicated"]
+# From least to most restrictive; a drug's verdict is the most restrictive one its findings impose.
 VERDICT_ORDER: tuple[Verdict, ...] = ("appropriate", "caution", "only-if-no-alternative", "defer",
                                       "not-recommended", "contraindicated")
+# The one definition of what each verdict means for starting or continuing a drug; every surface (engine, cards,
+# reports, web, screen) imports these and spells out no set of its own (GLOSSARY: Verdict).
+# A start may go ahead, with the conditions the findings and the checklist name.
+ALLOWS_START: tuple[Verdict, ...] = ("appropriate", "caution", "only-if-no-alternative")
+# A start may go ahead only under conditions the clinician must weigh (severity "warning").
+CONDITIONAL_VERDICTS: tuple[Verdict, ...] = ("caution", "only-if-no-alternative")
+# A start must not go ahead now: `defer` until what is open is resolved (on treatment: interrupt), and the stop
+# verdicts below.
+BLOCKS_START: tuple[Verdict, ...] = ("defer", "not-recommended", "contraindicated")
+# The drug is not to be given: no dose is shown; on treatment, stop or switch.
+STOP_VERDICTS: tuple[Verdict, ...] = ("not-recommended", "contraindicated")
+assert ALLOWS_START + BLOCKS_START == VERDICT_ORDER and set(STOP_VERDICTS) <= set(BLOCKS_START)
+assert set(CONDITIONAL_VERDICTS) <= set(ALLOWS_START)
 Severity = Literal["critical", "warning", "info"]
 Grade = Literal["regulator", "manufacturer", "national-copy", "publisher", "secondary"]  # see knowledge.schema.Grade
 SEVERITY_ORDER: tuple[Severity, ...] = ("critical", "warning", "info")
@@ -171,6 +185,10 @@ class ScoreOut(Out):
 class KnowledgeStamp(Out):
     version: str
     date: str
+    # Digest of the site settings that can change an assessment (Settings.digest: SCORE2 risk region, site
+    # thresholds); two assessments of the same record, knowledge release, region and date with equal digests
+    # are equal. None only in assessments made before this field existed.
+    settings_digest: str | None = None
 
 
 class PatientSummary(Out):

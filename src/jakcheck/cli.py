@@ -76,6 +76,10 @@ def assessment_json(assessment: object) -> str:
     return orjson.dumps(assessment.to_json_dict(), option=orjson.OPT_INDENT_2).decode() + "\n"
 
 
+# The engine's arguments named in its errors, as `jakcheck assess` calls them.
+OPTIONS = {"indication": "--indication", "drugs": "--drug"}
+
+
 @app.command()
 def assess(
     file: Annotated[Path, typer.Argument(help="FHIR R4 Bundle, resource list, CDS Hooks prefetch or patient card")],
@@ -97,8 +101,11 @@ def assess(
     day = _parse_date(as_of, "--as-of")
     knowledge = _knowledge()
     facts = read_file(file, as_of=day, knowledge=knowledge, max_bytes=STATE.settings.max_input_bytes)
-    result = run_assessment(facts, knowledge, region=reg, indication=indication, drugs=tuple(drug or ()),
-                            risk_region=STATE.settings.score2_risk_region)
+    try:
+        result = run_assessment(facts, knowledge, region=reg, indication=indication, drugs=tuple(drug or ()),
+                                settings=STATE.settings)
+    except InputError as exc:  # the engine names its arguments; the user gave options
+        raise exc.for_field(OPTIONS[exc.field]) if exc.field in OPTIONS else exc from None
     if format is Format.json:
         _write(assessment_json(result), output)
     elif format is Format.html:
@@ -114,18 +121,16 @@ def assess(
 
 @app.command()
 def version() -> None:
-    """The jakcheck version, the knowledge release, and whether the compiled hot paths are in use."""
+    """The jakcheck version and the knowledge release."""
     from importlib.metadata import PackageNotFoundError
     from importlib.metadata import version as package_version
-
-    from jakcheck import native
 
     try:
         v = package_version("jakcheck")
     except PackageNotFoundError:  # pragma: no cover - running from a source tree without installing
         v = "unknown"
     k = _knowledge()
-    print(f"jakcheck {v}; knowledge {k.release.version} ({k.release.date}); compiled modules {native.status}")
+    print(f"jakcheck {v}; knowledge {k.release.version} ({k.release.date})")
 
 
 @kb_app.command("validate")
@@ -409,6 +414,9 @@ def screen(
     as_of: Annotated[str | None, typer.Option("--as-of", help="assessment date YYYY-MM-DD (default today)")] = None,
     spark_master: Annotated[str | None, typer.Option("--spark-master", help="Spark master URL")] = None,
     max_rejects: Annotated[int | None, typer.Option("--max-rejects", help="fail after this many bad lines")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="no progress output")] = False,
+    partitions: Annotated[int | None, typer.Option(hidden=True)] = None,
+    keep_work: Annotated[bool, typer.Option("--keep-work", hidden=True)] = False,
 ) -> None:
     """Screen a population: every patient assessed, with CSV/Parquet/NDJSON outputs and a report."""
     from jakcheck.population.run import screen as run_screen
@@ -420,7 +428,8 @@ def screen(
     day = _parse_date(as_of, "--as-of")
     code = run_screen([str(p) for p in inputs], str(out), cohort=cohort.value, engine=engine.value,
                       workers=workers, region=reg, as_of=day.isoformat(), spark_master=spark_master,
-                      max_rejects=max_rejects)
+                      max_rejects=max_rejects, settings=STATE.settings, partitions=partitions,
+                      progress=not quiet, keep_work=keep_work)
     if code:
         raise typer.Exit(code)
 

@@ -14,12 +14,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
-from jakcheck.assessment import SCHEMA_ID, SEVERITY_ORDER, VERDICT_ORDER, Assessment, Verdict
+from jakcheck.assessment import (
+    ALLOWS_START,
+    SCHEMA_ID,
+    SEVERITY_ORDER,
+    STOP_VERDICTS,
+    VERDICT_ORDER,
+    Assessment,
+    DoseOut,
+    DrugAssessment,
+    Verdict,
+)
 from jakcheck.calculators.base import EULAR_CV_SOURCE
-from jakcheck.errors import InputError
+from jakcheck.errors import ConfigError, InputError
 from jakcheck.knowledge.coverage import section_for
 from jakcheck.knowledge.evidence import cite_grade, cite_jurisdiction, grade_text
 from jakcheck.knowledge.loader import Knowledge
@@ -31,14 +41,15 @@ from jakcheck.rules.base import ActionSpec, Context, Hit, Rule
 from jakcheck.rules.cites import EMA_2023, FDA_2021
 from jakcheck.rules.knowledge_coverage import dose_note
 from jakcheck.rules.monitoring import HBV_DNA_SCHEDULE, TestStatus, hbv_dna_status, item_status
-from jakcheck.rules.scores import DEFAULT_RISK_REGION, RISK_REGIONS, Score, scores_for
+from jakcheck.rules.scores import RISK_REGIONS, Score, scores_for
 from jakcheck.rules.text_only import cap_text_only
+from jakcheck.settings import Settings
 
 TIMING_ORDER = ("before-start", "at-start", "after-start")
 # The parts of the document, each the JSON form of the Assessment model of the same name (jakcheck.assessment):
 # the same members in the same order.
 Doc = dict[str, Any]
-NO_DOSE_VERDICTS = ("not-recommended", "contraindicated")
+DEFAULT_SETTINGS = Settings()
 UNVERIFIED_SCHEDULE = ("No monitoring schedule for this region is encoded in this knowledge release: follow the "
                        "label, section {section} (blood counts, liver tests, lipids).")
 
@@ -73,10 +84,10 @@ def choose_scope(facts: PatientFacts, knowledge: Knowledge, region: Region, indi
     hits: list[Hit] = []
     for d in requested:
         if d not in knowledge.drugs:
-            raise InputError(f"unknown drug {d!r}; known: {', '.join(knowledge.drug_ids())}", field="--drug")
+            raise InputError(f"unknown drug {d!r}; known: {', '.join(knowledge.drug_ids())}", field="drugs")
     if indication is not None and indication not in knowledge.indications:
         raise InputError(f"unknown indication {indication!r}; known: {', '.join(sorted(knowledge.indications))}",
-                         field="--indication")
+                         field="indication")
     age = age_years(facts)
     chosen = indication
     candidates = candidate_indications(facts, knowledge)
@@ -479,28 +490,50 @@ def run_rules(ctx: Context, rules: Sequence[Rule] = ALL_RULES) -> list[Hit]:
 
 def assess(facts: PatientFacts, knowledge: Knowledge, *, region: Region, indication: str | None = None,
            drugs: Sequence[str] = (), rules: Sequence[Rule] = ALL_RULES,
-           risk_region: str = DEFAULT_RISK_REGION) -> Assessment:
+           settings: Settings = DEFAULT_SETTINGS) -> Assessment:
     """Assess a patient for JAK inhibitor therapy: for starting one (pre-treatment mode) or, when the record
     shows a current JAK inhibitor, for continuing it (on-treatment mode). Deterministic for the same inputs.
-    `risk_region` is the ESC SCORE2 risk region of the site (Settings.score2_risk_region)."""
+    `settings` are the site's settings, loaded once by the entry point (SCORE2 risk region, site thresholds)."""
     return Assessment.from_json_dict(assess_document(facts, knowledge, region=region, indication=indication,
-                                                     drugs=drugs, rules=rules, risk_region=risk_region))
+                                                     drugs=drugs, rules=rules, settings=settings))
+
+
+SITE_ADJUSTABLE = "site-adjustable default"  # how thresholds.yaml marks the values a site may change
+
+
+def site_adjustable_thresholds(knowledge: Knowledge) -> tuple[str, ...]:
+    """The thresholds a site may set (Settings.site_thresholds): those the knowledge release marks as
+    site-adjustable defaults, i.e. no source states the number."""
+    return tuple(k for k, t in sorted(knowledge.thresholds.items()) if SITE_ADJUSTABLE in t.meaning.lower())
+
+
+def check_settings(knowledge: Knowledge, settings: Settings) -> None:
+    """Refuse (ConfigError) settings this knowledge release cannot honour: an unknown SCORE2 risk region, or a
+    site threshold that is not a site-adjustable default (a number a source states is never changed by a
+    site)."""
+    if settings.score2_risk_region not in RISK_REGIONS:
+        raise ConfigError(f"score2_risk_region: unknown SCORE2 risk region {settings.score2_risk_region!r}; "
+                          f"known: {', '.join(RISK_REGIONS)}")
+    if settings.site_thresholds:
+        allowed = site_adjustable_thresholds(knowledge)
+        bad = [k for k, _ in settings.site_thresholds if k not in allowed]
+        if bad:
+            raise ConfigError(f"site_thresholds: {', '.join(bad)} cannot be set by a site; the site-adjustable "
+                              f"thresholds of knowledge {knowledge.release.version} are {', '.join(allowed)}")
 
 
 def assess_document(facts: PatientFacts, knowledge: Knowledge, *, region: Region, indication: str | None = None,
                     drugs: Sequence[str] = (), rules: Sequence[Rule] = ALL_RULES,
-                    risk_region: str = DEFAULT_RISK_REGION) -> Doc:
+                    settings: Settings = DEFAULT_SETTINGS) -> Doc:
     """`assess` as the published JSON document (`Assessment.to_json_dict()` of `assess`'s result), without
     making the model. Parts of it are shared with other documents of the same release: read it, do not change
     it."""
-    if risk_region not in RISK_REGIONS:
-        raise InputError(f"unknown SCORE2 risk region {risk_region!r}; known: {', '.join(RISK_REGIONS)}",
-                         field="score2_risk_region")
+    check_settings(knowledge, settings)
     med = current_jak_therapy(facts, knowledge.drug_ids())
     current = med.concept if med is not None else None
     chosen, scope, hits = choose_scope(facts, knowledge, region, indication, drugs, current)
     ctx = Context(facts=facts, knowledge=knowledge, region=region, indication=chosen, drugs=tuple(scope),
-                  current=med, risk_region=risk_region)
+                  current=med, settings=settings)
     therapy = _current_therapy(facts, med) if med is not None else None
     if scope:
         # A finding known from free text only gives at most `defer` with a confirm action (rules/text_only.py).
@@ -519,20 +552,21 @@ def assess_document(facts: PatientFacts, knowledge: Knowledge, *, region: Region
         gap = dose_note(applicable, d)
         drug_out.append({
             "drug": d, "verdict": verdict,
-            "dose": None if dose is None or verdict in NO_DOSE_VERDICTS else {
+            "dose": None if dose is None or verdict in STOP_VERDICTS else {
                 "amount": float(dose.amount), "unit": dose.unit, "frequency": dose.frequency, "phase": dose.phase,
                 "formulation": dose.formulation,
                 "note": " ".join(x for x in (dose.note, gap) if x) or None},
             "findings": codes})
     actions = _actions(hits, ctx.current_drug, scope)
     # On treatment, "ready to start" concerns only the drugs the patient does not already take.
-    startable = [a for a in drug_out if a["verdict"] in ("appropriate", "caution", "only-if-no-alternative")
+    startable = [a for a in drug_out if a["verdict"] in ALLOWS_START
                  and a["drug"] != ctx.current_drug]
     ready = bool(startable) and not any(a["blocking"] for a in actions) and chosen is not None
     alternatives = _alternatives(ctx, hits) if chosen is not None else []
     return {
         "schema": SCHEMA_ID,
-        "knowledge": {"version": knowledge.release.version, "date": knowledge.release.date.isoformat()},
+        "knowledge": {"version": knowledge.release.version, "date": knowledge.release.date.isoformat(),
+                      "settings_digest": settings.digest()},
         "as_of": facts.as_of.isoformat(),
         "region": region,
         "mode": "on-treatment" if med is not None else "pre-treatment",
@@ -547,3 +581,34 @@ def assess_document(facts: PatientFacts, knowledge: Knowledge, *, region: Region
         "scores": [_score_out(knowledge, sc) for sc in scores_for(ctx)],
         "alternatives": alternatives,
     }
+
+
+@dataclass(frozen=True)
+class OrderAssessment:
+    """The assessment of drugs ordered for a patient (CDS Hooks order-select and order-sign)."""
+
+    assessment: Assessment  # every ordered drug has an entry in `drugs`
+    # Each ordered drug's usual start dose for this patient's indication, before any finding adjusts it (None
+    # when there is none), so that a card can say what the dose was adjusted from.
+    usual_start: dict[str, DoseOut | None]
+
+
+def assess_order(facts: PatientFacts, knowledge: Knowledge, *, region: Region, drugs: Sequence[str],
+                 indication: str | None = None, settings: Settings = DEFAULT_SETTINGS) -> OrderAssessment:
+    """`assess` for the drugs of an order. An ordered drug the engine leaves out of scope (no authorisation in
+    the region) is given a `not-recommended` entry, with the codes of the findings that name it, so that the
+    order still gets an answer about that drug."""
+    ordered = list(dict.fromkeys(drugs))
+    a = assess(facts, knowledge, region=region, indication=indication, drugs=ordered, settings=settings)
+    have = {d.drug for d in a.drugs}
+    extra = [DrugAssessment(drug=d, verdict="not-recommended", dose=None,
+                            findings=sorted({f.code for f in a.findings if d in f.drugs}))
+             for d in ordered if d not in have]
+    if extra:
+        a = a.model_copy(update={"drugs": [*a.drugs, *extra]})
+    usual: dict[str, DoseOut | None] = {}
+    for d in ordered:
+        base = start_dose(knowledge, facts, d, a.region, a.indication)
+        usual[d] = None if base is None else DoseOut(amount=base.amount, unit=base.unit, frequency=base.frequency,
+                                                     phase=base.phase, formulation=base.formulation, note=base.note)
+    return OrderAssessment(assessment=a, usual_start=usual)

@@ -17,6 +17,7 @@ class InputError(JakcheckError):
 
     def __init__(self, message: str, *, file: str | None = None, line: int | None = None,
                  column: int | None = None, resource: str | None = None, field: str | None = None) -> None:
+        self.message = message
         self.file = file
         self.line = line
         self.column = column
@@ -31,6 +32,12 @@ class InputError(JakcheckError):
             where.append(f"field {field}")
         prefix = (", ".join(where) + ": ") if where else ""
         super().__init__(prefix + message)
+
+    def for_field(self, field: str) -> InputError:
+        """The same error naming the field as an entry point calls it (the engine names its own arguments,
+        e.g. `indication`; the CLI calls it `--indication`)."""
+        return InputError(self.message, file=self.file, line=self.line, column=self.column,
+                          resource=self.resource, field=field)
 
 
 class KnowledgeError(JakcheckError):

@@ -1,13 +1,18 @@
 """The one frozen settings object: everything a site may change, read once at the entry point.
 
 Sources, later ones winning: the defaults below, an optional YAML file, then JAKCHECK_* environment variables.
-The service fields (FHIR allowlist, trusted JWT issuers, CORS, feedback store, limits) are read by
-`jakcheck.service`; the CLI reads only `region`, `score2_risk_region` and `max_input_bytes`.
+Every entry point (CLI, REST, CDS Hooks, web app, the local and Spark screen) loads them once and passes the same
+object to the engine. The fields that can change an assessment (`score2_risk_region`, `site_thresholds`) are
+summed up by `digest()`, which every assessment carries beside the knowledge version; `region` is the default
+region only (each assessment names its region). The service fields (FHIR allowlist, trusted JWT issuers, CORS,
+feedback store, limits) are read by `jakcheck.service`.
 
 YAML example::
 
     region: EU
     score2_risk_region: moderate        # ESC SCORE2 region of the site's country: low | moderate | high | very-high
+    site_thresholds:                    # site-adjustable defaults of knowledge/data/thresholds.yaml only
+      monitoring-grace-days: 21
     service_base_url: https://cds.example.org
     allowed_fhir_servers: [https://ehr.example.org/fhir]
     trusted_issuers:
@@ -23,6 +28,9 @@ YAML example::
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,6 +77,9 @@ class Settings:
     # "moderate": the region of the largest share of EU residents (Germany, Italy and others); set it to the
     # site's country. Every SCORE2 result in an assessment names the region used.
     score2_risk_region: str = "moderate"
+    # Site values of the thresholds that knowledge/data/thresholds.yaml marks "site-adjustable default" (key,
+    # value in the threshold's unit), sorted by key. The engine refuses a key that is not such a threshold.
+    site_thresholds: tuple[tuple[str, float], ...] = ()
     # --- service (jakcheck serve) ---
     service_base_url: str = "http://127.0.0.1:8000"  # the public base URL; JWT `aud` is checked against it
     allowed_fhir_servers: tuple[str, ...] = ()  # fhirServer base URLs the service may fetch from
@@ -89,6 +100,23 @@ class Settings:
     report_cache_size: int = 1000  # full-report links kept in memory (least recently used dropped)
     report_ttl_seconds: int = 3600
     answer_cache_size: int = 256  # cards kept per worker for calls with the same content (0: off)
+
+    def assessment_settings(self) -> dict[str, object]:
+        """The settings that can change an assessment (besides its region, which every assessment names)."""
+        return {"score2_risk_region": self.score2_risk_region, "site_thresholds": dict(self.site_thresholds)}
+
+    def digest(self) -> str:
+        """A short digest of `assessment_settings()`, carried by every assessment: equal digests, equal site
+        settings."""
+        return _digest(self.score2_risk_region, self.site_thresholds)
+
+
+@functools.lru_cache(maxsize=16)
+def _digest(score2_risk_region: str, site_thresholds: tuple[tuple[str, float], ...]) -> str:
+    canonical = json.dumps(Settings(score2_risk_region=score2_risk_region,
+                                    site_thresholds=site_thresholds).assessment_settings(),
+                           sort_keys=True, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
 
 
 def parse_region(value: str, where: str) -> Region:
@@ -149,6 +177,25 @@ def _risk_region(value: object) -> str:
     if v not in SCORE2_RISK_REGIONS:
         raise ConfigError(f"score2_risk_region must be one of {', '.join(SCORE2_RISK_REGIONS)}, not {value!r}")
     return v
+
+
+def _thresholds(value: object) -> tuple[tuple[str, float], ...]:
+    """A mapping of threshold key to number, from YAML or (as YAML/JSON text) from the environment."""
+    if isinstance(value, str):
+        try:
+            value = yaml.safe_load(value)
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"site_thresholds: not a YAML/JSON mapping: {exc}") from exc
+    if value is None:
+        return ()
+    if not isinstance(value, dict):
+        raise ConfigError("site_thresholds must be a mapping of threshold key to number")
+    out: dict[str, float] = {}
+    for key, number in value.items():
+        if not isinstance(key, str) or isinstance(number, bool) or not isinstance(number, int | float):
+            raise ConfigError(f"site_thresholds: {key!r} must map to a number, not {number!r}")
+        out[key] = float(number)
+    return tuple(sorted(out.items()))
 
 
 def _url(value: str, name: str) -> str:
@@ -245,6 +292,7 @@ def load_settings(environ: Mapping[str, str], config_file: Path | None = None) -
         region=region,
         max_input_bytes=_int(get("max_input_bytes", d.max_input_bytes), "max_input_bytes"),
         score2_risk_region=_risk_region(get("score2_risk_region", d.score2_risk_region)),
+        site_thresholds=_thresholds(get("site_thresholds", None)),
         service_base_url=_url(str(get("service_base_url", d.service_base_url)), "service_base_url"),
         allowed_fhir_servers=tuple(_url(u, "allowed_fhir_servers") for u in
                                    _strings(get("allowed_fhir_servers", []), "allowed_fhir_servers")),

@@ -17,6 +17,7 @@ import pytest
 import jakcheck.cli
 from jakcheck.cli import main
 from jakcheck.knowledge.loader import default_knowledge
+from jakcheck.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "ra-71-smoker-eu.json"
@@ -118,7 +119,8 @@ def test_json_output_contract(capsys: pytest.CaptureFixture[str]) -> None:
     doc = json.loads(out)
     assert next(iter(doc)) == "schema" and doc["schema"] == "jakcheck.assessment/2"
     k = default_knowledge()
-    assert doc["knowledge"] == {"version": k.release.version, "date": k.release.date.isoformat()}
+    assert doc["knowledge"] == {"version": k.release.version, "date": k.release.date.isoformat(),
+                                "settings_digest": Settings().digest()}
     assert doc["region"] == "EU" and doc["as_of"] == "2026-11-26"
     assert out.endswith("}\n")
     # Every source of every finding carries the grade of the copy it was read in (sources[].grade).
@@ -333,10 +335,10 @@ def test_kb_validate(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.Mon
     assert out.startswith(f"knowledge {k.release.version} ({k.release.date}): valid - {len(k.drugs)} drugs")
 
 
-def test_version_names_the_knowledge_release_and_the_compiled_modules() -> None:
+def test_version_names_the_knowledge_release() -> None:
     from jakcheck.knowledge.loader import default_knowledge
 
     proc = subprocess_run("version")
     assert proc.returncode == 0, proc.stderr
     assert f"knowledge {default_knowledge().release.version}" in proc.stdout
-    assert re.search(r"compiled modules (on \(\d+ compiled modules\)|off \(.+\))$", proc.stdout.strip())
+    assert re.fullmatch(r"jakcheck \S+; knowledge \S+ \(\d{4}-\d{2}-\d{2}\)", proc.stdout.strip())

@@ -13,7 +13,6 @@ import signal
 import subprocess
 import sys
 import time
-import warnings
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -23,20 +22,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jakcheck.fhir.bulk import (
-    InputFile,
-    chunk_offsets,
+from jakcheck.fhir.bulk import InputFile, chunk_offsets, iter_lines
+from jakcheck.fhir.reader import iter_patient_bundles
+from jakcheck.fhir.routing import (
     compact_router,
-    iter_lines,
     patient_id_from_reference,
     route_compact,
     route_line,
     route_resource_text,
 )
-from jakcheck.fhir.reader import iter_patient_bundles
 from jakcheck.population import run
 from jakcheck.population.outputs import ASSESSMENT_COLUMNS, FINDING_COLUMNS
 from jakcheck.population.partition import read_blocks
+from jakcheck.settings import Settings
 from tests.population.conftest import (
     BAD_LINES,
     EXAMPLES_AS_OF,
@@ -46,13 +44,15 @@ from tests.population.conftest import (
     shared_inputs,
 )
 
+SETTINGS = Settings()  # the defaults, as the CLI loads them without a settings file or JAKCHECK_* variables
 TEXT_OUTPUTS = ("patients.csv", "assessments.csv", "assessments.ndjson", "rejects.ndjson", "summary.json",
                 "report.html")
 
 
 def _screen(inputs: list[Path], out: Path, **kw: Any) -> dict[str, Any]:
     err = io.StringIO()
-    code = run.screen(inputs, out, **{"as_of": EXAMPLES_AS_OF, "workers": 1, **kw}, stream=err)
+    code = run.screen(inputs, out, **{"as_of": EXAMPLES_AS_OF, "workers": 1, **kw}, settings=SETTINGS,
+                      stream=err)
     assert code == 0, err.getvalue()
     return json.loads((out / "summary.json").read_text())
 
@@ -188,12 +188,13 @@ def test_bad_lines_are_rejected_with_file_line_and_reason(example_run: Path, exa
 
 def test_max_rejects_fails_the_run(example_export: Path, tmp_path: Path) -> None:
     err = io.StringIO()
-    code = run.screen([example_export], tmp_path, as_of=EXAMPLES_AS_OF, workers=1, max_rejects=1, stream=err)
+    code = run.screen([example_export], tmp_path, as_of=EXAMPLES_AS_OF, workers=1, max_rejects=1,
+                      settings=SETTINGS, stream=err)
     assert code == 2
     assert "more than --max-rejects 1" in err.getvalue()
     assert (tmp_path / "rejects.ndjson").read_text().count("\n") >= 2
     assert run.screen([example_export], tmp_path / "ok", as_of=EXAMPLES_AS_OF, workers=1, max_rejects=3,
-                      stream=io.StringIO()) == 0
+                      settings=SETTINGS, stream=io.StringIO()) == 0
 
 
 def test_same_input_gives_byte_identical_outputs(example_export: Path, example_run: Path, tmp_path: Path) -> None:
@@ -216,7 +217,8 @@ def test_report_is_self_contained_and_lists_patients_needing_action(example_run:
 
 def test_progress_lines_carry_no_patient_identifiers(example_export: Path, tmp_path: Path) -> None:
     err = io.StringIO()
-    assert run.screen([example_export], tmp_path, as_of=EXAMPLES_AS_OF, workers=1, stream=err) == 0
+    assert run.screen([example_export], tmp_path, as_of=EXAMPLES_AS_OF, workers=1, settings=SETTINGS,
+                      stream=err) == 0
     log = err.getvalue()
     assert "screen:" in log
     for pid in _example_resources():
@@ -225,9 +227,9 @@ def test_progress_lines_carry_no_patient_identifiers(example_export: Path, tmp_p
 
 def test_input_errors_are_reported_not_raised(tmp_path: Path) -> None:
     err = io.StringIO()
-    assert run.screen([tmp_path / "missing"], tmp_path / "o", stream=err) == 2
+    assert run.screen([tmp_path / "missing"], tmp_path / "o", settings=SETTINGS, stream=err) == 2
     assert "no such file" in err.getvalue()
-    assert run.screen([tmp_path], tmp_path / "o", cohort="nobody", stream=err) == 2
+    assert run.screen([tmp_path], tmp_path / "o", cohort="nobody", settings=SETTINGS, stream=err) == 2
 
 
 # ---------------------------------------------------------------------------------------------- routing
@@ -324,7 +326,7 @@ def test_read_blocks_gives_the_lines_and_numbers_of_iter_lines(tmp_path: Path, n
 def test_a_killed_run_resumes_to_identical_outputs(shared_run: Path, tmp_path: Path) -> None:
     """Kill the run (SIGKILL) while it is assessing, start it again: same files as an uninterrupted run."""
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "jakcheck.population.run", *map(str, shared_inputs()), "--out", str(out),
+    cmd = [sys.executable, "-m", "jakcheck.cli", "screen", *map(str, shared_inputs()), "--out", str(out),
            "--as-of", SHARED_AS_OF, "--workers", "1", "--partitions", "24", "--quiet"]
     proc = subprocess.Popen(cmd, start_new_session=True)
     killed = False
@@ -352,7 +354,7 @@ def test_killing_the_screen_alone_leaves_no_worker_processes(tmp_path: Path) -> 
     worker processes end too, instead of lingering."""
     psutil = pytest.importorskip("psutil")
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "jakcheck.population.run", *map(str, shared_inputs()), "--out", str(out),
+    cmd = [sys.executable, "-m", "jakcheck.cli", "screen", *map(str, shared_inputs()), "--out", str(out),
            "--as-of", SHARED_AS_OF, "--workers", "2", "--partitions", "24", "--quiet"]
     proc = subprocess.Popen(cmd, start_new_session=True)
     children: list[Any] = []
@@ -375,26 +377,6 @@ def test_killing_the_screen_alone_leaves_no_worker_processes(tmp_path: Path) -> 
 # ---------------------------------------------------------------------------------------------- spark
 
 
-@pytest.fixture(scope="module")
-def spark_session() -> Any:
-    """One local[2] session for the module (start-up is the slow part); skips when Spark cannot run here."""
-    pytest.importorskip("pyspark", reason="PySpark is not installed (pip install 'jakcheck[spark]')")
-    from jakcheck.errors import ConfigError
-    from jakcheck.population.spark import get_session, java_problem
-
-    problem = java_problem()
-    if problem:
-        pytest.skip(problem)
-    try:
-        session = get_session("local[2]")
-    except ConfigError as exc:
-        pytest.skip(str(exc))
-    yield session
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ResourceWarning)
-        session.stop()
-
-
 # PySpark leaves its loopback sockets to the garbage collector (ResourceWarning under -W error).
 @pytest.mark.filterwarnings("ignore::ResourceWarning", "ignore::pytest.PytestUnraisableExceptionWarning")
 def test_spark_engine_gives_the_local_engine_rows(spark_session: Any, shared_run: Path, example_export: Path,
@@ -404,7 +386,8 @@ def test_spark_engine_gives_the_local_engine_rows(spark_session: Any, shared_run
                                        ([example_export], example_run, EXAMPLES_AS_OF, "examples")):
         out = tmp_path / name
         err = io.StringIO()
-        assert run.screen(inputs, out, as_of=as_of, engine="spark", region="EU", stream=err) == 0, err.getvalue()
+        assert run.screen(inputs, out, as_of=as_of, engine="spark", region="EU", settings=SETTINGS,
+                          stream=err) == 0, err.getvalue()
         for f in TEXT_OUTPUTS:
             assert (out / f).read_bytes() == (local / f).read_bytes(), (name, f)
         for f in ("assessments.parquet", "findings.parquet"):
@@ -413,8 +396,9 @@ def test_spark_engine_gives_the_local_engine_rows(spark_session: Any, shared_run
 
 def test_the_screen_entry_point_imports_no_engine() -> None:
     """`jakcheck screen` starts the local engine's fork server before it imports the engine itself
-    (population/run.py): that only gains anything while importing the entry point leaves the engine out."""
-    code = ("import sys, jakcheck.population.run, jakcheck.population.workers; "
+    (population/run.py): that only gains anything while importing the entry point (the CLI and the screen's
+    wiring) leaves the engine out."""
+    code = ("import sys, jakcheck.cli, jakcheck.population.run, jakcheck.population.workers; "
             "print(sorted(m for m in ('jakcheck.engine', 'jakcheck.fhir.reader', 'jakcheck.population.local') "
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -25,15 +25,17 @@ SVC = "/cds-services/jakcheck-order-select"
 
 @pytest.fixture
 def assessments(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Counts the assessments the hooks run (the engine call is wrapped, not replaced)."""
+    """Counts the assessments the hooks run (the engine calls are wrapped, not replaced): `assess` for
+    patient-view, `assess_order` for the order hooks."""
     calls: list[str] = []
-    real = hooks.assess
+    for name in ("assess", "assess_order"):
+        real = getattr(hooks, name)
 
-    def counting(*args: Any, **kw: Any) -> Any:
-        calls.append("assess")
-        return real(*args, **kw)
+        def counting(*args: Any, _real: Any = real, **kw: Any) -> Any:
+            calls.append("assess")
+            return _real(*args, **kw)
 
-    monkeypatch.setattr(hooks, "assess", counting)
+        monkeypatch.setattr(hooks, name, counting)
     return calls
 
 

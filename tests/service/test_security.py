@@ -297,7 +297,7 @@ def test_500_on_cds_hooks_is_an_operation_outcome_with_correlation_id(settings: 
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     def boom(*a: Any, **k: Any) -> Any:
         raise ValueError("bug")
-    monkeypatch.setattr("jakcheck.service.hooks.assess", boom)
+    monkeypatch.setattr("jakcheck.service.hooks.assess_order", boom)  # the engine call an order-select makes
     with client_for(settings) as c:
         r = _order_select(c, make_token(aud=SVC))
     assert r.status_code == 500

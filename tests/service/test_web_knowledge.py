@@ -1,17 +1,13 @@
 """Knowledge pages of the web app: drugs, rules with their spec scenarios, sources.
 
-The rule pages show the spec scenarios of the spec tables. The installed package cannot import the tests,
-so the scenarios ship as src/jakcheck/service/static/rule-scenarios.json, generated from the same tables as
-docs/rules.md (tests/spec/rules_doc.py):
-    .venv/bin/python -m tests.service.test_web_knowledge > src/jakcheck/service/static/rule-scenarios.json
-(`make docs` does it too). A test fails when the file is out of date.
+The rule pages show the spec scenarios of the spec tables, shipped as src/jakcheck/service/static/
+rule-scenarios.json and written by `make docs` (tools/rule_scenarios.py); a test fails when the file is out of
+date.
 """
 
 from __future__ import annotations
 
-import json
 import re
-from typing import Any
 
 from fastapi.testclient import TestClient
 from markupsafe import escape
@@ -21,25 +17,12 @@ from jakcheck.rules import MODULES
 from jakcheck.service import web
 from tests.service.web_client import client  # noqa: F401 - fixture
 from tests.spec.rules_doc import CASES  # every spec table the rules doc is built from
-
-
-def scenarios_document() -> dict[str, Any]:
-    rules: dict[str, list[dict[str, Any]]] = {}
-    for c in CASES:
-        rules.setdefault(c.rule, []).append(
-            {"scenario": c.scenario, "region": c.region, "code": c.code, "fires": c.fires})
-    return {"generated_from": "tests/spec (the tables of docs/rules.md)", "rules": rules}
-
-
-def render_scenarios() -> str:
-    return json.dumps(scenarios_document(), indent=1, ensure_ascii=False, sort_keys=True) + "\n"
+from tools.rule_scenarios import render_scenarios
 
 
 def test_rule_scenarios_file_is_up_to_date() -> None:
     shipped = (web.STATIC_DIR / "rule-scenarios.json").read_text(encoding="utf-8")
-    assert shipped == render_scenarios(), (
-        "rule-scenarios.json is out of date: run .venv/bin/python -m tests.service.test_web_knowledge "
-        "> src/jakcheck/service/static/rule-scenarios.json")
+    assert shipped == render_scenarios(), "rule-scenarios.json is out of date: run `make docs`"
 
 
 def test_knowledge_index_lists_every_drug_rule_module_and_links_sources(client: TestClient) -> None:  # noqa: F811
@@ -132,6 +115,3 @@ def test_unknown_knowledge_pages_are_404_with_a_message(client: TestClient) -> N
         assert r.status_code == 404
         assert escape(words) in r.text
 
-
-if __name__ == "__main__":
-    print(render_scenarios(), end="")

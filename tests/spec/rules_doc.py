@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import inspect
+
 from jakcheck.knowledge.loader import default_knowledge
-from jakcheck.rules import MODULES, docstrings
+from jakcheck.rules import MODULES
+from jakcheck.rules import text_only as text_only_rules
 from tests.spec.tables import CASES as PRE_TREATMENT_CASES
 from tests.spec.tables_on_treatment import ON_TREATMENT_CASES
 
@@ -23,11 +26,10 @@ def render() -> str:
     ]
     for module in MODULES:
         name = module.__name__.rsplit(".", 1)[-1]
-        module_doc, function_docs = docstrings(module.__name__)
-        out += [f"## {name}", "", module_doc, ""]
+        out += [f"## {name}", "", inspect.cleandoc(module.__doc__ or ""), ""]
         for rule in module.RULES:
             rid = f"{name}.{rule.__name__}"
-            out += [f"### `{rid}`", "", function_docs.get(rule.__name__) or "(no description)", ""]
+            out += [f"### `{rid}`", "", inspect.cleandoc(rule.__doc__ or "(no description)"), ""]
             cases = [c for c in CASES if c.rule == rid]
             if cases:
                 out += ["| scenario | region | finding | fires |", "|---|---|---|---|"]
@@ -35,7 +37,7 @@ def render() -> str:
                     out.append(f"| {c.scenario} | {c.region} | `{c.code}` | {'yes' if c.fires else 'no'} |")
                 out.append("")
     text_only = [c for c in CASES if c.rule.startswith("text_only.")]
-    out += ["## text_only: findings known from free text only", "", docstrings("jakcheck.rules.text_only")[0], "",
+    out += ["## text_only: findings known from free text only", "", (text_only_rules.__doc__ or "").strip(), "",
             "| scenario | region | finding | fires |", "|---|---|---|---|"]
     out += [f"| {c.scenario} | {c.region} | `{c.code}` | {'yes' if c.fires else 'no'} |" for c in text_only]
     out.append("")

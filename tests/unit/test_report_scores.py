@@ -6,6 +6,7 @@ from jakcheck.assessment import Assessment
 from jakcheck.engine import assess
 from jakcheck.knowledge.loader import default_knowledge
 from jakcheck.report import render_html, render_text
+from jakcheck.settings import Settings
 from tests.builders import PatientBuilder as P
 
 
@@ -15,7 +16,7 @@ def scored() -> Assessment:
     facts = (P().aged(62).with_condition("rheumatoid-arthritis").screened().with_lab("systolic-bp", 140, days_ago=5)
              .with_lab("bmi", 27, days_ago=5).stating_absent("statin", "diabetes")
              .with_joint_assessment(tender=8, swollen=6, patient_global=7, evaluator_global=6, esr=38).build())
-    return assess(facts, default_knowledge(), region="EU", risk_region="moderate")
+    return assess(facts, default_knowledge(), region="EU", settings=Settings(score2_risk_region="moderate"))
 
 
 def test_text_report_shows_scores() -> None:

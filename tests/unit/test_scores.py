@@ -7,12 +7,12 @@ import pytest
 
 from jakcheck.calculators import CALCULATORS
 from jakcheck.engine import assess
-from jakcheck.errors import ConfigError, InputError
+from jakcheck.errors import ConfigError
 from jakcheck.knowledge.loader import default_knowledge
 from jakcheck.patient.derived import ckd_epi_2021
 from jakcheck.patient.score_inputs import disease_activity_items, risk_items
 from jakcheck.rules.scores import compute_scores
-from jakcheck.settings import load_settings
+from jakcheck.settings import Settings, load_settings
 from tests.builders import PatientBuilder as P
 
 
@@ -176,7 +176,7 @@ def test_recorded_scores_are_classified_when_components_are_missing() -> None:
 def test_scores_in_the_assessment_json_use_the_web_app_keys() -> None:
     facts = complete().with_joint_assessment(tender=8, swollen=6, patient_global=7, evaluator_global=6,
                                              esr=38).build()
-    out = assess(facts, default_knowledge(), region="EU", risk_region="low").to_json_dict()
+    out = assess(facts, default_knowledge(), region="EU", settings=Settings(score2_risk_region="low")).to_json_dict()
     keys = list(out)
     assert keys.index("scores") == keys.index("monitoring") + 1
     first = out["scores"][0]  # type: ignore[index]
@@ -195,8 +195,8 @@ def test_eular_factor_source_only_with_the_ra_figure() -> None:
 
 
 def test_unknown_risk_region_is_refused() -> None:
-    with pytest.raises(InputError, match="risk region"):
-        assess(complete().build(), default_knowledge(), region="EU", risk_region="medium")
+    with pytest.raises(ConfigError, match="risk region"):
+        assess(complete().build(), default_knowledge(), region="EU", settings=Settings(score2_risk_region="medium"))
 
 
 def test_risk_region_setting() -> None:

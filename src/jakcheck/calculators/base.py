@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 from jakcheck.patient.units import UnitProblem, convert
 
@@ -54,7 +54,7 @@ class InputSpec:
     required: bool = True
     choices: tuple[str, ...] = ()
     concept: str | None = None
-    default: Any = None  # Any, not object: mypyc (jakcheck.native) cannot compile a dataclass field typed object
+    default: float | bool | str | None = None
 
     def range_text(self) -> str:
         if self.kind == "boolean":

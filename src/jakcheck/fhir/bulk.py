@@ -7,7 +7,7 @@ time and returns small routing decisions; grouping by patient and reading the fa
 
 * Only the resource types the rules read are kept (`NEEDED_TYPES`); files whose type is known (from the export
   manifest or the `<Type>.<n>.ndjson[.gz]` file name) and not needed are never opened.
-* Each NDJSON line is routed to its patient by `jakcheck.fhir.routing` (re-exported here), mostly from its text.
+* Each NDJSON line is routed to its patient by `jakcheck.fhir.routing`, mostly from its text.
 * A Bundle file is one patient's record (Synthea style); files without a Patient (Synthea's shared
   hospital/practitioner bundles) hold no patient and are skipped.
 """
@@ -24,19 +24,7 @@ from typing import Literal
 import orjson
 
 from jakcheck.errors import InputError
-from jakcheck.fhir.routing import (  # re-exported: the routing decisions live there (compiled, see jakcheck.native)
-    NEEDED_TYPES,
-    SHARED_TYPES,
-    Route,
-    bundle_patient,
-    compact_router,
-    patient_id_from_reference,
-    route_compact,
-    route_line,
-    route_resource,
-    route_resource_text,
-    subject_of,
-)
+from jakcheck.fhir.routing import NEEDED_TYPES
 
 _NDJSON_SUFFIXES = (".ndjson", ".ndjson.gz", ".jsonl", ".jsonl.gz")
 _TYPE_FROM_NAME = re.compile(r"^([A-Z][A-Za-z]+)(?:[._-]\d+)*\.(?:ndjson|jsonl)(?:\.gz)?$")
@@ -189,8 +177,3 @@ def chunk_offsets(path: Path, target: int) -> list[tuple[int, int]]:
             pos = nxt + target
     bounds.append(size)
     return list(zip(bounds[:-1], bounds[1:], strict=True))
-
-
-__all__ = ["NEEDED_TYPES", "SHARED_TYPES", "SKIPPED_BUNDLE_PREFIXES", "InputFile", "Route", "bundle_patient",
-           "chunk_offsets", "compact_router", "discover", "iter_lines", "patient_id_from_reference",
-           "route_compact", "route_line", "route_resource", "route_resource_text", "subject_of"]

@@ -1,10 +1,11 @@
 """Routing FHIR resources to the patient they are about, from the text of an NDJSON line where possible.
 
-`jakcheck screen` routes every line of an export, so this module is kept small and is compiled with the reader
-(jakcheck.native). An NDJSON line is routed by a fast path: when it starts with `{"resourceType":"X"` and names
-exactly one `subject`/`patient` member, the reference is taken from the text without parsing the line; anything
-else is parsed. The reader later parses every kept line anyway and the screen checks the route there, so the
-fast path only decides where a line is stored, never what it means.
+`jakcheck screen` routes every line of an export: routing is one job, kept apart from finding the files
+(jakcheck.fhir.bulk) and from reading the facts (jakcheck.fhir.reader). An NDJSON line is routed by a fast
+path: when it starts with `{"resourceType":"X"` and names exactly one `subject`/`patient` member, the reference
+is taken from the text without parsing the line; anything else is parsed. The reader later parses every kept
+line anyway and the screen checks the route there, so the fast path only decides where a line is stored, never
+what it means.
 """
 
 from __future__ import annotations

@@ -121,10 +121,6 @@ def conditions(facts: PatientFacts, *concepts: str, active_only: bool = False) -
             if (c.active or not active_only) and (c.onset is None or c.onset <= facts.as_of)]
 
 
-def has_condition(facts: PatientFacts, *concepts: str, active_only: bool = False) -> bool:
-    return bool(conditions(facts, *concepts, active_only=active_only))
-
-
 def medications_with_class(facts: PatientFacts, cls: str, *, current_only: bool = True) -> list[MedicationFact]:
     return [m for m in facts.medications
             if cls in m.classes and (m.current or not current_only)

@@ -225,25 +225,22 @@ def _conversion_of(concept_id: str, unit: str | None, canonical_unit: str) -> tu
     return hit
 
 
-def _finite(value: object) -> float:
-    """`value` as a float when it is a finite int or float (not a bool); ImplausibleValue otherwise. Typed
-    `object` on purpose: values come from input, and a compiled module (jakcheck.native) would turn a bool or
-    an int given for a `float` parameter into a float before this check could see it."""
-    if type(value) is float and math.isfinite(value):  # exactly float: a subclass is converted below
-        return value
+def _finite(value: float) -> float:
+    """`value` as a float when it is a finite int or float; ImplausibleValue otherwise. Values come from input
+    records, so the type is checked here as well: a bool is not a number, whatever its declared type."""
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise ImplausibleValue(f"value {value!r} is not a finite number")
     return float(value)
 
 
-def convert(concept_id: str, value: object, unit: str | None, canonical_unit: str) -> float:
+def convert(concept_id: str, value: float, unit: str | None, canonical_unit: str) -> float:
     """`value` in `unit` expressed in `canonical_unit`, without the plausibility check. Raises UnitError."""
     number = _finite(value)
     src, dst, _ = _conversion_of(concept_id, unit, canonical_unit)
     return number * src / dst
 
 
-def to_canonical(concept_id: str, value: object, unit: str | None, canonical_unit: str) -> float:
+def to_canonical(concept_id: str, value: float, unit: str | None, canonical_unit: str) -> float:
     """Convert to the canonical unit and check plausibility. Raises UnitError or ImplausibleValue."""
     number = _finite(value)
     src, dst, base = _conversion_of(concept_id, unit, canonical_unit)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from jakcheck.assessment import BLOCKS_START, STOP_VERDICTS
 from jakcheck.engine import candidate_indications
 from jakcheck.knowledge.loader import Knowledge
 from jakcheck.patient.derived import current_jak_therapy
@@ -41,9 +42,6 @@ def primary(cohorts: list[str]) -> str:
     return cohorts[0] if cohorts and cohorts[0] != "all" else "other"
 
 
-_STOP = ("contraindicated", "not-recommended")
-
-
 def action_priority(cohort: str, assessment: dict[str, Any]) -> tuple[int, str]:
     """How urgently a patient needs action (lower first) and why, from the assessment JSON.
 
@@ -57,9 +55,9 @@ def action_priority(cohort: str, assessment: dict[str, Any]) -> tuple[int, str]:
     overdue = sorted({m["test"] for m in assessment.get("monitoring", []) if m.get("status") == "overdue"})
     if cohort == "on-jaki" and current is not None:
         name = current["drug"]
-        if current["verdict"] in _STOP:
+        if current["verdict"] in STOP_VERDICTS:
             return 1, f"stop or switch {name} ({current['verdict']})"
-        if current["verdict"] == "defer":
+        if current["verdict"] in BLOCKS_START:  # defer: the stop verdicts are handled above
             return 2, f"interrupt {name} until resolved"
         if overdue:
             return 3, "overdue monitoring: " + ", ".join(overdue)

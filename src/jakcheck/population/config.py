@@ -1,5 +1,8 @@
-"""What a screen is asked for: region, assessment date and cohort. Sent to every worker process (pickled), so it
-stays a plain Python class (the per-patient code is compiled, see jakcheck.native)."""
+"""What a screen is asked for: region, assessment date, cohort and the site's settings, sent to every worker.
+
+Its own module, importing no engine: `jakcheck screen` names the cohorts and builds the request before it
+imports the engine, so that the local engine's fork server can load the engine meanwhile (population.workers).
+"""
 
 from __future__ import annotations
 
@@ -7,9 +10,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-from jakcheck.settings import Region
+from jakcheck.settings import Region, Settings
 
-# The cohorts a screen can select (see population.cohorts); here, so that naming them imports no engine.
+# The cohorts a screen can select (see population.cohorts).
 Cohort = Literal["on-jaki", "candidates", "all"]
 COHORTS: tuple[Cohort, ...] = ("on-jaki", "candidates", "all")
 
@@ -19,6 +22,7 @@ class ScreenConfig:
     region: Region
     as_of: date
     cohort: Cohort
+    settings: Settings  # the entry point's settings, passed to the engine for every patient
 
     def selects(self, cohorts: list[str]) -> bool:
         return self.cohort in cohorts

@@ -375,6 +375,7 @@ def _fingerprint(files: Sequence[InputFile], config: ScreenConfig, knowledge_ver
                  ) -> dict[str, Any]:
     return {"state": STATE_VERSION, "engine": "local", "region": config.region,
             "as_of": config.as_of.isoformat(), "cohort": config.cohort, "knowledge": knowledge_version,
+            "settings": config.settings.digest(),
             "buckets": buckets,
             "files": [[f.name, f.size, f.path.stat().st_mtime_ns] for f in files]}
 

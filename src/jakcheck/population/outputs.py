@@ -33,9 +33,9 @@ OUTPUT_FILES = ("patients.csv", "assessments.csv", "assessments.parquet", "findi
 PATIENT_COLUMNS = ("patient_id", "cohorts", "assessed", "excluded")
 ASSESSMENT_COLUMNS = ("patient_id", "cohort", "mode", "region", "indication", "drug", "current_drug", "verdict",
                       "dose", "finding_codes", "ready_to_start", "overdue_monitoring", "knowledge_version",
-                      "as_of")
+                      "settings_digest", "as_of")
 FINDING_COLUMNS = ("patient_id", "patient_reference", "cohort", "mode", "code", "severity", "drugs", "summary",
-                   "evidence", "knowledge_version", "as_of")
+                   "evidence", "knowledge_version", "settings_digest", "as_of")
 _LIST_COLUMNS = frozenset({"finding_codes", "overdue_monitoring", "drugs", "evidence"})
 _BOOL_COLUMNS = frozenset({"current_drug", "ready_to_start"})
 AGE_BANDS = ("<50", "50-59", "60-64", "65-69", "70-74", "75-79", "80-84", "85+", "unknown")
@@ -94,11 +94,6 @@ def pack_result(result: Mapping[str, Any], knowledge_version: str) -> bytes:
             fcols = orjson.dumps([list(c) for c in zip(*frows, strict=True)] if frows else [])
     parts = (pid.encode("utf-8"), orjson.dumps(head), pcsv, acsv, raw, acols, fcols)
     return _PACKED.pack(*map(len, parts)) + b"".join(parts)
-
-
-def packed_id(blob: bytes) -> str:
-    n = _PACKED.unpack_from(blob)[0]
-    return blob[_PACKED.size:_PACKED.size + n].decode("utf-8")
 
 
 def read_packed(fh: BinaryIO) -> Iterator[bytes]:
@@ -173,17 +168,18 @@ def _assessment_parts(pid: str, cohort: str, a: dict[str, Any], kv: str
     assessment."""
     current = (a.get("current_therapy") or {}).get("drug")
     monitoring = a.get("monitoring", [])
+    sd = a["knowledge"]["settings_digest"]
     arows: list[tuple[Any, ...]] = []
     for d in a.get("drugs", []):
         overdue = sorted({m["test"] for m in monitoring if m.get("status") == "overdue"
                           and (not m.get("drugs") or d["drug"] in m["drugs"])})
         arows.append((pid, cohort, a["mode"], a["region"], a.get("indication") or "", d["drug"], d["drug"] == current,
                       d["verdict"], dose_text(d.get("dose")), list(d["findings"]),
-                      bool(a.get("ready_to_start")) and d["drug"] != current, overdue, kv, a["as_of"]))
+                      bool(a.get("ready_to_start")) and d["drug"] != current, overdue, kv, sd, a["as_of"]))
     findings = a.get("findings", [])
     frows = [(pid, f"Patient/{pid}", cohort, a["mode"], f["code"], f["severity"], f["drugs"], f["summary"],
               [e if isinstance(e, str) else f"missing:{e.get('missing')}" for e in f.get("evidence", [])],
-              kv, a["as_of"]) for f in findings]
+              kv, sd, a["as_of"]) for f in findings]
     codes = {f["code"] for f in findings}
     tally: dict[str, Any] = {
         "mode": a["mode"], "ready": bool(a.get("ready_to_start")),
@@ -403,7 +399,8 @@ class ScreenWriter:
                                 chunk_lines)
         for reason in rejects:
             self.tally.rejects[_reason_kind(reason)] += 1
-        summary = {"knowledge": {"version": self.kv, "date": self.kdate}, "as_of": self.config.as_of.isoformat(),
+        knowledge = {"version": self.kv, "date": self.kdate, "settings_digest": self.config.settings.digest()}
+        summary = {"knowledge": knowledge, "as_of": self.config.as_of.isoformat(),
                    "region": self.config.region, "cohort": self.config.cohort, "inputs": dict(inputs),
                    **self.tally.to_json()}
         self._tmp["summary.json"].write_bytes(orjson.dumps(summary, option=orjson.OPT_INDENT_2) + b"\n")

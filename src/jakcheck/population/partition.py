@@ -23,14 +23,8 @@ from typing import Any
 
 import orjson
 
-from jakcheck.fhir.bulk import (
-    NEEDED_TYPES,
-    InputFile,
-    bundle_patient,
-    chunk_offsets,
-    iter_lines,
-    route_line,
-)
+from jakcheck.fhir.bulk import InputFile, chunk_offsets, iter_lines
+from jakcheck.fhir.routing import NEEDED_TYPES, bundle_patient, route_line
 
 Origin = tuple[int, int, int, int]
 Task = tuple[str, int, int, int, int, tuple[int, ...]]  # (kind, file, chunk, start, end, bundle files)

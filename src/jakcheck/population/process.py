@@ -27,7 +27,7 @@ from jakcheck.population.partition import Origin
 
 Record = tuple[Origin, str, bytes]  # (origin, kind "r" | "e", payload)
 _ORIGIN = itemgetter(0)
-_PLAIN_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")  # the ids jakcheck.fhir.bulk.patient_id_from_reference returns
+_PLAIN_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")  # the ids jakcheck.fhir.routing.patient_id_from_reference returns
 UNKNOWN_PATIENT = "refers to a Patient that is not in the input"
 _MEDICATION_TYPES = frozenset({"MedicationRequest", "MedicationStatement"})
 
@@ -174,5 +174,6 @@ class _Gathered:
         result["cohort"] = primary(cohorts)
         if config.selects(cohorts):
             result["assessed"] = True
-            result["assessment"] = assess_document(facts, knowledge, region=config.region)
+            result["assessment"] = assess_document(facts, knowledge, region=config.region,
+                                                   settings=config.settings)
         return result

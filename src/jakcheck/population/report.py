@@ -126,6 +126,7 @@ def render_report(summary: dict[str, Any], tally: Tally) -> str:
 <h1>JAK inhibitor population screen</h1>
 <p class="meta">Cohort <b>{escape(s['cohort'])}</b> &middot; region {escape(s['region'])} &middot; as of
 {escape(s['as_of'])} &middot; knowledge release {escape(s['knowledge']['version'])} ({escape(s['knowledge']['date'])})
+&middot; site settings {escape(s['knowledge']['settings_digest'])}
 &middot; {inputs.get('files', 0)} input files read, {inputs.get('resources', 0)} resources kept
 (files of resource types the rules do not use are not opened)</p>
 <div class="tiles">{''.join(f'<div class="tile"><b>{v}</b>{escape(k)}</div>' for k, v in tiles)}</div>

@@ -1,13 +1,12 @@
-"""Entry point of `jakcheck screen`: wires discovery, an engine and the outputs together.
+"""`jakcheck screen` (registered by the CLI, the one entry point): wires discovery, an engine and the outputs.
 
-`screen(...)` is Typer-free (the CLI registers it); `python -m jakcheck.population.run` offers the same options
-through argparse. Exit codes as the CLI: 0 done, 2 input error (including more rejects than --max-rejects),
-3 knowledge error, 4 configuration error (e.g. Spark cannot start), 1 a bug.
+The CLI loads the settings once and passes them here; the screen reads no environment of its own. Exit codes as
+the CLI: 0 done, 2 input error (including more rejects than --max-rejects), 3 knowledge error, 4 configuration
+error (e.g. Spark cannot start), 1 a bug.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import traceback
@@ -17,12 +16,11 @@ from datetime import date
 from pathlib import Path
 from typing import IO, Any
 
-from jakcheck import native
 from jakcheck.errors import ConfigError, InputError, JakcheckError
 from jakcheck.fhir.bulk import discover
 from jakcheck.population.config import COHORTS, ScreenConfig
 from jakcheck.population.progress import Progress
-from jakcheck.settings import parse_region
+from jakcheck.settings import Settings, parse_region
 
 # Nothing above imports the engine: the local engine's fork server is started (in _screen) before this process
 # imports it, so that both load at once.
@@ -43,13 +41,16 @@ def _as_of(value: str | date | None) -> date:
 
 def screen(inputs: Sequence[str | Path], out: str | Path, cohort: str = "all", engine: str = "local",
            workers: int | None = None, region: str | None = None, as_of: str | date | None = None,
-           spark_master: str | None = None, max_rejects: int | None = None, *, partitions: int | None = None,
-           progress: bool = True, keep_work: bool = False, stream: IO[str] | None = None) -> int:
-    """Screen every patient of the inputs; write the outputs into `out`. Returns the exit code."""
+           spark_master: str | None = None, max_rejects: int | None = None, *, settings: Settings,
+           partitions: int | None = None, progress: bool = True, keep_work: bool = False,
+           stream: IO[str] | None = None) -> int:
+    """Screen every patient of the inputs; write the outputs into `out`. Returns the exit code. `settings` are
+    the entry point's settings (the engine gets them for every patient); `region` defaults to settings.region."""
     err = stream or sys.stderr
     try:
-        summary = _screen(inputs, Path(out), cohort, engine, workers, region, as_of, spark_master, max_rejects,
-                          partitions, Progress(err, enabled=progress), keep_work)
+        summary = _screen(inputs, Path(out), cohort, engine, workers, region, as_of,
+                          spark_master, max_rejects, partitions, Progress(err, enabled=progress), keep_work,
+                          settings)
     except JakcheckError as exc:
         print(f"error: {exc}", file=err)
         return exc.exit_code
@@ -75,30 +76,34 @@ def screen(inputs: Sequence[str | Path], out: str | Path, cohort: str = "all", e
 
 def _screen(inputs: Sequence[str | Path], out: Path, cohort: str, engine: str, workers: int | None,
             region: str | None, as_of: str | date | None, spark_master: str | None, max_rejects: int | None,
-            partitions: int | None, progress: Progress, keep_work: bool) -> dict[str, Any]:
+            partitions: int | None, progress: Progress, keep_work: bool, settings: Settings) -> dict[str, Any]:
     if cohort not in COHORTS:
         raise InputError(f"unknown cohort {cohort!r}; one of {', '.join(COHORTS)}", field="--cohort")
     if engine not in ENGINES:
         raise InputError(f"unknown engine {engine!r}; one of {', '.join(ENGINES)}", field="--engine")
-    try:
-        reg = parse_region(region or os.environ.get("JAKCHECK_REGION", "EU"), "--region")
-    except ConfigError as exc:
-        raise InputError(str(exc)) from exc
     if workers is not None and workers < 1:
         raise InputError("must be at least 1", field="--workers")
     if max_rejects is not None and max_rejects < 0:
         raise InputError("must be 0 or more", field="--max-rejects")
     if not inputs:
         raise InputError("give at least one input folder or file")
-    config = ScreenConfig(region=reg, as_of=_as_of(as_of), cohort=cohort)
+    try:
+        reg = parse_region(region, "--region") if region else settings.region
+    except ConfigError as exc:
+        raise InputError(str(exc)) from exc
+    config = ScreenConfig(region=reg, as_of=_as_of(as_of), cohort=cohort, settings=settings)
     n_workers = workers or os.cpu_count() or 1
     if engine == "local" and n_workers > 1:
         from jakcheck.population.workers import worker_context
 
         worker_context()  # the fork server starts loading the engine and knowledge now, on another core
+    from jakcheck.engine import check_settings  # after the fork server's start: it loads the engine meanwhile
+    from jakcheck.knowledge.loader import default_knowledge
+
+    check_settings(default_knowledge(), settings)  # refused before any patient is read
     files = discover([Path(p) for p in inputs])
     progress.note(f"{len(files)} input files, engine {engine}, {n_workers} workers, cohort {cohort}, "
-                  f"region {reg}, as of {config.as_of.isoformat()}; compiled modules {native.status}")
+                  f"region {reg}, site settings {settings.digest()}, as of {config.as_of.isoformat()}")
     if engine == "spark":
         from jakcheck.population.spark import run_spark
 
@@ -109,26 +114,3 @@ def _screen(inputs: Sequence[str | Path], out: Path, cohort: str, engine: str, w
     return run_local(files, out, config, workers=n_workers, progress=progress, max_rejects=max_rejects,
                      partitions=partitions, keep_work=keep_work)
 
-
-def main(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="jakcheck screen", description="Screen a population export for JAK "
-                                "inhibitor therapy (FHIR Bulk Data NDJSON folders and/or folders of Bundles).")
-    p.add_argument("inputs", nargs="+", metavar="INPUT")
-    p.add_argument("--out", required=True, help="output folder")
-    p.add_argument("--cohort", default="all", choices=COHORTS)
-    p.add_argument("--engine", default="local", choices=ENGINES)
-    p.add_argument("--workers", type=int, default=None, help="worker processes (default: CPU count)")
-    p.add_argument("--region", default=None, help="EU or US (default EU or JAKCHECK_REGION)")
-    p.add_argument("--as-of", default=None, help="assessment date YYYY-MM-DD (default today)")
-    p.add_argument("--spark-master", default=None, help="Spark master URL (default local[WORKERS])")
-    p.add_argument("--max-rejects", type=int, default=None, help="fail when more input lines are rejected")
-    p.add_argument("--partitions", type=int, default=None, help=argparse.SUPPRESS)
-    p.add_argument("--keep-work", action="store_true", help=argparse.SUPPRESS)
-    p.add_argument("--quiet", action="store_true", help="no progress output")
-    a = p.parse_args(argv)
-    return screen(a.inputs, a.out, a.cohort, a.engine, a.workers, a.region, a.as_of, a.spark_master,
-                  a.max_rejects, partitions=a.partitions, progress=not a.quiet, keep_work=a.keep_work)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -36,6 +36,17 @@ VERDICT_LABELS: dict[Verdict, str] = {
     "contraindicated": "Contraindicated",
 }
 
+# Marks every system font has (no emoji), so a verdict never depends on colour alone; the printed report and
+# the web page use the same marks.
+VERDICT_MARKS: dict[Verdict, str] = {
+    "appropriate": "\u2713",  # check mark
+    "caution": "!",
+    "only-if-no-alternative": "!!",
+    "defer": "\u2016",  # double vertical line (pause)
+    "not-recommended": "\u2715",  # multiplication x
+    "contraindicated": "\u2298",  # circled division slash
+}
+
 SEVERITY_LABELS: dict[Severity, str] = {"critical": "Critical", "warning": "Warning", "info": "Info"}
 
 TIMING_LABELS: dict[Timing, str] = {
@@ -46,7 +57,7 @@ TIMING_LABELS: dict[Timing, str] = {
 
 ALL_DRUGS = "all assessed drugs"
 
-assert set(VERDICT_LABELS) == set(VERDICT_ORDER)
+assert set(VERDICT_LABELS) == set(VERDICT_ORDER) == set(VERDICT_MARKS)
 assert set(SEVERITY_LABELS) == set(SEVERITY_ORDER)
 
 

@@ -16,6 +16,7 @@ from jakcheck.report._shared import (
     SEVERITY_LABELS,
     TIMING_LABELS,
     VERDICT_LABELS,
+    VERDICT_MARKS,
     actions_by_timing,
     age_label,
     current_therapy_label,
@@ -40,14 +41,6 @@ from jakcheck.report._shared import (
 
 TEMPLATE = "report.html.j2"
 
-VERDICT_MARKS = {
-    "appropriate": "\u2713",  # check mark
-    "caution": "!",
-    "only-if-no-alternative": "!!",
-    "defer": "\u23f8",  # pause
-    "not-recommended": "\u2715",  # multiplication x
-    "contraindicated": "\u26d4",  # no entry
-}
 
 
 @lru_cache(maxsize=1)

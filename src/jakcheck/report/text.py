@@ -125,7 +125,7 @@ def _header(a: Assessment) -> Panel:
         _line(_field("Patient", a.patient.id), _field("Age", age_label(a.patient.age)),
               _field("Sex", a.patient.sex)),
         _line(_field("Region", region_label(a.region)), _field("Indication", indication_label(a.indication))),
-        _line(_field("As of", a.as_of), _field("Knowledge", f"{a.knowledge.version} ({a.knowledge.date})")),
+        _line(_field("As of", a.as_of), _field("Knowledge", _knowledge_text(a))),
         _field("Mode", mode_label(a.mode)),
     ]
     therapy = current_therapy_label(a)
@@ -287,7 +287,13 @@ def _alternatives(a: Assessment) -> list[RenderableType]:
 
 def _footer(a: Assessment) -> Text:
     return Text(
-        f"{a.schema_} | knowledge {a.knowledge.version} ({a.knowledge.date}) | "
+        f"{a.schema_} | knowledge {_knowledge_text(a)} | "
         "Decision support only: confirm against the current product information and clinical judgement.",
         style="dim",
     )
+
+
+def _knowledge_text(a: Assessment) -> str:
+    """The knowledge release and, when known, the digest of the site settings the assessment was made with."""
+    site = f"; site settings {a.knowledge.settings_digest}" if a.knowledge.settings_digest else ""
+    return f"{a.knowledge.version} ({a.knowledge.date}){site}"

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import ast
-from functools import lru_cache
-from pathlib import Path
-
 from jakcheck.rules import (
     cancer,
     cardiovascular,
@@ -33,13 +29,3 @@ MODULES = (regulatory, cardiovascular, stop_avoid, cancer, infection, scores, tu
            review)
 ALL_RULES: tuple[Rule, ...] = tuple(r for m in MODULES for r in m.RULES)
 
-
-@lru_cache(maxsize=64)
-def docstrings(module_name: str) -> tuple[str, dict[str, str]]:
-    """The docstring of a rule module and of each of its functions, read from its source file: compiled
-    modules (jakcheck.native) keep no docstrings at run time."""
-    path = Path(__file__).resolve().parent / (module_name.rsplit(".", 1)[-1] + ".py")
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    functions = {node.name: ast.get_docstring(node) or "" for node in tree.body
-                 if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)}
-    return ast.get_docstring(tree) or "", functions

@@ -12,10 +12,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
-from jakcheck.assessment import Severity, Timing, Verdict
+from jakcheck.assessment import BLOCKS_START, CONDITIONAL_VERDICTS, Severity, Timing, Verdict
 from jakcheck.knowledge.loader import Knowledge
 from jakcheck.knowledge.schema import Cite, Dose, LabelAction, Region, RegionLabel
 from jakcheck.patient.facts import MedicationFact, PatientFacts
+from jakcheck.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -50,13 +51,18 @@ class Context:
     region: Region
     indication: str | None
     drugs: tuple[str, ...]  # drugs being assessed, in output order
-    settings: dict[str, float] = field(default_factory=dict)
     # The JAK inhibitor the patient is already taking (on-treatment mode), or None before the start.
     current: MedicationFact | None = None
-    # ESC SCORE2 risk region ("low", "moderate", "high", "very-high"): a site setting (Settings.score2_risk_region).
-    risk_region: str = "moderate"
+    # The site's settings (the SCORE2 risk region, site values of site-adjustable thresholds); checked by the
+    # engine against the knowledge release before any rule runs.
+    settings: Settings = field(default_factory=Settings)
     # Values derived once per assessment and read by several rules (e.g. the scores); not an input.
     memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def risk_region(self) -> str:
+        """The ESC SCORE2 risk region of the site ("low", "moderate", "high", "very-high")."""
+        return self.settings.score2_risk_region
 
     @property
     def current_drug(self) -> str | None:
@@ -83,6 +89,11 @@ class Context:
         return lab
 
     def threshold(self, key: str) -> float:
+        """The threshold's value: the site's value when the site set one (settings.site_thresholds), else the
+        knowledge release's."""
+        for site_key, value in self.settings.site_thresholds:
+            if site_key == key:
+                return value
         return self.knowledge.threshold(key).value
 
     def threshold_cites(self, key: str) -> tuple[Cite, ...]:
@@ -128,9 +139,9 @@ def doses_text(doses: Sequence[Dose]) -> str:
 
 
 def severity_for(verdict: Verdict | None) -> Severity:
-    if verdict in ("defer", "not-recommended", "contraindicated"):
+    if verdict in BLOCKS_START:
         return "critical"
-    if verdict in ("caution", "only-if-no-alternative"):
+    if verdict in CONDITIONAL_VERDICTS:
         return "warning"
     return "info"
 

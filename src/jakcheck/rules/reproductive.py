@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from jakcheck.assessment import Verdict
+from jakcheck.assessment import STOP_VERDICTS, Verdict
 from jakcheck.knowledge.schema import Cite
 from jakcheck.patient.derived import age_years, conditions, latest_result
 from jakcheck.patient.facts import ConditionFact, Tri
@@ -81,7 +81,7 @@ def _label_hits(ctx: Context, state: Literal["pregnancy", "lactation"], evidence
             continue
         verdict = verdict_from_action(action) or "caution"
         on_drug = ctx.is_current(d)
-        stop = " and stop it" if verdict in ("contraindicated", "not-recommended") else ""
+        stop = " and stop it" if verdict in STOP_VERDICTS else ""
         hits.append(Hit(
             code=code, severity=severity_for(verdict), drugs=(d,), verdict=verdict,
             summary=(f"{d}: {word} - {verdict.replace('-', ' ')}." if not on_drug else

@@ -35,6 +35,7 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from jakcheck.engine import check_settings
 from jakcheck.errors import JakcheckError
 from jakcheck.knowledge.loader import Knowledge, default_knowledge
 from jakcheck.service import fhir_client
@@ -249,6 +250,7 @@ def create_app(settings: Settings, *, knowledge: Knowledge | None = None,
     cache in SQLite files there, shared by several worker processes (`jakcheck serve --workers N`); None keeps
     them in this process's memory."""
     k = knowledge or default_knowledge()
+    check_settings(k, settings)  # settings this knowledge release cannot honour are refused at start-up
     for noisy in ("httpx", "httpcore"):  # they log request URLs, which carry patient ids in FHIR searches
         logging.getLogger(noisy).setLevel(logging.WARNING)
     store = FeedbackStore(settings.feedback_store)

@@ -25,7 +25,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from jakcheck.assessment import SEVERITY_ORDER, Action, Assessment, DoseOut, DrugAssessment, Finding, SourceRef
+from jakcheck.assessment import (
+    ALLOWS_START,
+    BLOCKS_START,
+    CONDITIONAL_VERDICTS,
+    SEVERITY_ORDER,
+    Action,
+    Assessment,
+    DoseOut,
+    DrugAssessment,
+    Finding,
+    SourceRef,
+)
 from jakcheck.knowledge.evidence import source_grade_text
 from jakcheck.knowledge.loader import Knowledge
 from jakcheck.service.orders import OrderedDrug
@@ -46,7 +57,6 @@ VERDICT_PHRASE = {
     "not-recommended": "not recommended",
     "contraindicated": "contraindicated",
 }
-STOP_VERDICTS = ("defer", "not-recommended", "contraindicated")
 
 # Problem groups: finding-code prefix -> group; "verdict" groups are folded into the verdict card.
 GROUP_OF_PREFIX = {
@@ -189,7 +199,8 @@ def _footer(a: Assessment, ctx: CardContext) -> str:
     lines = []
     if ctx.notes:
         lines.append("**Record incomplete, not checked:** " + " ".join(ctx.notes))
-    lines.append(f"jakcheck knowledge release {a.knowledge.version} ({a.knowledge.date}); region {a.region}; "
+    site = f"; site settings {a.knowledge.settings_digest}" if a.knowledge.settings_digest else ""
+    lines.append(f"jakcheck knowledge release {a.knowledge.version} ({a.knowledge.date}){site}; region {a.region}; "
                  f"assessed as of {a.as_of}. Decision support: review the basis and decide with the patient.")
     return "\n\n".join(lines)
 
@@ -345,16 +356,16 @@ def _verdict_card(a: Assessment, drug: DrugAssessment, order: OrderedDrug, start
     dose_changed = dose is not None and (
         (order.daily_mg is not None and order.daily_mg > _daily(dose) * 1.15)
         or (order.daily_mg is None and start is not None and _daily(start) != _daily(dose)))
-    if drug.verdict in STOP_VERDICTS:
+    if drug.verdict in BLOCKS_START:
         indicator = "critical"
-    elif drug.verdict in ("caution", "only-if-no-alternative") or dose_changed:
+    elif drug.verdict in CONDITIONAL_VERDICTS or dose_changed:
         indicator = "warning"
     else:
         indicator = "info"
     why = (": " + ", ".join(reasons[:3])) if reasons else ""
     if drug.verdict == "appropriate" and dose is not None and not dose_changed:
         summary = f"{name}: {VERDICT_PHRASE['appropriate']} ({a.region}); start {_dose_text(dose)}"
-    elif dose_changed and dose is not None and drug.verdict not in STOP_VERDICTS:
+    elif dose_changed and dose is not None and drug.verdict not in BLOCKS_START:
         summary = f"{name}: {VERDICT_PHRASE[drug.verdict]}; use {_dose_text(dose)}{why}"
     else:
         summary = f"{name}: {VERDICT_PHRASE[drug.verdict]} ({a.region}){why}"
@@ -389,7 +400,7 @@ def _verdict_card(a: Assessment, drug: DrugAssessment, order: OrderedDrug, start
     md.append(_footer(a, ctx))
     suggestions: list[dict[str, Any]] = []
     behaviour = "any"
-    if drug.verdict in STOP_VERDICTS and order.reference:
+    if drug.verdict in BLOCKS_START and order.reference:
         label = (f"Remove the {name} order" if drug.verdict != "defer"
                  else f"Withdraw the {name} order until the open steps are done")
         suggestions.append({"label": label, "uuid": ctx.new_uuid(), "isRecommended": True,
@@ -490,7 +501,7 @@ def patient_view_card(a: Assessment, ctx: CardContext) -> list[BuiltCard]:
     if not a.drugs or a.indication is None:
         return []
     k = ctx.knowledge
-    startable = [d for d in a.drugs if d.verdict not in STOP_VERDICTS]
+    startable = [d for d in a.drugs if d.verdict in ALLOWS_START]
     blocking = [x for x in a.actions if x.blocking]
     indicator = "info" if a.ready_to_start else "warning"
     summary = (f"JAK inhibitor check ({a.region}, {a.indication}): {len(startable)} of {len(a.drugs)} drugs "

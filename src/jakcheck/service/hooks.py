@@ -18,8 +18,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
-from jakcheck.assessment import Assessment, DoseOut, DrugAssessment
-from jakcheck.engine import assess, start_dose
+from jakcheck.assessment import DoseOut
+from jakcheck.engine import assess, assess_order
 from jakcheck.errors import InputError
 from jakcheck.fhir.reader import read_document
 from jakcheck.patient.facts import IncompleteData
@@ -129,24 +129,6 @@ def _reported_errors(data: dict[str, Any], templates: dict[str, str]) -> list[In
     return out
 
 
-def _starts(s: ServiceState, a: Assessment, facts: Any, drugs: list[str]) -> dict[str, DoseOut | None]:
-    out: dict[str, DoseOut | None] = {}
-    for d in drugs:
-        base = start_dose(s.knowledge, facts, d, a.region, a.indication)
-        out[d] = None if base is None else DoseOut(amount=base.amount, unit=base.unit, frequency=base.frequency,
-                                                   phase=base.phase, formulation=base.formulation, note=base.note)
-    return out
-
-
-def _with_unassessed(a: Assessment, ordered: list[OrderedDrug]) -> Assessment:
-    """Ordered drugs outside the region's authorisation get a not-recommended entry so they still get a card."""
-    have = {d.drug for d in a.drugs}
-    extra = [DrugAssessment(drug=o.drug, verdict="not-recommended", dose=None,
-                            findings=sorted({f.code for f in a.findings if o.drug in f.drugs}))
-             for o in ordered if o.drug not in have]
-    return a if not extra else a.model_copy(update={"drugs": [*a.drugs, *extra]})
-
-
 @router.post("/cds-services/{service_id}", summary="Call a CDS service (patient-view, order-select, order-sign)",
              responses={200: {"model": CDSHooksResponse}, 400: {"description": "OperationOutcome"},
                         401: {"description": "OperationOutcome"}, 404: {"description": "OperationOutcome"}})
@@ -205,16 +187,18 @@ async def call_service(service_id: str, request: Request) -> Response:
         raise ApiError(400, str(exc)) from None
     if incomplete:
         facts = replace(facts, incomplete=(*facts.incomplete, *incomplete))
-    drugs = list(dict.fromkeys(o.drug for o in ordered))
-    a = assess(facts, s.knowledge, region=s.settings.region, indication=indication_for(ordered, s.knowledge),
-               drugs=drugs, risk_region=s.settings.score2_risk_region)
+    usual_start: dict[str, DoseOut | None] = {}
     if ordered:
-        a = _with_unassessed(a, ordered)
+        order = assess_order(facts, s.knowledge, region=s.settings.region, drugs=[o.drug for o in ordered],
+                             indication=indication_for(ordered, s.knowledge), settings=s.settings)
+        a, usual_start = order.assessment, order.usual_start
+    else:
+        a = assess(facts, s.knowledge, region=s.settings.region, settings=s.settings)
     token = s.reports.put(a)
     cctx.report_url = f"{s.settings.service_base_url}/report/{token}"
     if ordered:
-        built = order_cards(a, ordered, _starts(s, a, facts, drugs), f"Patient/{facts.patient_id}",
-                            ctx.userId, ctx.encounterId, cctx)
+        built = order_cards(a, ordered, usual_start, f"Patient/{facts.patient_id}", ctx.userId, ctx.encounterId,
+                            cctx)
     else:
         built = patient_view_card(a, cctx)
     if key is not None:

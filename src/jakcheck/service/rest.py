@@ -39,6 +39,10 @@ ASSESS_BODY = {"requestBody": {"required": True, "content": {
 }}}
 
 
+# The engine's arguments named in its errors, as this endpoint's query parameters call them.
+PARAMETERS = {"indication": "indication", "drugs": "drug"}
+
+
 @router.post("/api/assess", tags=["assessment"], summary="Assess a patient record", responses=ERRORS,
              openapi_extra=ASSESS_BODY)
 async def api_assess(
@@ -67,12 +71,11 @@ async def api_assess(
             doc = await read_json(request)
             facts = read_document(doc, source_name="request body", as_of=day, knowledge=s.knowledge)
         result = assess(facts, s.knowledge, region=reg, indication=indication, drugs=tuple(drug or ()),
-                        risk_region=s.settings.score2_risk_region)
+                        settings=s.settings)
     except InputError as exc:
-        status = 400 if exc.field in ("--indication", "--drug") else 422
-        msg = str(exc).replace("field --indication", "parameter indication").replace("field --drug",
-                                                                                      "parameter drug")
-        raise ApiError(status, msg) from None
+        if exc.field in PARAMETERS:  # the engine's argument is one of this endpoint's query parameters
+            raise ApiError(400, f"parameter {PARAMETERS[exc.field]}: {exc.message}") from None
+        raise ApiError(422, str(exc)) from None
     return json_response(result.to_json_dict())
 
 

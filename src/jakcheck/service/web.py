@@ -24,6 +24,7 @@ The app factory (`jakcheck.service.app.create_app`) includes `router`. It may pu
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import math
@@ -54,6 +55,7 @@ from jakcheck.report._shared import (
     SEVERITY_LABELS,
     TIMING_LABELS,
     VERDICT_LABELS,
+    VERDICT_MARKS,
     actions_by_timing,
     age_label,
     dose_label,
@@ -66,7 +68,7 @@ from jakcheck.report._shared import (
     phase_label,
     region_label,
 )
-from jakcheck.rules import MODULES, docstrings, text_only
+from jakcheck.rules import MODULES, text_only
 from jakcheck.settings import Settings
 
 try:  # the service's wording, so every surface says the same thing
@@ -213,9 +215,7 @@ def environment() -> jinja2.Environment:
     env.tests.update(missing=is_missing, web_url=is_web_url)
     env.globals.update(
         VERDICT_LABELS=VERDICT_LABELS, SEVERITY_LABELS=SEVERITY_LABELS, TIMING_LABELS=TIMING_LABELS,
-        # Marks every system font has (no emoji), so the verdict never depends on colour alone.
-        VERDICT_MARKS={"appropriate": "\u2713", "caution": "!", "only-if-no-alternative": "!!",
-                       "defer": "\u2016", "not-recommended": "\u2715", "contraindicated": "\u2298"},
+        VERDICT_MARKS=VERDICT_MARKS,
         region_label=region_label, REGIONS=REGIONS, INSECURE_TEXT=INSECURE_TEXT,
         source_grade_text=source_grade_text, cite_grade_text=cite_grade_text,
     )
@@ -565,7 +565,7 @@ async def assess_page(request: Request) -> HTMLResponse:
         common = _common(form, knowledge, settings.region)
         facts, payload, source_kind = await _facts_from_form(form, knowledge, common, limit)
         result = assess(facts, knowledge, region=common.region, indication=common.indication,
-                        risk_region=settings.score2_risk_region)
+                        settings=settings)
     except BadRequest as exc:
         return error_page(request, exc.status, exc.title, exc.message)
     except FormProblem as exc:
@@ -924,12 +924,11 @@ def rule_modules() -> list[dict[str, Any]]:
     out = []
     for module in (*MODULES, text_only):
         name = module.__name__.rsplit(".", 1)[-1]
-        module_doc, function_docs = docstrings(module.__name__)
-        title, _, body = module_doc.partition("\n")
+        title, _, body = inspect.cleandoc(module.__doc__ or "").partition("\n")
         rules = []
         for rule in getattr(module, "RULES", ()) or getattr(module, "STEPS", ()):
             rid = f"{name}.{rule.__name__}"
-            rules.append({"id": rid, "name": rule.__name__, "doc": function_docs.get(rule.__name__, ""),
+            rules.append({"id": rid, "name": rule.__name__, "doc": inspect.cleandoc(rule.__doc__ or ""),
                           "scenarios": scenarios.get(rid, [])})
         out.append({"name": name, "title": title.strip(), "body": body.strip(), "rules": rules})
     return out

@@ -1,0 +1,1 @@
+"""Generators of files that jakcheck ships or publishes, run by `make docs`."""
