@@ -609,6 +609,12 @@ CASES: list[Case] = [
     Case("text_only.cap_text_only", "IGRA negative, the test named in text only: not screened",
          lambda: _text_named(ra().screened().build(), "tb-igra"), "tb.screening-missing", True,
          verdict=("tofacitinib", "defer")),
+    Case("text_only.cap_text_only", "HBsAg and anti-HBc negative, the tests named in text only: not screened",
+         lambda: _text_named(_text_named(ra().screened().build(), "hbsag"), "anti-hbc"), "hbv.screening-missing",
+         True, verdict=("tofacitinib", "defer")),
+    Case("text_only.cap_text_only", "anti-HCV negative, the test named in text only: not screened",
+         lambda: _text_named(ra().screened().build(), "anti-hcv"), "hcv.screening-missing", True,
+         verdict=("tofacitinib", "defer")),
     Case("data_quality.text_matches", "'Denies tuberculosis' reported as negated, not used",
          lambda: _text(ra().screened(), "Denies tuberculosis"), "data.text-match", True),
     # engine scope

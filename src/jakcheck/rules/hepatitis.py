@@ -153,8 +153,9 @@ def _hbv_resolved(ctx: Context, ev: tuple[str, ...], cites: tuple[Cite, ...], *,
 
 
 def _hbv_absent(ctx: Context, days: int) -> tuple[str, ...]:
-    recent_sag = latest_result(ctx.facts, ("hbsag",), days)
-    recent_hbc = latest_result(ctx.facts, ("anti-hbc",), days)
+    # a test named in text only never closes the screen (it may say positive: the text-only cap handles that)
+    recent_sag = latest_result(ctx.facts, ("hbsag",), days, coded_only=True)
+    recent_hbc = latest_result(ctx.facts, ("anti-hbc",), days, coded_only=True)
     return tuple(n for n, r in (("HBsAg", recent_sag), ("anti-HBc", recent_hbc))
                  if r is None or r.result == "indeterminate")
 
@@ -224,9 +225,10 @@ def hcv_status(ctx: Context) -> list[Hit]:
 
 
 def _hcv_absent(ctx: Context, days: int) -> bool:
-    recent = latest_result(ctx.facts, ("anti-hcv", "hcv-rna"), days)
+    recent = latest_result(ctx.facts, ("anti-hcv", "hcv-rna"), days, coded_only=True)
     rna = hcv_rna(ctx)
-    if recent is None and rna is not None and rna.effective >= ctx.facts.as_of - timedelta(days=days):
+    if recent is None and rna is not None and rna.matched_by == "code" \
+            and rna.effective >= ctx.facts.as_of - timedelta(days=days):
         recent = rna
     return recent is None or recent.result == "indeterminate"
 
