@@ -1,7 +1,7 @@
 """Benchmark the CDS Hooks service on loopback: order-select with a realistic prefetch (a Synthea patient).
 
 Usage: `make bench-service` or `.venv/bin/python benchmarks/service_bench.py [--patient FILE] [--workers 1,2]
-[--client wrk|httpx] [--quick]`.
+[--client wrk|httpx] [--quick] [--cold-only]`.
 
 Servers, measured the same way one after the other, each a uvicorn process (or a supervisor with N worker
 processes) on 127.0.0.1:
@@ -10,8 +10,11 @@ processes) on 127.0.0.1:
   the client needs no JWT; verifying one costs about 0.2 ms more per call) and a pinned assessment date. The
   same body posted again and again is answered from the answer cache after the first call, as an EHR's
   repeated order-select calls for one patient are.
-* "cold": the same app with the answer cache off, so every call is read and assessed (the cost of a call with
-  new content).
+* "cold": the app as served (answer cache on), but every call carries a different record: the patient id in the
+  context, the Patient resource and every reference to it is numbered per call (the wrk script substitutes a
+  counter; the httpx client does the same), so no cache can answer a call and every call is read and assessed.
+  The record is a Synthea patient at the 75th percentile of file size (what a busy clinic's typical record
+  with years of history looks like), prefetched as the discovery templates ask.
 * "bare": a FastAPI app whose one endpoint only parses the same payload with orjson and echoes it.
 Each kind runs with the same worker counts (default 1 and 2), so like is compared with like.
 
@@ -59,13 +62,31 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def pick_patient() -> Path:
+def pick_patient(quantile: float = 0.5) -> Path:
     folder = SHARED / "synthea-r4-generated-sample-data"
     files = sorted(p for p in folder.glob("*.json") if not p.name.startswith(("hospital", "practitioner")))
     if not files:
         sys.exit(f"no Synthea data under {folder}")
-    # A mid-sized record (the median by file size): realistic, not the extreme.
-    return sorted(files, key=lambda p: p.stat().st_size)[len(files) // 2]
+    # A record at the given quantile of file size (the median by default): realistic, not the extreme.
+    return sorted(files, key=lambda p: p.stat().st_size)[min(len(files) - 1, int(len(files) * quantile))]
+
+
+PID_MARK = "JAKBENCHPID"
+
+
+def cold_template(req: dict[str, Any]) -> bytes:
+    """The request with the patient id replaced by a mark in the context, the Patient resource and every
+    reference to the patient: `numbered(template, i)` gives call i its own record."""
+    pid = req["context"]["patientId"]
+    text = orjson.dumps(req).decode()
+    if PID_MARK in text:
+        raise ValueError("the record already holds the mark")
+    return text.replace(pid, PID_MARK).encode()
+
+
+def numbered(template: bytes, i: int) -> bytes:
+    """Call i's body: the mark replaced by a patient id of its own (the wrk script does the same in Lua)."""
+    return template.replace(PID_MARK.encode(), f"bench-{i:09d}".encode())
 
 
 def build_request(path: Path) -> dict[str, Any]:
@@ -147,10 +168,29 @@ def jakcheck(answer_cache_size: int = 256) -> FastAPI:
 
 
 def cold() -> FastAPI:
-    return jakcheck(answer_cache_size=0)
+    return jakcheck()  # as served: the answer cache is on, but every call carries another record
 """
 LAUNCH = ("import sys, uvicorn; uvicorn.run(f'bench_apps:{sys.argv[1]}', factory=True, host='127.0.0.1', "
           "port=int(sys.argv[2]), workers=int(sys.argv[3]), log_level='warning', access_log=False)")
+WRK_COLD_SCRIPT = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+local f = assert(io.open(os.getenv("BENCH_BODY"), "rb"))
+local template = f:read("*a")
+f:close()
+local counter = 0
+request = function()
+  counter = counter + 1
+  local body = string.gsub(template, "JAKBENCHPID", string.format("bench-%09d", counter))
+  return wrk.format(nil, nil, nil, body)
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("RESULT %d %d %d %d %f %f %f\\n", summary.requests, summary.duration,
+    e.connect + e.read + e.write + e.timeout, e.status,
+    latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000))
+end
+"""
 WRK_SCRIPT = """
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
@@ -201,8 +241,9 @@ def run_wrk(url: str, body_file: Path, concurrency: int, seconds: float, script:
     return {"n": n, "errors": errors + status, "p50": p50, "p95": p95, "p99": p99, "rps": n / (dur_us / 1e6)}
 
 
-async def run_httpx(url: str, body: bytes, concurrency: int, max_requests: int, seconds: float) \
-        -> dict[str, float]:
+async def run_httpx(url: str, body: bytes, concurrency: int, max_requests: int, seconds: float,
+                    template: bytes | None = None) -> dict[str, float]:
+    """`template`: a cold run, every call numbered (`numbered`) so that each carries its own record."""
     latencies: list[float] = []
     errors = 0
     sent = 0
@@ -217,8 +258,9 @@ async def run_httpx(url: str, body: bytes, concurrency: int, max_requests: int, 
             nonlocal sent, errors
             while sent < max_requests and time.perf_counter() < stop_at:
                 sent += 1
+                payload = body if template is None else numbered(template, 10_000_000 + sent)
                 t0 = time.perf_counter()
-                r = await client.post(url, content=body, headers=headers)
+                r = await client.post(url, content=payload, headers=headers)
                 latencies.append((time.perf_counter() - t0) * 1000)
                 if r.status_code != 200:
                     errors += 1
@@ -254,11 +296,13 @@ def main() -> int:
     p.add_argument("--workers", default="1,2", help="uvicorn worker counts to measure, comma-separated")
     p.add_argument("--client", choices=("wrk", "httpx"), default="wrk" if shutil.which("wrk") else "httpx")
     p.add_argument("--quick", action="store_true", help="short levels (a smoke run)")
+    p.add_argument("--cold-only", action="store_true", help="only the cold server and the bare endpoint")
     args = p.parse_args()
     worker_counts = [int(w) for w in args.workers.split(",")]
-    path = args.patient or pick_patient()
+    path = args.patient or pick_patient(0.75)
     req = build_request(path)
-    body = orjson.dumps(req)
+    template = cold_template(req)
+    body = numbered(template, 0)
     counts = {k: len(v.get("entry", [])) if isinstance(v, dict) and "entry" in v else 1
               for k, v in req["prefetch"].items()}
     load0 = os.getloadavg()
@@ -273,10 +317,13 @@ def main() -> int:
         tmp = Path(tmp_)
         (tmp / "bench_apps.py").write_text(APPS)
         (tmp / "post.lua").write_text(WRK_SCRIPT)
+        (tmp / "post-cold.lua").write_text(WRK_COLD_SCRIPT)
         (tmp / "body.json").write_bytes(body)
+        (tmp / "template.json").write_bytes(template)
+        kinds = (("jakcheck", "/cds-services/jakcheck-order-select"), ("cold", "/cds-services/jakcheck-order-select"),
+                 ("bare", "/echo"))
         for workers in worker_counts:
-            for kind, route in (("jakcheck", "/cds-services/jakcheck-order-select"),
-                                ("cold", "/cds-services/jakcheck-order-select"), ("bare", "/echo")):
+            for kind, route in kinds[1:] if args.cold_only else kinds:
                 proc, url = start(kind, workers, tmp)
                 try:
                     problem = check_server(kind, url + route, body)
@@ -289,10 +336,13 @@ def main() -> int:
                         cards_line = "; ".join(f"{c['indicator']}: {c['summary']}" for c in cards)
                     per: dict[int, dict[str, float]] = {}
                     for i, (c, n, t) in enumerate([(16, 1000, WARM_UP / (5 if args.quick else 1)), *levels]):
+                        cold_run = kind == "cold"
                         if args.client == "wrk":
-                            r = run_wrk(url + route, tmp / "body.json", c, t, tmp / "post.lua")
+                            r = run_wrk(url + route, tmp / ("template.json" if cold_run else "body.json"), c, t,
+                                        tmp / ("post-cold.lua" if cold_run else "post.lua"))
                         else:
-                            r = asyncio.run(run_httpx(url + route, body, c, n, t))
+                            r = asyncio.run(run_httpx(url + route, body, c, n, t,
+                                                      template if cold_run else None))
                         if i:
                             per[c] = r
                     results[(kind, workers)] = per
@@ -313,7 +363,9 @@ def main() -> int:
     for workers in worker_counts:
         bare = results[("bare", workers)]
         for kind, what in (("jakcheck", "as served (repeated calls answered from the answer cache)"),
-                           ("cold", "answer cache off (every call assessed)")):
+                           ("cold", "every call another record (no cache can answer)")):
+            if (kind, workers) not in results:
+                continue
             jak = results[(kind, workers)]
             ratios = ", ".join(f"c{c} {100 * jak[c]['rps'] / bare[c]['rps']:.0f} %" for c in jak)
             print(f"{workers} worker(s), {what}: throughput as a share of the bare parse-and-echo endpoint: "
