@@ -25,8 +25,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from jakcheck.fhir.containers import REFERABLE, Resources, find_patient, referable, unpack
-from jakcheck.fhir.containers import RecordIndex as _RecordIndex
+from jakcheck.fhir.containers import REFERABLE, RecordIndex, Resources, find_patient, referable, unpack
 from jakcheck.fhir.decode import DEFAULT_MAX_BYTES, decode_text, parse_json, read_bytes
 from jakcheck.fhir.mappers.conditions import read_condition
 from jakcheck.fhir.mappers.immunizations import read_immunization
@@ -93,7 +92,7 @@ def read_resources(resources: Resources, *, source_name: str, as_of: date, knowl
 def _read(resources: Resources, refs: Resources, context_patient: str | None, source_name: str, as_of: date,
           knowledge: Terminology) -> PatientFacts:
     patient = find_patient(refs, context_patient, source_name)
-    record = Record(source_name, as_of, knowledge, _RecordIndex(refs, patient, source_name))
+    record = Record(source_name, as_of, knowledge, RecordIndex(refs, patient, source_name))
     for n, (res, full_url) in enumerate(resources):
         rtype = res["resourceType"]
         mapper = MAPPERS.get(rtype)
