@@ -3,7 +3,7 @@ the patient it is about, without building Patient Facts.
 
 The population screen reads exports far larger than memory, so this module works one line (or one Bundle) at a
 time and returns small routing decisions; grouping by patient and reading the facts happen later
-(`jakcheck.fhir.reader.read_document` on one patient's resources).
+(`jakcheck.fhir.reader.read_resources` on one patient's resources).
 
 * Only the resource types the rules read are kept (`NEEDED_TYPES`); files whose type is known (from the export
   manifest or the `<Type>.<n>.ndjson[.gz]` file name) and not needed are never opened.
