@@ -17,6 +17,7 @@ from pathlib import Path
 from jakcheck.engine import assess
 from jakcheck.fhir.reader import read_file
 from jakcheck.knowledge.loader import default_knowledge
+from jakcheck.population.inputs import iter_patient_bundles
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DIRS = [ROOT.parent / "shared" / "data" / "synthea-r4-bulk-data-server",
@@ -30,8 +31,7 @@ def patient_files() -> list[Path]:
     files = []
     for d in dirs:
         if d.is_dir():
-            files += [p for p in sorted(d.glob("*.json"))
-                      if not p.name.startswith(("hospitalInformation", "practitionerInformation", "groupInformation"))]
+            files += list(iter_patient_bundles(d))
     return files
 
 

@@ -34,6 +34,8 @@ from pathlib import Path
 import orjson
 import psutil
 
+from jakcheck.population.inputs import iter_patient_bundles
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 SOURCES = [SHARED / "synthea-r4-bulk-data-server", SHARED / "synthea-r4-generated-sample-data"]
@@ -48,9 +50,7 @@ def _patient_docs() -> list[tuple[str, dict[str, str]]]:
     """(patient id, {resource type: NDJSON text}) for every source patient, references as Patient/<id>."""
     out = []
     for folder in SOURCES:
-        for p in sorted(folder.glob("*.json")):
-            if p.name.startswith(("hospitalInformation", "practitionerInformation", "groupInformation")):
-                continue
+        for p in iter_patient_bundles(folder):
             bundle = orjson.loads(p.read_bytes())
             res = [e["resource"] for e in bundle["entry"]]
             pid = next(r["id"] for r in res if r["resourceType"] == "Patient")

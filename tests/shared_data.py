@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from jakcheck.fhir.reader import iter_patient_bundles
+from jakcheck.population.inputs import iter_patient_bundles
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 SYNTHEA_FOLDERS = [SHARED_DATA / "synthea-r4-bulk-data-server", SHARED_DATA / "synthea-r4-generated-sample-data"]

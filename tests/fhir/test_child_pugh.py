@@ -6,7 +6,8 @@ from datetime import date
 
 import pytest
 
-from jakcheck.fhir.reader import child_pugh_class, read_document
+from jakcheck.fhir.mappers.answers import child_pugh_class
+from jakcheck.fhir.reader import read_document
 from jakcheck.knowledge.loader import default_knowledge
 
 

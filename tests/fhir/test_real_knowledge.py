@@ -6,9 +6,10 @@ from datetime import date
 
 import pytest
 
-from jakcheck.fhir.reader import iter_patient_bundles, read_file
+from jakcheck.fhir.reader import read_file
 from jakcheck.knowledge.loader import DATA_DIR, Knowledge, default_knowledge
 from jakcheck.patient.units import PLAUSIBLE, family_of, normalize_unit
+from jakcheck.population.inputs import iter_patient_bundles
 from tests.shared_data import SYNTHEA_FOLDERS
 
 SYNTHEA = SYNTHEA_FOLDERS

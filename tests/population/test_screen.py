@@ -22,18 +22,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jakcheck.fhir.bulk import InputFile, chunk_offsets, iter_lines
-from jakcheck.fhir.reader import iter_patient_bundles
-from jakcheck.fhir.routing import (
+from jakcheck.population import run
+from jakcheck.population.inputs import InputFile, chunk_offsets, iter_lines, iter_patient_bundles
+from jakcheck.population.outputs import ASSESSMENT_COLUMNS, FINDING_COLUMNS
+from jakcheck.population.partition import read_blocks
+from jakcheck.population.routing import (
     compact_router,
     patient_id_from_reference,
     route_compact,
     route_line,
     route_resource_text,
 )
-from jakcheck.population import run
-from jakcheck.population.outputs import ASSESSMENT_COLUMNS, FINDING_COLUMNS
-from jakcheck.population.partition import read_blocks
 from jakcheck.settings import Settings
 from tests.population.conftest import (
     BAD_LINES,

@@ -42,10 +42,9 @@ from typing import Any
 import orjson
 
 from jakcheck.errors import InputError
-from jakcheck.fhir.bulk import InputFile
-from jakcheck.fhir.routing import compact_router, route_block
 from jakcheck.knowledge.loader import default_knowledge
 from jakcheck.population.config import ScreenConfig
+from jakcheck.population.inputs import InputFile
 from jakcheck.population.outputs import (
     Parts,
     ScreenWriter,
@@ -57,6 +56,7 @@ from jakcheck.population.outputs import (
 from jakcheck.population.partition import Task, bucket_of, plan_tasks, read_blocks, run_task
 from jakcheck.population.process import Segment, assess_segments
 from jakcheck.population.progress import Progress
+from jakcheck.population.routing import compact_router, route_block
 from jakcheck.population.workers import worker_context
 
 BUCKET_BYTES = 48 * 1024 * 1024

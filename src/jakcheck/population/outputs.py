@@ -24,9 +24,9 @@ from typing import Any, BinaryIO
 
 import orjson
 
-from jakcheck.fhir.bulk import InputFile
 from jakcheck.population.cohorts import EMA_RISK_CODES, action_priority
 from jakcheck.population.config import ScreenConfig
+from jakcheck.population.inputs import InputFile
 
 OUTPUT_FILES = ("patients.csv", "assessments.csv", "assessments.parquet", "findings.parquet", "assessments.ndjson",
                 "rejects.ndjson", "summary.json", "report.html")

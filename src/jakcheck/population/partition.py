@@ -23,8 +23,8 @@ from typing import Any
 
 import orjson
 
-from jakcheck.fhir.bulk import InputFile, chunk_offsets, iter_lines
-from jakcheck.fhir.routing import NEEDED_TYPES, bundle_patient, route_line
+from jakcheck.population.inputs import InputFile, chunk_offsets, iter_lines
+from jakcheck.population.routing import NEEDED_TYPES, bundle_patient, route_line
 
 Origin = tuple[int, int, int, int]
 Task = tuple[str, int, int, int, int, tuple[int, ...]]  # (kind, file, chunk, start, end, bundle files)

@@ -19,15 +19,15 @@ import orjson
 from jakcheck.engine import assess_document
 from jakcheck.errors import InputError
 from jakcheck.fhir.reader import read_resources
-from jakcheck.fhir.routing import subject_of
 from jakcheck.knowledge.loader import Knowledge
 from jakcheck.population.cohorts import EXCLUDED_DECEASED, EXCLUDED_UNREADABLE, cohorts_of, primary
 from jakcheck.population.config import ScreenConfig
 from jakcheck.population.partition import Origin
+from jakcheck.population.routing import subject_of
 
 Record = tuple[Origin, str, bytes]  # (origin, kind "r" | "e", payload)
 _ORIGIN = itemgetter(0)
-_PLAIN_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")  # the ids jakcheck.fhir.routing.patient_id_from_reference returns
+_PLAIN_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")  # the ids jakcheck.population.routing.patient_id_from_reference returns
 UNKNOWN_PATIENT = "refers to a Patient that is not in the input"
 _MEDICATION_TYPES = frozenset({"MedicationRequest", "MedicationStatement"})
 

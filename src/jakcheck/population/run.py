@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from jakcheck.errors import ConfigError, InputError, JakcheckError
-from jakcheck.fhir.bulk import discover
 from jakcheck.population.config import COHORTS, ScreenConfig
+from jakcheck.population.inputs import discover
 from jakcheck.population.progress import Progress
 from jakcheck.settings import Settings, parse_region
 

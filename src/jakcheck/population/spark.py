@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from jakcheck.errors import ConfigError, InputError
-from jakcheck.fhir.bulk import InputFile
 from jakcheck.knowledge.loader import Knowledge, default_knowledge
 from jakcheck.population.config import ScreenConfig
+from jakcheck.population.inputs import InputFile
 from jakcheck.population.outputs import ScreenWriter, pack_result, write_rejects
 from jakcheck.population.partition import plan_tasks, run_task
 from jakcheck.population.process import assess_records

@@ -13,7 +13,7 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
-from jakcheck.fhir.reader import _daily_dose_mg  # one dose parser for the reader and the service
+from jakcheck.fhir.dosage import daily_dose_mg  # one dose parser for the reader and the service
 from jakcheck.knowledge.loader import Knowledge
 
 
@@ -96,7 +96,7 @@ def ordered_drugs(draft_orders: dict[str, Any], selections: list[str] | None,
                 if isinstance(coding, dict) and isinstance(coding.get("system"), str) \
                         and isinstance(coding.get("code"), str):
                     reasons.extend(knowledge.concepts_for_code(coding["system"], coding["code"]))
-        out.append(OrderedDrug(drug=drug, resource=res, reference=ref, daily_mg=_daily_dose_mg(res, cc),
+        out.append(OrderedDrug(drug=drug, resource=res, reference=ref, daily_mg=daily_dose_mg(res, cc),
                                indication_concepts=tuple(dict.fromkeys(reasons))))
     return out
 

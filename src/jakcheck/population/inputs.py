@@ -3,13 +3,13 @@ the patient it is about, without building Patient Facts.
 
 The population screen reads exports far larger than memory, so this module works one line (or one Bundle) at a
 time and returns small routing decisions; grouping by patient and reading the facts happen later
-(`jakcheck.fhir.reader.read_document` on one patient's resources).
+(`jakcheck.fhir.reader.read_resources` on one patient's resources).
 
 * Only the resource types the rules read are kept (`NEEDED_TYPES`); files whose type is known (from the export
   manifest or the `<Type>.<n>.ndjson[.gz]` file name) and not needed are never opened.
-* Each NDJSON line is routed to its patient by `jakcheck.fhir.routing`, mostly from its text.
-* A Bundle file is one patient's record (Synthea style); files without a Patient (Synthea's shared
-  hospital/practitioner bundles) hold no patient and are skipped.
+* Each NDJSON line is routed to its patient by `jakcheck.population.routing`, mostly from its text.
+* A Bundle file is one patient's record (Synthea style); Synthea's shared hospital, practitioner and group
+  bundles hold no patient and are skipped (`is_patient_bundle`, the one place that knows their names).
 """
 
 from __future__ import annotations
@@ -24,11 +24,12 @@ from typing import Literal
 import orjson
 
 from jakcheck.errors import InputError
-from jakcheck.fhir.routing import NEEDED_TYPES
+from jakcheck.population.routing import NEEDED_TYPES
 
 _NDJSON_SUFFIXES = (".ndjson", ".ndjson.gz", ".jsonl", ".jsonl.gz")
 _TYPE_FROM_NAME = re.compile(r"^([A-Z][A-Za-z]+)(?:[._-]\d+)*\.(?:ndjson|jsonl)(?:\.gz)?$")
-SKIPPED_BUNDLE_PREFIXES = ("hospitalInformation", "practitionerInformation", "groupInformation")
+# Synthea writes the hospitals, practitioners and groups its patients refer to as Bundles of their own.
+_SHARED_BUNDLE_PREFIXES = ("hospitalInformation", "practitionerInformation", "groupInformation")
 
 Kind = Literal["ndjson", "bundle"]
 
@@ -49,6 +50,18 @@ class InputFile:
 
 
 # ---------------------------------------------------------------------------------------------- discovery
+
+
+def is_patient_bundle(path: Path) -> bool:
+    """False for Synthea's shared hospital/practitioner/group Bundles, which hold no patient; True otherwise."""
+    return not path.name.startswith(_SHARED_BUNDLE_PREFIXES)
+
+
+def iter_patient_bundles(folder: Path) -> Iterator[Path]:
+    """The JSON files of a folder, by name, other than Synthea's shared Bundles."""
+    for p in sorted(folder.glob("*.json")):
+        if is_patient_bundle(p):
+            yield p
 
 
 def _manifest_types(folder: Path) -> dict[str, str]:
@@ -128,7 +141,7 @@ def discover(inputs: Sequence[Path]) -> list[InputFile]:
                     continue
                 files.append(InputFile(p, name, "ndjson", rtype, p.stat().st_size))
             elif p.suffix.lower() == ".json" and p.name not in ("manifest.json", "export-manifest.json") \
-                    and not p.name.startswith(SKIPPED_BUNDLE_PREFIXES):
+                    and is_patient_bundle(p):
                 files.append(InputFile(p, name, "bundle", None, p.stat().st_size))
             else:
                 continue

@@ -1,7 +1,7 @@
 """Routing FHIR resources to the patient they are about, from the text of an NDJSON line where possible.
 
 `jakcheck screen` routes every line of an export: routing is one job, kept apart from finding the files
-(jakcheck.fhir.bulk) and from reading the facts (jakcheck.fhir.reader). An NDJSON line is routed by a fast
+(jakcheck.population.inputs) and from reading the facts (jakcheck.fhir.reader). An NDJSON line is routed by a fast
 path: when it starts with `{"resourceType":"X"` and names exactly one `subject`/`patient` member, the reference
 is taken from the text without parsing the line; anything else is parsed. The reader later parses every kept
 line anyway and the screen checks the route there, so the fast path only decides where a line is stored, never
@@ -15,7 +15,8 @@ from typing import Any, Literal
 
 import orjson
 
-# What the reader looks at (see jakcheck.fhir.reader): everything else in an export is skipped.
+# What the reader looks at (jakcheck.fhir.reader.READ_TYPES, held equal by a test; not imported, so that the
+# screen's entry point stays free of the reader): everything else in an export is skipped.
 NEEDED_TYPES = frozenset({"Patient", "Condition", "Observation", "MedicationRequest", "MedicationStatement",
                           "Immunization", "Medication"})
 # Resources that are about no patient and are shared by reference.
