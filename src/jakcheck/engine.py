@@ -34,7 +34,14 @@ from jakcheck.knowledge.coverage import section_for
 from jakcheck.knowledge.evidence import cite_grade, cite_jurisdiction, grade_text
 from jakcheck.knowledge.loader import Knowledge
 from jakcheck.knowledge.schema import Cite, Dose, IndicationRule, Region
-from jakcheck.patient.derived import age_years, conditions, current_jak_therapy, latest_lab
+from jakcheck.patient.derived import (
+    ACTIVE_WINDOWS,
+    age_years,
+    apply_windows,
+    conditions,
+    current_jak_therapy,
+    latest_lab,
+)
 from jakcheck.patient.facts import MedicationFact, PatientFacts
 from jakcheck.rules import ALL_RULES, labs, reproductive
 from jakcheck.rules.base import ActionSpec, Context, Hit, Rule
@@ -522,6 +529,13 @@ def check_settings(knowledge: Knowledge, settings: Settings) -> None:
                               f"thresholds of knowledge {knowledge.release.version} are {', '.join(allowed)}")
 
 
+def active_windows(knowledge: Knowledge, settings: Settings) -> dict[str, tuple[str, int]]:
+    """The window of each time-bound concept (patient.derived.ACTIVE_WINDOWS): (threshold key, days), the site's
+    value when it set one, else the knowledge release's."""
+    site = dict(settings.site_thresholds)
+    return {cid: (key, int(site.get(key, knowledge.threshold(key).value))) for cid, key in ACTIVE_WINDOWS.items()}
+
+
 def assess_document(facts: PatientFacts, knowledge: Knowledge, *, region: Region, indication: str | None = None,
                     drugs: Sequence[str] = (), rules: Sequence[Rule] = ALL_RULES,
                     settings: Settings = DEFAULT_SETTINGS) -> Doc:
@@ -529,6 +543,9 @@ def assess_document(facts: PatientFacts, knowledge: Knowledge, *, region: Region
     making the model. Parts of it are shared with other documents of the same release: read it, do not change
     it."""
     check_settings(knowledge, settings)
+    # Entries recorded as current but older than their concept's window are read as history by every rule and
+    # reported (data.stale-entry).
+    facts = apply_windows(facts, active_windows(knowledge, settings))
     med = current_jak_therapy(facts, knowledge.drug_ids())
     current = med.concept if med is not None else None
     chosen, scope, hits = choose_scope(facts, knowledge, region, indication, drugs, current)

@@ -6,8 +6,8 @@ was computed from, so a finding can show its inputs.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import TypeVar
 
@@ -18,6 +18,9 @@ from jakcheck.patient.facts import (
     LabValue,
     MedicationFact,
     PatientFacts,
+    StaleEntry,
+    StatedFact,
+    Tri,
 )
 
 T = TypeVar("T")
@@ -119,6 +122,56 @@ def _conditions_of(facts: PatientFacts, concepts: tuple[str, ...]) -> list[Condi
 def conditions(facts: PatientFacts, *concepts: str, active_only: bool = False) -> list[ConditionFact]:
     return [c for c in _conditions_of(facts, concepts)
             if (c.active or not active_only) and (c.onset is None or c.onset <= facts.as_of)]
+
+
+# Time-bound concepts: an entry recorded as current counts as current only within its window, set by the threshold
+# named here (knowledge/data/thresholds.yaml; a site may set its own value). Pregnancy covers both an active
+# pregnancy Condition and a "pregnant" status observation.
+ACTIVE_WINDOWS: dict[str, str] = {
+    "pregnancy": "pregnancy-current-window-days",
+    "serious-infection": "serious-infection-active-window-days",
+    "malignancy": "malignancy-active-window-days",
+    "vte": "vte-active-window-days",
+}
+
+
+def apply_windows(facts: PatientFacts, windows: Mapping[str, tuple[str, int]]) -> PatientFacts:
+    """The facts with every time-bound entry older than its window read as history.
+
+    `windows` maps a concept to (threshold key, days). An active Condition of such a concept whose onset is more
+    than `days` before `as_of` becomes inactive (a past condition: it still counts wherever history counts); a
+    "pregnant" status dated before the pregnancy window becomes unknown (not "not pregnant"). Each is kept in
+    `facts.stale` so that it is reported. An entry without a date is left as recorded (it cannot be shown to be
+    old). Returns `facts` itself when nothing is stale."""
+    stale: list[StaleEntry] = []
+    seen: set[tuple[str, str]] = set()
+
+    def too_old(concept: str, when: date | None) -> tuple[str, int] | None:
+        window = windows.get(concept)
+        if window is None or when is None or (facts.as_of - when).days <= window[1]:
+            return None
+        return window
+
+    conds = list(facts.conditions)
+    for i, c in enumerate(conds):
+        window = too_old(c.concept, c.onset) if c.active else None
+        if window is None or c.onset is None:  # (too_old is None without an onset)
+            continue
+        conds[i] = replace(c, active=False)
+        if (c.concept, c.source) not in seen:
+            seen.add((c.concept, c.source))
+            stale.append(StaleEntry(c.concept, c.source, c.display, c.onset, window[1], window[0]))
+    pregnant = facts.pregnant
+    when = pregnant.effective
+    window = too_old("pregnancy", when) if pregnant.state == Tri.PRESENT else None
+    if window is not None and when is not None:
+        pregnant = StatedFact(Tri.UNKNOWN, pregnant.source, when)
+        source = pregnant.source or facts.patient_source
+        if ("pregnancy", source) not in seen:
+            stale.append(StaleEntry("pregnancy", source, "Pregnancy status: pregnant", when, window[1], window[0]))
+    if not stale:
+        return facts
+    return replace(facts, conditions=tuple(conds), pregnant=pregnant, stale=facts.stale + tuple(stale))
 
 
 def medications_with_class(facts: PatientFacts, cls: str, *, current_only: bool = True) -> list[MedicationFact]:

@@ -138,4 +138,37 @@ def incomplete_record(ctx: Context) -> list[Hit]:
     return hits
 
 
-RULES = (unusable_values, text_matches, weight_needed_for_dose, incomplete_record)
+# What a stale entry was, and what reading it as current would have meant, in a clinician's words.
+STALE_CONCEPTS = {
+    "pregnancy": ("a current pregnancy", "a past pregnancy"),
+    "serious-infection": ("an active serious infection", "a past infection"),
+    "malignancy": ("an active cancer", "a history of cancer (still taken into account)"),
+    "vte": ("a recent venous thromboembolism", "a past venous thromboembolism (still taken into account)"),
+}
+
+
+def stale_entries(ctx: Context) -> list[Hit]:
+    """When an entry is recorded as current (an "active" Condition, a "pregnant" status) but is dated before the
+    window of its concept (thresholds *-window-days, site-adjustable defaults), Then it is read as history, not
+    as current, and reported with the resource so the problem list can be corrected. A history still counts
+    wherever the rules use history (cancer, VTE). An entry without a date is left as recorded."""
+    hits = []
+    for e in sorted(ctx.facts.stale, key=lambda e: (e.source, e.concept)):
+        current, past = STALE_CONCEPTS.get(e.concept, (f"current {e.concept}", f"past {e.concept}"))
+        what = "Status" if e.source.startswith("Observation/") else "Entry"
+        hits.append(Hit(
+            code="data.stale-entry", severity="info" if e.concept == "vte" else "warning",
+            summary=(f"{what} '{e.display}' ({e.source}) is recorded as current since {e.recorded.isoformat()}, "
+                     f"more than {e.window_days} days ago: read as {past}, not as {current}."),
+            detail=("An entry this old is more likely never closed than still current. If it is still current, "
+                    "update the record (a new date or a new entry) and assess again; if not, close it "
+                    f"(window: {e.window_key}, a site-adjustable default)."),
+            evidence=(e.source,), cites=ctx.threshold_cites(e.window_key),
+            actions=(ActionSpec("review-stale-entry", f"Confirm that '{e.display}' ({e.source}, "
+                                f"{e.recorded.isoformat()}) is no longer {current} and update the record.",
+                                "before-start", False),),
+        ))
+    return hits
+
+
+RULES = (unusable_values, text_matches, weight_needed_for_dose, incomplete_record, stale_entries)
