@@ -71,6 +71,17 @@ def candidate_indications(facts: PatientFacts, knowledge: Knowledge) -> list[tup
     return out
 
 
+def patient_view_indications(facts: PatientFacts, knowledge: Knowledge,
+                             settings: Settings) -> tuple[list[str], list[str]]:
+    """The approved-use indications a patient-view card covers, and those on record it leaves out. Every one on
+    record, or only the site's choice (settings.patient_view_indication) when the patient has it among several."""
+    on_record = [i for i, _ in candidate_indications(facts, knowledge)]
+    chosen = settings.patient_view_indication
+    if chosen is not None and chosen in on_record and len(on_record) > 1:
+        return [chosen], [i for i in on_record if i != chosen]
+    return on_record, []
+
+
 def indication_rules(knowledge: Knowledge, drug: str, region: Region, indication: str) -> list[IndicationRule]:
     lab = knowledge.label(drug, region)
     if lab is None or not lab.authorised:
@@ -515,12 +526,15 @@ def site_adjustable_thresholds(knowledge: Knowledge) -> tuple[str, ...]:
 
 
 def check_settings(knowledge: Knowledge, settings: Settings) -> None:
-    """Refuse (ConfigError) settings this knowledge release cannot honour: an unknown SCORE2 risk region, or a
-    site threshold that is not a site-adjustable default (a number a source states is never changed by a
-    site)."""
+    """Refuse (ConfigError) settings this knowledge release cannot honour: an unknown SCORE2 risk region, an
+    unknown patient-view indication, or a site threshold that is not a site-adjustable default (a number a source
+    states is never changed by a site)."""
     if settings.score2_risk_region not in RISK_REGIONS:
         raise ConfigError(f"score2_risk_region: unknown SCORE2 risk region {settings.score2_risk_region!r}; "
                           f"known: {', '.join(RISK_REGIONS)}")
+    if settings.patient_view_indication is not None and settings.patient_view_indication not in knowledge.indications:
+        raise ConfigError(f"patient_view_indication: unknown indication {settings.patient_view_indication!r}; "
+                          f"known: {', '.join(sorted(knowledge.indications))}")
     if settings.site_thresholds:
         allowed = site_adjustable_thresholds(knowledge)
         bad = [k for k, _ in settings.site_thresholds if k not in allowed]
