@@ -383,6 +383,14 @@ CASES: list[Case] = [
     Case("labs.low_counts", "EU tofacitinib, lymphocytes 0.4: below the EU start threshold (0.75)",
          lambda: ra().screened().with_lab("lymphocytes", 0.4, days_ago=1).build(), "lab.lymphopenia", True,
          for_drug="tofacitinib", verdict=("tofacitinib", "defer")),
+    Case("labs.low_counts", "lymphocytes reported as '< 0.5' (a bound): below every start threshold (0.5; EU "
+         "tofacitinib 0.75), so the bound is used", lambda: ra().screened().with_lab("lymphocytes", 0.5, days_ago=1,
+                                                                                     comparator="<").build(),
+         "lab.lymphopenia", True, for_drug="tofacitinib", verdict=("baricitinib", "defer"),
+         also_absent=("data.unusable-value",)),
+    Case("labs.low_counts", "lymphocytes '< 0.6': does not settle the 0.5 threshold, set aside; the count of 10 days "
+         "ago (1.8) is used", lambda: ra().screened().with_lab("lymphocytes", 0.6, days_ago=1, comparator="<")
+         .build(), "lab.lymphopenia", False, verdict=("baricitinib", "appropriate")),
     Case("labs.low_counts", "lymphocytes 0.6 x10^9/L (above 0.5)", lambda: ra().screened().with_lab(
         "lymphocytes", 0.6, days_ago=1).build(), "lab.lymphopenia", False, for_drug="baricitinib"),
     Case("labs.low_counts", "neutrophils 0.9 x10^9/L", lambda: ra().screened().with_lab("neutrophils", 0.9,
@@ -415,6 +423,14 @@ CASES: list[Case] = [
     Case("renal_hepatic.renal", "EU abrocitinib (atopic dermatitis), eGFR 25: 50 mg once daily",
          lambda: P().aged(30).with_condition(AD).screened().with_lab("egfr", 25, days_ago=1).build(),
          "renal.dose-adjustment", True, indication=AD, for_drug="abrocitinib", dose=("abrocitinib", 50, "once daily")),
+    Case("renal_hepatic.renal", "EU abrocitinib (atopic dermatitis), eGFR reported as '< 15' (a bound below every "
+         "band edge): 50 mg once daily", lambda: P().aged(30).with_condition(AD).screened()
+         .with_lab("egfr", 15, days_ago=1, comparator="<").build(), "renal.dose-adjustment", True, indication=AD,
+         for_drug="abrocitinib", dose=("abrocitinib", 50, "once daily")),
+    Case("renal_hepatic.renal", "EU abrocitinib, eGFR reported as '> 50': does not settle the 60 edge, set aside "
+         "(creatinine used)", lambda: P().aged(30).with_condition(AD).screened()
+         .with_lab("egfr", 50, days_ago=1, comparator=">").build(), "renal.dose-adjustment", False, indication=AD,
+         for_drug="abrocitinib", verdict=("abrocitinib", "appropriate")),
     Case("renal_hepatic.renal", "EU abrocitinib (atopic dermatitis), eGFR 60: outside the moderate band",
          lambda: P().aged(30).with_condition(AD).screened().with_lab("egfr", 60, days_ago=1).build(),
          "renal.dose-adjustment", False, indication=AD, for_drug="abrocitinib"),

@@ -847,7 +847,7 @@ class _Reader:
         comparator = vq.get("comparator")
         code, text = _str(vq.get("code")), _str(vq.get("unit"))
         original = f"{raw_value} {code or text or ''}".strip()
-        if comparator is not None:
+        if comparator not in (None, "<", "<=", ">", ">="):  # a bound is kept with its comparator (LabValue)
             self._unusable(source, prefix + "valueQuantity.comparator",
                            f"value is a bound ({comparator}{original}), not a measurement", cid)
             return
@@ -873,7 +873,8 @@ class _Reader:
                     self._unusable(source, prefix + "referenceRange[0].high", exc.reason, cid)
         if status in _OBSERVATION_REVISED:
             original = f"{original} ({status})"
-        self.labs.append(LabValue(cid, canonical, unit, effective, source, original, high))
+        self.labs.append(LabValue(cid, canonical, unit, effective, source, f"{comparator or ''}{original}", high,
+                                  comparator))
 
     def _answer_ids(self, res: dict[str, Any]) -> tuple[list[str], str]:
         cc = res.get("valueCodeableConcept")

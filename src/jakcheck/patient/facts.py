@@ -18,6 +18,7 @@ ResultValue = Literal["positive", "negative", "indeterminate"]
 SmokingStatus = Literal["current", "former", "never", "unknown"]
 MatchedBy = Literal["code", "text"]
 Race = Literal["white", "african-american", "other"]
+Comparator = Literal["<", "<=", ">", ">="]
 
 
 class Tri(StrEnum):
@@ -50,6 +51,9 @@ class LabValue:
     source: str
     original: str  # value and unit as recorded, e.g. "1.2 10*3/uL"
     reference_high: float | None = None  # in the canonical unit, when the record gives one
+    # A bound, not a measurement ("< 0.5": valueQuantity.comparator): the true value is below/above `value`.
+    # Only rules that check that the bound settles every threshold they compare use it (patient.derived).
+    comparator: Comparator | None = None
 
 
 @dataclass(frozen=True)
