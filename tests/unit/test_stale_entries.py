@@ -13,6 +13,7 @@ from jakcheck.errors import ConfigError
 from jakcheck.fhir.reader import read_document
 from jakcheck.knowledge.loader import default_knowledge
 from jakcheck.patient.derived import apply_windows, conditions
+from jakcheck.patient.facts import StatedFact, Tri
 from jakcheck.settings import Settings
 from tests.builders import assert_finding, assert_no_finding, finding_codes
 from tests.spec.tables import ra
@@ -115,3 +116,20 @@ def test_a_site_can_set_each_window() -> None:
         assess(facts, KB, region="EU", settings=Settings(site_thresholds=((key, 100.0),)))  # accepted
     with pytest.raises(ConfigError):
         assess(facts, KB, region="EU", settings=Settings(site_thresholds=(("age-risk-years", 70.0),)))
+
+
+def _not_pregnant_since(days_ago: int) -> Any:
+    from dataclasses import replace
+    from datetime import timedelta
+
+    facts = ra(30).screened().build()
+    return replace(facts, pregnant=StatedFact(Tri.ABSENT, "Observation/ps", AS_OF - timedelta(days=days_ago)))
+
+
+def test_an_old_not_pregnant_status_does_not_make_the_status_known() -> None:
+    def asks(days_ago: int) -> bool:
+        result = assess(_not_pregnant_since(days_ago), KB, region="EU", indication="rheumatoid-arthritis")
+        [f] = [f for f in result.findings if f.code == "contraception.counsel"]
+        return "pregnancy status not recorded" in f.summary
+    assert not asks(30)
+    assert asks(31)
