@@ -188,7 +188,7 @@ async def call_service(service_id: str, request: Request) -> Response:
     if incomplete:
         facts = replace(facts, incomplete=(*facts.incomplete, *incomplete))
     usual_start: dict[str, DoseOut | None] = {}
-    more: list[tuple[Assessment, str | None]] = []
+    per: list[Assessment] = []
     left_out: list[str] = []
     if ordered:
         order = assess_order(facts, s.knowledge, region=s.settings.region, drugs=[o.drug for o in ordered],
@@ -203,8 +203,8 @@ async def call_service(service_id: str, request: Request) -> Response:
         else:  # none or one on record: the engine finds it
             per = [assess(facts, s.knowledge, region=s.settings.region, settings=s.settings)]
         a = per[0]
-        more = [(x, f"{s.settings.service_base_url}/report/{s.reports.put(x)}") for x in per[1:]]
-    token = s.reports.put(a)
+    token = s.reports.put(a)  # first: the answer cache checks this report, which expires before the others
+    more = [(x, f"{s.settings.service_base_url}/report/{s.reports.put(x)}") for x in per[1:]]
     cctx.report_url = f"{s.settings.service_base_url}/report/{token}"
     if ordered:
         built = order_cards(a, ordered, usual_start, f"Patient/{facts.patient_id}", ctx.userId, ctx.encounterId,
