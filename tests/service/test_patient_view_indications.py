@@ -96,3 +96,20 @@ def test_an_unknown_patient_view_indication_is_refused_at_start_up(settings: Set
         assert "patient_view_indication" in str(exc)
     else:
         raise AssertionError("an unknown indication was accepted")
+
+
+def test_an_indication_without_a_drug_in_this_region_gets_no_section() -> None:
+    from jakcheck.engine import assess
+    from jakcheck.knowledge.loader import default_knowledge
+    from jakcheck.service.cards import CardContext, patient_view_card
+    from tests.spec.tables import _ad, ra
+
+    kb = default_knowledge()
+    with_ra = assess(ra().screened().build(), kb, region="EU", indication="rheumatoid-arthritis")
+    with_ad = assess(_ad().screened().build(), kb, region="EU", indication="atopic-dermatitis")
+    no_drug = with_ra.model_copy(update={"drugs": []})
+    ctx = CardContext(knowledge=kb, report_url="https://cds.example.org/report/first")
+    [built] = patient_view_card(no_drug, ctx, [(with_ad, "https://cds.example.org/report/second")])
+    assert "atopic-dermatitis" in built.card["summary"] and "rheumatoid-arthritis" not in built.card["detail"]
+    assert [link["url"] for link in built.card["links"]] == ["https://cds.example.org/report/second"]
+    assert patient_view_card(no_drug, ctx) == []

@@ -517,9 +517,10 @@ def patient_view_card(a: Assessment, ctx: CardContext, more: Sequence[tuple[Asse
     assessment of each other one (with its full-report link) and the card has one section per indication, named,
     and lists the steps before the start that they share once. `also_on_record`: indications on record that the
     card leaves out because the site chose one (settings.patient_view_indication); the card names them."""
-    if not a.drugs or a.indication is None:
+    sections = [(x, u) for x, u in [(a, ctx.report_url), *more] if x.drugs and x.indication is not None]
+    if not sections:
         return []
-    sections = [(a, ctx.report_url), *((x, u) for x, u in more if x.drugs and x.indication is not None)]
+    a = sections[0][0]  # an indication with no drug in this region has no section
     every = [x for x, _ in sections]
     steps = [[x.summary for x in y.actions if x.blocking] for y in every]
     blocking = list(dict.fromkeys(s for per in steps for s in per))
@@ -548,7 +549,7 @@ def patient_view_card(a: Assessment, ctx: CardContext, more: Sequence[tuple[Asse
             "source": {"label": "jakcheck assessment of the product labels",
                        "topic": {"system": CARD_TYPE_SYSTEM, "code": "summary", "display": "Summary"}}}
     built = _finish(card, ctx)
-    if len(sections) > 1 and ctx.report_url:
+    if (len(sections) > 1 or sections[0][1] != ctx.report_url) and ctx.report_url:
         built["links"] = [{"label": f"Full jakcheck report: {x.indication}", "url": u, "type": "absolute"}
                           for x, u in sections if u]
     return [BuiltCard(built, "summary", indicator)]
