@@ -133,3 +133,14 @@ def test_an_old_not_pregnant_status_does_not_make_the_status_known() -> None:
         return "pregnancy status not recorded" in f.summary
     assert not asks(30)
     assert asks(31)
+
+
+def test_the_synthea_tubal_pregnancy_shape_known_from_its_text_is_windowed_too() -> None:
+    """Synthea codes a tubal pregnancy 79586000, outside the pregnancy value set: it is recognised from its text,
+    and the window applies to it like to a coded entry."""
+    record = _record(_condition("preg", SNOMED, "79586000", "Tubal pregnancy", "1972-05-14"))
+    facts = read_document(record, source_name="t", as_of=AS_OF, knowledge=KB)
+    assert [c.matched_by for c in facts.conditions if c.concept == "pregnancy"] == ["text"]
+    result = assess(facts, KB, region="EU", indication="rheumatoid-arthritis")
+    assert_no_finding(result, "pregnancy.current")
+    assert any("Condition/preg" in f.summary for f in result.findings if f.code == "data.stale-entry")
