@@ -91,3 +91,12 @@ def test_an_egfr_bound_that_does_not_settle_names_the_band_edges() -> None:
     result = assess(_egfr(50, ">"), KB, region="EU", indication="rheumatoid-arthritis")  # type: ignore[arg-type]
     [u] = [f for f in result.findings if f.code == "data.unusable-value"]
     assert ">50" in u.summary and "does not settle every renal band edge" in u.summary and "60" in u.summary
+
+
+def test_on_treatment_a_bound_is_never_silent() -> None:
+    from tests.spec.tables_on_treatment import ra_on
+
+    facts = ra_on("tofacitinib").with_lab("lymphocytes", 0.5, days_ago=1, comparator="<").build()
+    for drugs in ((), ("tofacitinib", "baricitinib")):
+        result = assess(facts, KB, region="EU", indication="rheumatoid-arthritis", drugs=drugs)
+        assert any("<0.5" in f.summary for f in result.findings if f.code == "data.unusable-value")

@@ -82,8 +82,8 @@ def start_count(ctx: Context, analyte: str) -> tuple[LabValue | None, str | None
     edges = start_edges(ctx, analyte)
     if settles(lab, edges):
         return lab, None
-    why = (f"the bound {shown_value(lab)} {lab.unit} does not settle the start threshold(s) "
-           + ", ".join(f"{e:g}" for e in sorted(set(edges))) if edges else "no start threshold compares it")
+    why = ("it does not settle the start threshold(s) " + ", ".join(f"{e:g}" for e in sorted(set(edges)))
+           if edges else "no start threshold compares it")
     return latest_lab(ctx.facts, analyte, days), why
 
 
@@ -92,8 +92,9 @@ def bound_set_aside(ctx: Context, lab: LabValue) -> str | None:
     count that settles every start threshold of the drugs in scope is used."""
     if lab.concept in CODE_FOR:
         used, why = start_count(ctx, lab.concept)
-        if used is lab:
-            return None
+        if used is lab:  # the on-treatment thresholds of the current drug compare measurements only
+            return None if ctx.current_drug is None else (
+                f"the start thresholds used it; the on-treatment thresholds of {ctx.current_drug} need a measurement")
         days = int(ctx.threshold("cbc-baseline-lookback-days"))
         if why is not None and latest_value_or_bound(ctx.facts, lab.concept, days) is lab:
             return why
