@@ -76,10 +76,12 @@ class PatientBuilder:
         return self
 
     def with_lab(self, concept: str, value: float, unit: str | None = None, *, days_ago: int = 10,
-                 reference_high: float | None = None) -> PatientBuilder:
+                 reference_high: float | None = None, comparator: Any = None) -> PatientBuilder:
+        """A lab value in its canonical unit; `comparator` ("<", ">", ...) makes it a bound, e.g. "< 0.5"."""
         u = unit or CANONICAL[concept]
         lab = LabValue(concept=concept, value=value, unit=u, effective=self._day(days_ago),
-                       source=self._ref("Observation"), original=f"{value} {u}", reference_high=reference_high)
+                       source=self._ref("Observation"), original=f"{comparator or ''}{value} {u}",
+                       reference_high=reference_high, comparator=comparator)
         self.facts = replace(self.facts, labs=self.facts.labs + (lab,))
         return self
 

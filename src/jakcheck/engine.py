@@ -34,7 +34,14 @@ from jakcheck.knowledge.coverage import section_for
 from jakcheck.knowledge.evidence import cite_grade, cite_jurisdiction, grade_text
 from jakcheck.knowledge.loader import Knowledge
 from jakcheck.knowledge.schema import Cite, Dose, IndicationRule, Region
-from jakcheck.patient.derived import age_years, conditions, current_jak_therapy, latest_lab
+from jakcheck.patient.derived import (
+    ACTIVE_WINDOWS,
+    age_years,
+    apply_windows,
+    conditions,
+    current_jak_therapy,
+    latest_lab,
+)
 from jakcheck.patient.facts import MedicationFact, PatientFacts
 from jakcheck.rules import ALL_RULES, labs, reproductive
 from jakcheck.rules.base import ActionSpec, Context, Hit, Rule
@@ -62,6 +69,17 @@ def candidate_indications(facts: PatientFacts, knowledge: Knowledge) -> list[tup
         if found:
             out.append((ind.id, tuple(c.source for c in found)))
     return out
+
+
+def patient_view_indications(facts: PatientFacts, knowledge: Knowledge,
+                             settings: Settings) -> tuple[list[str], list[str]]:
+    """The approved-use indications a patient-view card covers, and those on record it leaves out. Every one on
+    record, or only the site's choice (settings.patient_view_indication) when the patient has it among several."""
+    on_record = [i for i, _ in candidate_indications(facts, knowledge)]
+    chosen = settings.patient_view_indication
+    if chosen is not None and chosen in on_record and len(on_record) > 1:
+        return [chosen], [i for i in on_record if i != chosen]
+    return on_record, []
 
 
 def indication_rules(knowledge: Knowledge, drug: str, region: Region, indication: str) -> list[IndicationRule]:
@@ -508,18 +526,28 @@ def site_adjustable_thresholds(knowledge: Knowledge) -> tuple[str, ...]:
 
 
 def check_settings(knowledge: Knowledge, settings: Settings) -> None:
-    """Refuse (ConfigError) settings this knowledge release cannot honour: an unknown SCORE2 risk region, or a
-    site threshold that is not a site-adjustable default (a number a source states is never changed by a
-    site)."""
+    """Refuse (ConfigError) settings this knowledge release cannot honour: an unknown SCORE2 risk region, an
+    unknown patient-view indication, or a site threshold that is not a site-adjustable default (a number a source
+    states is never changed by a site)."""
     if settings.score2_risk_region not in RISK_REGIONS:
         raise ConfigError(f"score2_risk_region: unknown SCORE2 risk region {settings.score2_risk_region!r}; "
                           f"known: {', '.join(RISK_REGIONS)}")
+    if settings.patient_view_indication is not None and settings.patient_view_indication not in knowledge.indications:
+        raise ConfigError(f"patient_view_indication: unknown indication {settings.patient_view_indication!r}; "
+                          f"known: {', '.join(sorted(knowledge.indications))}")
     if settings.site_thresholds:
         allowed = site_adjustable_thresholds(knowledge)
         bad = [k for k, _ in settings.site_thresholds if k not in allowed]
         if bad:
             raise ConfigError(f"site_thresholds: {', '.join(bad)} cannot be set by a site; the site-adjustable "
                               f"thresholds of knowledge {knowledge.release.version} are {', '.join(allowed)}")
+
+
+def active_windows(knowledge: Knowledge, settings: Settings) -> dict[str, tuple[str, int]]:
+    """The window of each time-bound concept (patient.derived.ACTIVE_WINDOWS): (threshold key, days), the site's
+    value when it set one, else the knowledge release's."""
+    site = dict(settings.site_thresholds)
+    return {cid: (key, int(site.get(key, knowledge.threshold(key).value))) for cid, key in ACTIVE_WINDOWS.items()}
 
 
 def assess_document(facts: PatientFacts, knowledge: Knowledge, *, region: Region, indication: str | None = None,
@@ -529,6 +557,9 @@ def assess_document(facts: PatientFacts, knowledge: Knowledge, *, region: Region
     making the model. Parts of it are shared with other documents of the same release: read it, do not change
     it."""
     check_settings(knowledge, settings)
+    # Entries recorded as current but older than their concept's window are read as history by every rule and
+    # reported (data.stale-entry).
+    facts = apply_windows(facts, active_windows(knowledge, settings))
     med = current_jak_therapy(facts, knowledge.drug_ids())
     current = med.concept if med is not None else None
     chosen, scope, hits = choose_scope(facts, knowledge, region, indication, drugs, current)

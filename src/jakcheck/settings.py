@@ -23,6 +23,7 @@ YAML example::
           - url: https://sandbox.example.org/.well-known/jwks.json
             jwks_file: /etc/jakcheck/sandbox-jwks.json
     cors_origins: [https://sandbox.example.org]
+    patient_view_indication: rheumatoid-arthritis   # optional: the one indication a patient-view card covers
     feedback_store: /var/lib/jakcheck/feedback.sqlite3           # or postgresql+psycopg://user@host/db
 """
 
@@ -100,6 +101,10 @@ class Settings:
     report_cache_size: int = 1000  # full-report links kept in memory (least recently used dropped)
     report_ttl_seconds: int = 3600
     answer_cache_size: int = 256  # cards kept per worker for calls with the same content (0: off)
+    # The indication a patient-view card covers when the patient has several approved-use indications on record
+    # (an indication id of the knowledge release, e.g. rheumatoid-arthritis); None: one section for each. The card
+    # names the indications it leaves out. Does not change an assessment.
+    patient_view_indication: str | None = None
 
     def assessment_settings(self) -> dict[str, object]:
         """The settings that can change an assessment (besides its region, which every assessment names)."""
@@ -313,4 +318,5 @@ def load_settings(environ: Mapping[str, str], config_file: Path | None = None) -
         report_cache_size=_int(get("report_cache_size", d.report_cache_size), "report_cache_size"),
         report_ttl_seconds=_int(get("report_ttl_seconds", d.report_ttl_seconds), "report_ttl_seconds"),
         answer_cache_size=_int(get("answer_cache_size", d.answer_cache_size), "answer_cache_size"),
+        patient_view_indication=str(get("patient_view_indication", "")).strip() or None,
     )

@@ -207,7 +207,7 @@ def test_observation_conversions_and_reference_high(kb: FakeTerminology) -> None
     ({**observation("u", "731-0", None), "valueString": "low"}, "valueQuantity", "valueString"),
     ({**observation("u", "731-0", None), "dataAbsentReason": cc("x", "error")}, "valueQuantity", "error"),
     (observation("u", "731-0", "1.2"), "valueQuantity.value", "not a number"),
-    ({**observation("u", "731-0", 60.0), "valueQuantity": {"value": 0.5, "comparator": "<", "unit": "10*9/L"}},
+    ({**observation("u", "731-0", 60.0), "valueQuantity": {"value": 0.5, "comparator": "ad", "unit": "10*9/L"}},
      "valueQuantity.comparator", "bound"),
 ])
 def test_unusable_values(kb: FakeTerminology, obs: dict[str, Any], field: str, reason: str) -> None:
@@ -218,6 +218,15 @@ def test_unusable_values(kb: FakeTerminology, obs: dict[str, Any], field: str, r
     [u] = facts.unusable
     assert (u.source, u.field, u.concept) == ("Observation/u", field, "lymphocytes")
     assert reason in u.reason
+
+
+def test_a_bound_is_kept_with_its_comparator(kb: FakeTerminology) -> None:
+    """"< 0.5": kept as a bound (the rules use it only where it settles every threshold they compare)."""
+    obs = {**observation("u", "731-0", 60.0), "valueQuantity": {"value": 500, "comparator": "<", "unit": "/uL"}}
+    facts = read(bundle(obs), kb)
+    [lab] = facts.labs
+    assert (lab.comparator, lab.value, lab.original) == ("<", pytest.approx(0.5), "<500 /uL")
+    assert facts.unusable == ()
 
 
 def test_observation_without_date_and_date_sources(kb: FakeTerminology) -> None:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 
-from jakcheck.patient.facts import PatientFacts, TextMatch, Tri
+from jakcheck.patient.facts import PatientFacts, StatedFact, TextMatch, Tri
+from tests.builders import AS_OF
 from tests.builders import PatientBuilder as P
 
 RA = "rheumatoid-arthritis"
@@ -210,6 +212,12 @@ CASES: list[Case] = [
     Case("cancer.malignancy", "active lung cancer: not recommended", lambda: ra().screened().with_condition(
         "malignancy", display="Lung cancer").build(), "risk.malignancy", True,
          verdict=("upadacitinib", "not-recommended")),
+    Case("cancer.malignancy", "lung cancer 'active' since 5 years (1826 days, the edge of the window): active",
+         lambda: ra().screened().with_condition("malignancy", days_ago=1826, display="Lung cancer").build(),
+         "risk.malignancy", True, verdict=("upadacitinib", "not-recommended"), also_absent=("data.stale-entry",)),
+    Case("cancer.malignancy", "lung cancer 'active' since 1827 days: a history of cancer, still only if no "
+         "alternative", lambda: ra().screened().with_condition("malignancy", days_ago=1827, display="Lung cancer")
+         .build(), "risk.malignancy", True, verdict=("upadacitinib", "only-if-no-alternative")),
     Case("cancer.malignancy", "basal cell carcinoma only (NMSC is not 'malignancy')", lambda: ra().screened()
          .with_condition("nmsc", active=False).build(), "risk.malignancy", False),
     Case("cancer.skin_cancer", "basal cell carcinoma on record", lambda: ra().screened().with_condition(
@@ -217,8 +225,15 @@ CASES: list[Case] = [
     Case("cancer.skin_cancer", "no skin cancer", lambda: ra().screened().build(), "risk.nmsc", False),
     # infection
     Case("infection.active_serious_infection", "active pneumonia: defer", lambda: ra().screened().with_condition(
-        "serious-infection", display="Pneumonia").build(), "infection.active-serious", True,
+        "serious-infection", days_ago=10, display="Pneumonia").build(), "infection.active-serious", True,
          verdict=("tofacitinib", "defer")),
+    Case("infection.active_serious_infection", "sepsis 'active' since 90 days (the edge of the infection window): "
+         "still active", lambda: ra().screened().with_condition("serious-infection", days_ago=90, display="Sepsis")
+         .build(), "infection.active-serious", True, verdict=("tofacitinib", "defer"),
+         also_absent=("data.stale-entry",)),
+    Case("infection.active_serious_infection", "sepsis 'active' since 91 days: read as a past infection (stale entry)",
+         lambda: ra().screened().with_condition("serious-infection", days_ago=91, display="Sepsis").build(),
+         "infection.active-serious", False, verdict=("tofacitinib", "appropriate")),
     Case("infection.active_serious_infection", "pneumonia resolved", lambda: ra().screened().with_condition(
         "serious-infection", active=False).build(), "infection.active-serious", False),
     Case("infection.herpes_zoster_history", "previous shingles", lambda: ra().screened().with_condition(
@@ -368,6 +383,14 @@ CASES: list[Case] = [
     Case("labs.low_counts", "EU tofacitinib, lymphocytes 0.4: below the EU start threshold (0.75)",
          lambda: ra().screened().with_lab("lymphocytes", 0.4, days_ago=1).build(), "lab.lymphopenia", True,
          for_drug="tofacitinib", verdict=("tofacitinib", "defer")),
+    Case("labs.low_counts", "lymphocytes reported as '< 0.5' (a bound): below every start threshold (0.5; EU "
+         "tofacitinib 0.75), so the bound is used", lambda: ra().screened().with_lab("lymphocytes", 0.5, days_ago=1,
+                                                                                     comparator="<").build(),
+         "lab.lymphopenia", True, for_drug="tofacitinib", verdict=("baricitinib", "defer"),
+         also_absent=("data.unusable-value",)),
+    Case("labs.low_counts", "lymphocytes '< 0.6': does not settle the 0.5 threshold, set aside; the count of 10 days "
+         "ago (1.8) is used", lambda: ra().screened().with_lab("lymphocytes", 0.6, days_ago=1, comparator="<")
+         .build(), "lab.lymphopenia", False, verdict=("baricitinib", "appropriate")),
     Case("labs.low_counts", "lymphocytes 0.6 x10^9/L (above 0.5)", lambda: ra().screened().with_lab(
         "lymphocytes", 0.6, days_ago=1).build(), "lab.lymphopenia", False, for_drug="baricitinib"),
     Case("labs.low_counts", "neutrophils 0.9 x10^9/L", lambda: ra().screened().with_lab("neutrophils", 0.9,
@@ -400,6 +423,14 @@ CASES: list[Case] = [
     Case("renal_hepatic.renal", "EU abrocitinib (atopic dermatitis), eGFR 25: 50 mg once daily",
          lambda: P().aged(30).with_condition(AD).screened().with_lab("egfr", 25, days_ago=1).build(),
          "renal.dose-adjustment", True, indication=AD, for_drug="abrocitinib", dose=("abrocitinib", 50, "once daily")),
+    Case("renal_hepatic.renal", "EU abrocitinib (atopic dermatitis), eGFR reported as '< 15' (a bound below every "
+         "band edge): 50 mg once daily", lambda: P().aged(30).with_condition(AD).screened()
+         .with_lab("egfr", 15, days_ago=1, comparator="<").build(), "renal.dose-adjustment", True, indication=AD,
+         for_drug="abrocitinib", dose=("abrocitinib", 50, "once daily")),
+    Case("renal_hepatic.renal", "EU abrocitinib, eGFR reported as '> 50': does not settle the 60 edge, set aside "
+         "(creatinine used)", lambda: P().aged(30).with_condition(AD).screened()
+         .with_lab("egfr", 50, days_ago=1, comparator=">").build(), "renal.dose-adjustment", False, indication=AD,
+         for_drug="abrocitinib", verdict=("abrocitinib", "appropriate")),
     Case("renal_hepatic.renal", "EU abrocitinib (atopic dermatitis), eGFR 60: outside the moderate band",
          lambda: P().aged(30).with_condition(AD).screened().with_lab("egfr", 60, days_ago=1).build(),
          "renal.dose-adjustment", False, indication=AD, for_drug="abrocitinib"),
@@ -576,6 +607,27 @@ CASES: list[Case] = [
          "data.incomplete-record", True, verdict=("tofacitinib", "defer")),
     Case("data_quality.incomplete_record", "every part of the record arrived (a null prefetch means no data)",
          lambda: ra().screened().build(), "data.incomplete-record", False),
+    Case("data_quality.stale_entries", "98 years old, 'Tubal pregnancy' active since 1972: a past pregnancy, not a "
+         "current one", lambda: ra(98).screened().pregnant(Tri.UNKNOWN).with_condition(
+             "pregnancy", days_ago=(AS_OF - date(1972, 5, 1)).days, display="Tubal pregnancy").build(),
+         "data.stale-entry", True, also_absent=("pregnancy.current",),
+         verdict=("baricitinib", "only-if-no-alternative")),
+    Case("data_quality.stale_entries", "pregnancy recorded 300 days ago (the edge of the pregnancy window): current",
+         lambda: ra(30).screened().pregnant(Tri.UNKNOWN).with_condition("pregnancy", days_ago=300,
+                                                                      display="Pregnancy").build(),
+         "data.stale-entry", False, verdict=("baricitinib", "contraindicated")),
+    Case("data_quality.stale_entries", "US Core 'Pregnant' status observed in 2022, assessed in 2026: pregnancy status "
+         "unknown, not pregnant", lambda: _pregnant_status(ra(30).screened(), (AS_OF - date(2022, 3, 15)).days),
+         "data.stale-entry", True, also_absent=("pregnancy.current",), for_drug="baricitinib"),
+    Case("data_quality.stale_entries", "'Pregnant' status observed 300 days ago: still pregnant",
+         lambda: _pregnant_status(ra(30).screened(), 300), "data.stale-entry", False,
+         verdict=("baricitinib", "contraindicated")),
+    Case("data_quality.stale_entries", "venous thromboembolism 'active' since 181 days: a past VTE, still a VTE risk",
+         lambda: ra().screened().with_condition("vte", days_ago=181, display="Deep vein thrombosis").build(),
+         "data.stale-entry", True, verdict=("tofacitinib", "caution")),
+    Case("data_quality.stale_entries", "venous thromboembolism 'active' since 180 days: recent, not stale",
+         lambda: ra().screened().with_condition("vte", days_ago=180, display="Deep vein thrombosis").build(),
+         "data.stale-entry", False, verdict=("tofacitinib", "caution")),
     # findings known from free text only (rules/text_only.py: the engine caps every finding, whichever rule)
     Case("text_only.cap_text_only", "active TB from text only ('Tuberculosis'): defer with a blocking confirm, not "
          "contraindicated", lambda: _text(ra().screened(), "Tuberculosis"), "tb.active", True,
@@ -744,6 +796,15 @@ def _text_named(facts: PatientFacts, concept: str) -> PatientFacts:
                                         for r in facts.results),
                    text_matches=facts.text_matches + tuple(TextMatch(concept, r.source, "QuantiFERON")
                                                            for r in facts.results if r.concept == concept))
+
+
+def _pregnant_status(builder: P, days_ago: int) -> PatientFacts:
+    """A coded "pregnant" status observation (US Core pregnancy status) from `days_ago` days before AS_OF."""
+    from dataclasses import replace
+    from datetime import timedelta
+
+    return replace(builder.build(), pregnant=StatedFact(Tri.PRESENT, "Observation/pregnancy-status",
+                                                       AS_OF - timedelta(days=days_ago)))
 
 
 def _without(facts: PatientFacts, concept: str) -> PatientFacts:

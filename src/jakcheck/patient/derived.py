@@ -6,18 +6,22 @@ was computed from, so a finding can show its inputs.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import TypeVar
 
 from jakcheck.patient.facts import (
     CodedResult,
+    Comparator,
     ConditionFact,
     ImmunizationFact,
     LabValue,
     MedicationFact,
     PatientFacts,
+    StaleEntry,
+    StatedFact,
+    Tri,
 )
 
 T = TypeVar("T")
@@ -51,13 +55,58 @@ def _kept_on(facts: PatientFacts, name: str, build: Callable[[], T]) -> T:
 def _lab_index(facts: PatientFacts) -> dict[str, list[LabValue]]:
     index: dict[str, list[LabValue]] = {}
     for lab in facts.labs:
-        index.setdefault(lab.concept, []).append(lab)
+        if lab.comparator is None:  # a bound is not a measurement: see latest_value_or_bound
+            index.setdefault(lab.concept, []).append(lab)
     return index
 
 
 def labs_of(facts: PatientFacts, concept: str) -> list[LabValue]:
-    """The labs of one concept (an index built once per facts object)."""
+    """The measured labs of one concept (an index built once per facts object); bounds ("< 0.5") are not in it."""
     return _kept_on(facts, "_jakcheck_lab_index", lambda: _lab_index(facts)).get(concept, [])
+
+
+def latest_value_or_bound(facts: PatientFacts, concept: str, within_days: int | None = None) -> LabValue | None:
+    """The most recent value of a lab concept, a bound ("< 0.5") included; on the same day a measurement wins.
+    For a rule that compares it only where `settles` says the bound answers the question."""
+    start = days_before(facts, within_days) if within_days is not None else date.min
+    best: LabValue | None = None
+    for lab in facts.labs:
+        if lab.concept == concept and start <= lab.effective <= facts.as_of and (
+            best is None or (lab.effective, lab.comparator is None, lab.source)
+                > (best.effective, best.comparator is None, best.source)):
+            best = lab
+    return best
+
+
+def is_below(lab: LabValue, threshold: float) -> bool | None:
+    """Whether the true value is below `threshold` (value < threshold): True or False when the lab is a
+    measurement or a bound that settles it, None when the bound leaves it open. "< X" is below T for sure only
+    when X <= T, and never above it; "> X" is not below T when X >= T. A bound that includes its edge ("<=",
+    ">=") settles only a threshold strictly beyond it, so that an edge counted on either side is safe."""
+    v = lab.value
+    match lab.comparator:
+        case None:
+            return v < threshold
+        case "<":
+            return True if v <= threshold else None
+        case "<=":
+            return True if v < threshold else None
+        case ">":
+            return False if v >= threshold else None
+        case _:  # ">="
+            return False if v > threshold else None
+
+
+def settles(lab: LabValue, thresholds: Iterable[float]) -> bool:
+    """A measurement, or a bound that answers every comparison with the thresholds (at least one): only then
+    may a rule use it."""
+    edges = list(thresholds)
+    return lab.comparator is None or (bool(edges) and all(is_below(lab, t) is not None for t in edges))
+
+
+def shown_value(lab: LabValue) -> str:
+    """The value with its comparator, e.g. "<0.5"."""
+    return f"{lab.comparator or ''}{lab.value:g}"
 
 
 def latest_lab(facts: PatientFacts, concept: str, within_days: int | None = None) -> LabValue | None:
@@ -121,6 +170,56 @@ def conditions(facts: PatientFacts, *concepts: str, active_only: bool = False) -
             if (c.active or not active_only) and (c.onset is None or c.onset <= facts.as_of)]
 
 
+# Time-bound concepts: an entry recorded as current counts as current only within its window, set by the threshold
+# named here (knowledge/data/thresholds.yaml; a site may set its own value). Pregnancy covers both an active
+# pregnancy Condition and a "pregnant" status observation.
+ACTIVE_WINDOWS: dict[str, str] = {
+    "pregnancy": "pregnancy-current-window-days",
+    "serious-infection": "serious-infection-active-window-days",
+    "malignancy": "malignancy-active-window-days",
+    "vte": "vte-active-window-days",
+}
+
+
+def apply_windows(facts: PatientFacts, windows: Mapping[str, tuple[str, int]]) -> PatientFacts:
+    """The facts with every time-bound entry older than its window read as history.
+
+    `windows` maps a concept to (threshold key, days). An active Condition of such a concept whose onset is more
+    than `days` before `as_of` becomes inactive (a past condition: it still counts wherever history counts); a
+    "pregnant" status dated before the pregnancy window becomes unknown (not "not pregnant"). Each is kept in
+    `facts.stale` so that it is reported. An entry without a date is left as recorded (it cannot be shown to be
+    old). Returns `facts` itself when nothing is stale."""
+    stale: list[StaleEntry] = []
+    seen: set[tuple[str, str]] = set()
+
+    def too_old(concept: str, when: date | None) -> tuple[str, int] | None:
+        window = windows.get(concept)
+        if window is None or when is None or (facts.as_of - when).days <= window[1]:
+            return None
+        return window
+
+    conds = list(facts.conditions)
+    for i, c in enumerate(conds):
+        window = too_old(c.concept, c.onset) if c.active else None
+        if window is None or c.onset is None:  # (too_old is None without an onset)
+            continue
+        conds[i] = replace(c, active=False)
+        if (c.concept, c.source) not in seen:
+            seen.add((c.concept, c.source))
+            stale.append(StaleEntry(c.concept, c.source, c.display, c.onset, window[1], window[0]))
+    pregnant = facts.pregnant
+    when = pregnant.effective
+    window = too_old("pregnancy", when) if pregnant.state == Tri.PRESENT else None
+    if window is not None and when is not None:
+        pregnant = StatedFact(Tri.UNKNOWN, pregnant.source, when)
+        source = pregnant.source or facts.patient_source
+        if ("pregnancy", source) not in seen:
+            stale.append(StaleEntry("pregnancy", source, "Pregnancy status: pregnant", when, window[1], window[0]))
+    if not stale:
+        return facts
+    return replace(facts, conditions=tuple(conds), pregnant=pregnant, stale=facts.stale + tuple(stale))
+
+
 def medications_with_class(facts: PatientFacts, cls: str, *, current_only: bool = True) -> list[MedicationFact]:
     return [m for m in facts.medications
             if cls in m.classes and (m.current or not current_only)
@@ -156,6 +255,25 @@ class RenalFunction:
     method: str  # "recorded", "CKD-EPI 2021 from creatinine", "Cockcroft-Gault"
     evidence: tuple[str, ...]
     effective: date
+    # A recorded eGFR reported as a bound ("> 90"), used only when it settles every band edge compared.
+    comparator: Comparator | None = None
+
+    @property
+    def shown(self) -> str:
+        """The value as recorded, e.g. "48.2" or ">90"."""
+        return f"{self.comparator or ''}{self.value:g}"
+
+    @property
+    def compare_value(self) -> float:
+        """A value inside the range the bound allows, for finding its band: the bound settles every edge, so
+        there is no edge between it and the recorded number."""
+        match self.comparator:
+            case "<":
+                return self.value - 1.0
+            case ">":
+                return self.value + 1.0
+            case _:
+                return self.value
 
 
 def ckd_epi_2021(creatinine_mg_dl: float, age: int, sex: str) -> float:
@@ -174,15 +292,24 @@ def cockcroft_gault(creatinine_mg_dl: float, age: int, weight_kg: float, sex: st
     return crcl * 0.85 if sex == "female" else crcl
 
 
-def renal_function(facts: PatientFacts, measure: str, within_days: int) -> RenalFunction | None:
+def renal_function(facts: PatientFacts, measure: str, within_days: int,
+                   bound_edges: Sequence[float] = ()) -> RenalFunction | None:
     """The renal function in the label's own measure, from the most recent data within the window.
 
     eGFR: a recorded eGFR is used when it is at least as recent as the latest creatinine; otherwise eGFR is
     computed from creatinine by CKD-EPI 2021. CrCl: always Cockcroft-Gault from creatinine, weight, age, sex;
-    it is never substituted by eGFR. Returns None when the inputs are missing (unknown stays unknown).
+    it is never substituted by eGFR. A recorded eGFR reported as a bound ("> 90") is used, under the same rule,
+    only when it settles every one of `bound_edges` (the band edges a rule compares it with). Returns None when
+    the inputs are missing (unknown stays unknown).
     """
     age = age_years(facts)
     creat = latest_lab(facts, "creatinine", within_days)
+    if measure == "egfr" and bound_edges:
+        bound = latest_value_or_bound(facts, "egfr", within_days)
+        if bound is not None and bound.comparator is not None and settles(bound, bound_edges) and (
+                creat is None or bound.effective >= creat.effective):
+            return RenalFunction("egfr", bound.value, "recorded as a bound", (bound.source,), bound.effective,
+                                 bound.comparator)
     if measure == "egfr":
         recorded = latest_lab(facts, "egfr", within_days)
         if recorded is not None:  # two eGFRs on the same day (e.g. different equations): the lower one counts

@@ -18,6 +18,7 @@ ResultValue = Literal["positive", "negative", "indeterminate"]
 SmokingStatus = Literal["current", "former", "never", "unknown"]
 MatchedBy = Literal["code", "text"]
 Race = Literal["white", "african-american", "other"]
+Comparator = Literal["<", "<=", ">", ">="]
 
 
 class Tri(StrEnum):
@@ -50,6 +51,9 @@ class LabValue:
     source: str
     original: str  # value and unit as recorded, e.g. "1.2 10*3/uL"
     reference_high: float | None = None  # in the canonical unit, when the record gives one
+    # A bound, not a measurement ("< 0.5": valueQuantity.comparator): the true value is below/above `value`.
+    # Only rules that check that the bound settles every threshold they compare use it (patient.derived).
+    comparator: Comparator | None = None
 
 
 @dataclass(frozen=True)
@@ -118,6 +122,19 @@ class UnusableValue:
     concept: str | None = None
 
 
+@dataclass(frozen=True)
+class StaleEntry:
+    """An entry recorded as current ("active" Condition, "pregnant" status) but dated before the window of its
+    clinical concept: read as history, never dropped, and reported (data.stale-entry)."""
+
+    concept: str  # the concept whose window it is outside, e.g. "pregnancy"
+    source: str  # resource reference
+    display: str
+    recorded: date  # the onset or observation date
+    window_days: int  # the window applied
+    window_key: str  # the threshold that sets it (knowledge/data/thresholds.yaml)
+
+
 TextReadAs = Literal["present", "history", "negated", "family", "hypothetical"]
 
 
@@ -180,3 +197,6 @@ class PatientFacts:
     race: Race | None = None
     # Parts of the record that were asked for and did not (fully) arrive: never read as "no such data".
     incomplete: tuple[IncompleteData, ...] = ()
+    # Entries recorded as current but older than their concept's window (set by the engine, patient.derived
+    # apply_windows): the matching conditions are already read as inactive, a stale pregnancy status as unknown.
+    stale: tuple[StaleEntry, ...] = ()

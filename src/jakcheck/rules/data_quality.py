@@ -10,17 +10,37 @@ from __future__ import annotations
 import re
 
 from jakcheck.patient.derived import age_years, latest_lab
-from jakcheck.patient.facts import TextMatch
+from jakcheck.patient.facts import LabValue, TextMatch, UnusableValue
 from jakcheck.rules.base import ActionSpec, Context, Hit, missing
 from jakcheck.rules.cites import CDS_HOOKS_PREFETCH, FHIR_PAGING, FHIR_R4, FHIR_UCUM
+from jakcheck.rules.labs import bound_set_aside
+from jakcheck.rules.renal_hepatic import renal_edges, renal_function_now
 from jakcheck.rules.text_only import confirm_action
 
 
+def _bound_used_as_egfr(ctx: Context, lab: LabValue) -> bool:
+    """A recorded eGFR bound ("> 90") that the renal bands used (it settles every band edge)."""
+    if lab.concept != "egfr":
+        return False
+    fn = renal_function_now(ctx, "egfr")
+    return fn is not None and fn.comparator is not None and fn.evidence == (lab.source,)
+
+
 def unusable_values(ctx: Context) -> list[Hit]:
-    """When a value in the record could not be used (unknown unit, implausible, unreadable), Then report it
-    with the resource and field, one finding per resource."""
+    """When a value in the record could not be used (unknown unit, implausible, unreadable, or a bound such as
+    "< 0.5" that does not settle every threshold a rule compares it with), Then report it with the resource and
+    field, one finding per resource."""
     hits = []
-    for u in sorted(ctx.facts.unusable, key=lambda u: (u.source, u.field)):
+    unusable = list(ctx.facts.unusable)
+    for lab in ctx.facts.labs:  # a bound ("< 0.5") that no rule could use is set aside like an unusable value
+        why = None if lab.comparator is None or _bound_used_as_egfr(ctx, lab) else bound_set_aside(ctx, lab)
+        if why is not None and lab.concept == "egfr":
+            edges = sorted(set(renal_edges(ctx, "egfr")))
+            why = "it does not settle every renal band edge compared (" + ", ".join(f"{e:g}" for e in edges) + ")"
+        if why is not None:
+            unusable.append(UnusableValue(lab.source, "valueQuantity.comparator",
+                                          f"value is a bound ({lab.original}), {why}", lab.concept))
+    for u in sorted(unusable, key=lambda u: (u.source, u.field)):
         what = f" ({u.concept})" if u.concept else ""
         hits.append(Hit(
             code="data.unusable-value", severity="warning",
@@ -138,4 +158,37 @@ def incomplete_record(ctx: Context) -> list[Hit]:
     return hits
 
 
-RULES = (unusable_values, text_matches, weight_needed_for_dose, incomplete_record)
+# What a stale entry was, and what reading it as current would have meant, in a clinician's words.
+STALE_CONCEPTS = {
+    "pregnancy": ("a current pregnancy", "a past pregnancy"),
+    "serious-infection": ("an active serious infection", "a past infection"),
+    "malignancy": ("an active cancer", "a history of cancer (still taken into account)"),
+    "vte": ("a recent venous thromboembolism", "a past venous thromboembolism (still taken into account)"),
+}
+
+
+def stale_entries(ctx: Context) -> list[Hit]:
+    """When an entry is recorded as current (an "active" Condition, a "pregnant" status) but is dated before the
+    window of its concept (thresholds *-window-days, site-adjustable defaults), Then it is read as history, not
+    as current, and reported with the resource so the problem list can be corrected. A history still counts
+    wherever the rules use history (cancer, VTE). An entry without a date is left as recorded."""
+    hits = []
+    for e in sorted(ctx.facts.stale, key=lambda e: (e.source, e.concept)):
+        current, past = STALE_CONCEPTS.get(e.concept, (f"current {e.concept}", f"past {e.concept}"))
+        what = "Status" if e.source.startswith("Observation/") else "Entry"
+        hits.append(Hit(
+            code="data.stale-entry", severity="info" if e.concept == "vte" else "warning",
+            summary=(f"{what} '{e.display}' ({e.source}) is recorded as current since {e.recorded.isoformat()}, "
+                     f"more than {e.window_days} days ago: read as {past}, not as {current}."),
+            detail=("An entry this old is more likely never closed than still current. If it is still current, "
+                    "update the record (a new date or a new entry) and assess again; if not, close it "
+                    f"(window: {e.window_key}, a site-adjustable default)."),
+            evidence=(e.source,), cites=ctx.threshold_cites(e.window_key),
+            actions=(ActionSpec("review-stale-entry", f"Confirm that '{e.display}' ({e.source}, "
+                                f"{e.recorded.isoformat()}) is no longer {current} and update the record.",
+                                "before-start", False),),
+        ))
+    return hits
+
+
+RULES = (unusable_values, text_matches, weight_needed_for_dose, incomplete_record, stale_entries)

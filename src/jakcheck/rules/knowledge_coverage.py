@@ -31,7 +31,7 @@ from jakcheck.rules import regulatory, renal_hepatic, reproductive
 from jakcheck.rules.base import ActionSpec, Context, Hit, missing
 
 NEAR = 1.10  # "near a threshold": less than 10 % above it
-RENAL_NORMAL = 90.0  # mL/min (CrCl) or mL/min/1.73 m2 (eGFR): below this a renal band may apply
+RENAL_NORMAL = renal_hepatic.RENAL_NORMAL
 CODE = "knowledge.not-encoded"
 INFO_CODE = "knowledge.follow-label"
 OTHER_CODE = "knowledge.other-region-applied"
@@ -96,16 +96,16 @@ def _renal_state(ctx: Context, drug: str, cell: Cell) -> tuple[str, tuple[str, .
             values.append(fn)
     if not values:
         return "renal function not on record (unknown is not normal)", (missing("renal function"),)
-    low = [fn for fn in values if fn.value < RENAL_NORMAL]
+    low = [fn for fn in values if fn.compare_value < RENAL_NORMAL]
     if not low:
         return None
     fn = low[0]
     if lab.renal is not None:  # bands cover part of the range: a value inside an encoded band is answered
         bands = [b for b in lab.renal.bands if ctx.applies_to_indication(b.indications)]
-        if renal_hepatic.band_for(bands, fn.value) is not None:
+        if renal_hepatic.band_for(bands, fn.compare_value) is not None:
             return None
     shown = "on dialysis" if fn.method.startswith("on dialysis") else (
-        f"{renal_hepatic.MEASURE_TEXT[fn.measure]} {fn.value:g} {renal_hepatic.UNIT[fn.measure]}")
+        f"{renal_hepatic.MEASURE_TEXT[fn.measure]} {fn.shown} {renal_hepatic.UNIT[fn.measure]}")
     return shown, fn.evidence
 
 

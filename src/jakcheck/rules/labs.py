@@ -8,7 +8,8 @@ for dosing. A test that is not on record is a finding, never a pass.
 from __future__ import annotations
 
 from jakcheck.knowledge.schema import LabThreshold, RegionLabel
-from jakcheck.patient.derived import conditions, latest_lab
+from jakcheck.patient.derived import conditions, is_below, latest_lab, latest_value_or_bound, settles, shown_value
+from jakcheck.patient.facts import LabValue
 from jakcheck.rules.base import ActionSpec, Context, Hit, label_cites, missing, own_or_other_region
 
 CBC = ("lymphocytes", "neutrophils", "hemoglobin")
@@ -31,9 +32,9 @@ def cbc_missing(ctx: Context) -> list[Hit]:
         return []
     drugs = scope or ctx.drugs
     days = int(ctx.threshold("cbc-baseline-lookback-days"))
-    absent = [a for a in CBC if latest_lab(ctx.facts, a, days) is None]
+    absent = [a for a in CBC if start_count(ctx, a)[0] is None]
     plt_drugs = _needs_platelets(ctx, drugs)
-    if plt_drugs and latest_lab(ctx.facts, "platelets", days) is None:
+    if plt_drugs and start_count(ctx, "platelets")[0] is None:
         absent.append("platelets")
     if not absent:
         return []
@@ -65,21 +66,55 @@ def _start_thresholds(ctx: Context, drug: str, analyte: str) -> tuple[list[LabTh
     return own_or_other_region(ctx, drug, lambda label: _thresholds_in(ctx, label, analyte))
 
 
+def start_edges(ctx: Context, analyte: str) -> list[float]:
+    """Every start threshold of the analyte among the drugs that would be started."""
+    return [t.below for d in ctx.start_drugs() for t in _start_thresholds(ctx, d, analyte)[0] if t.below is not None]
+
+
+def start_count(ctx: Context, analyte: str) -> tuple[LabValue | None, str | None]:
+    """The baseline count the start thresholds are compared with: the latest value in the window, a bound
+    ("< 0.5") included when it settles every start threshold of the drugs in scope (e.g. lymphocytes "< 0.5" is
+    below both 0.5 and 0.75); otherwise the latest measurement. Second: why a later bound was set aside."""
+    days = int(ctx.threshold("cbc-baseline-lookback-days"))
+    lab = latest_value_or_bound(ctx.facts, analyte, days)
+    if lab is None or lab.comparator is None:
+        return lab, None
+    edges = start_edges(ctx, analyte)
+    if settles(lab, edges):
+        return lab, None
+    why = ("it does not settle the start threshold(s) " + ", ".join(f"{e:g}" for e in sorted(set(edges)))
+           if edges else "no start threshold compares it")
+    return latest_lab(ctx.facts, analyte, days), why
+
+
+def bound_set_aside(ctx: Context, lab: LabValue) -> str | None:
+    """Why a bound ("< 0.5") in the record was not used, or None when a rule used it: only the latest baseline
+    count that settles every start threshold of the drugs in scope is used."""
+    if lab.concept in CODE_FOR:
+        used, why = start_count(ctx, lab.concept)
+        if used is lab:  # the on-treatment thresholds of the current drug compare measurements only
+            return None if ctx.current_drug is None else (
+                f"the start thresholds used it; the on-treatment thresholds of {ctx.current_drug} need a measurement")
+        days = int(ctx.threshold("cbc-baseline-lookback-days"))
+        if why is not None and latest_value_or_bound(ctx.facts, lab.concept, days) is lab:
+            return why
+    return "not a measurement"
+
+
 def low_counts(ctx: Context) -> list[Hit]:
     """When the latest baseline count is below a drug's start threshold, Then do not start that drug
     (defer) until it recovers. Thresholds differ by drug and region, so each finding lists its drugs. Not for
     the drug the patient already takes (on-treatment thresholds apply to it)."""
-    days = int(ctx.threshold("cbc-baseline-lookback-days"))
     hits = []
     for analyte, code in CODE_FOR.items():
-        lab = latest_lab(ctx.facts, analyte, days)
+        lab = start_count(ctx, analyte)[0]
         if lab is None:
             continue
         below: list[tuple[str, LabThreshold]] = []
         borrowed_from: dict[str, str] = {}
         for d in ctx.start_drugs():
             ts, other = _start_thresholds(ctx, d, analyte)
-            hit = [t for t in ts if t.below is not None and lab.value < t.below]
+            hit = [t for t in ts if t.below is not None and is_below(lab, t.below)]
             if hit:
                 below.append((d, max(hit, key=lambda t: t.below or 0.0)))
                 if other:
@@ -92,7 +127,7 @@ def low_counts(ctx: Context) -> list[Hit]:
                        "applied as the nearest verified rule." for d, o in borrowed_from.items())
         hits.append(Hit(
             code=code, severity="critical", drugs=tuple(d for d, _ in below), verdict="defer",
-            summary=(f"{NAME[analyte].capitalize()} {lab.value:g} {lab.unit} on {lab.effective.isoformat()} is "
+            summary=(f"{NAME[analyte].capitalize()} {shown_value(lab)} {lab.unit} on {lab.effective.isoformat()} is "
                      f"below the start threshold ({per_drug})."),
             detail=("Do not start until the value is above the label threshold; repeat the test and look for a "
                     "cause." + note),

@@ -49,7 +49,23 @@ def _function(ctx: Context, measure: str) -> RenalFunction | None:
     if ctx.facts.on_dialysis or esrd:
         evidence = tuple(c.source for c in esrd) or (ctx.facts.patient_source,)
         return RenalFunction(measure, 0.0, "on dialysis (end-stage renal disease)", evidence, ctx.facts.as_of)
-    return renal_function(ctx.facts, measure, days)
+    return renal_function(ctx.facts, measure, days, renal_edges(ctx, measure))
+
+
+RENAL_NORMAL = 90.0  # mL/min (CrCl) or mL/min/1.73 m2 (eGFR): below this a renal band may apply
+
+
+def renal_edges(ctx: Context, measure: str) -> list[float]:
+    """Every renal band edge in `measure` of the drugs in scope (both regions' labels: a partly encoded cell may
+    borrow the other region's band), and the edge below which a band may apply: a recorded bound ("> 90") is
+    used only when it settles all of them."""
+    edges = [RENAL_NORMAL]
+    for d in ctx.drugs:
+        for region in ("EU", "US"):
+            label = ctx.knowledge.label(d, region)
+            if label is not None and label.renal is not None and label.renal.measure == measure:
+                edges.extend(e for b in label.renal.bands for e in (b.min, b.max) if e is not None)
+    return edges
 
 
 def renal_function_now(ctx: Context, measure: str) -> RenalFunction | None:
@@ -111,11 +127,11 @@ def renal(ctx: Context) -> list[Hit]:
             if hit is not None:
                 hits.append(hit)
             continue
-        band = band_for([b for b in rules.bands if ctx.applies_to_indication(b.indications)], fn.value)
+        band = band_for([b for b in rules.bands if ctx.applies_to_indication(b.indications)], fn.compare_value)
         if band is None or band.action == "no-change":
             continue
         method = "" if fn.method == "Cockcroft-Gault" else f" ({fn.method})"
-        shown = f"{MEASURE_TEXT[fn.measure]} {fn.value:g} {UNIT[fn.measure]}{method}"
+        shown = f"{MEASURE_TEXT[fn.measure]} {fn.shown} {UNIT[fn.measure]}{method}"
         if fn.method.startswith("on dialysis"):
             shown = "on dialysis"
         edges = band_text(band)

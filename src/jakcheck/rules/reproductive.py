@@ -182,7 +182,11 @@ def contraception(ctx: Context) -> list[Hit]:
         parts.append(f"{d}: {advice}")
     if not drugs:
         return []
-    status_known = (f.pregnant.state == Tri.ABSENT or latest_result(f, ("pregnancy-test",), 30) is not None
+    # A "not pregnant" status counts only as recent as a test would (30 days); a statement without a date (the
+    # patient card) is taken as made for this assessment.
+    recent_absent = f.pregnant.state == Tri.ABSENT and (
+        f.pregnant.effective is None or (f.as_of - f.pregnant.effective).days <= 30)
+    status_known = (recent_absent or latest_result(f, ("pregnancy-test",), 30) is not None
                     or not ctx.start_drugs())
     return [Hit(
         code="contraception.counsel", severity="info", drugs=tuple(drugs),

@@ -165,13 +165,13 @@ def dose_band_changed(ctx: Context) -> list[Hit]:
     if before is None:
         return []
     bands = [b for b in rules.bands if ctx.applies_to_indication(b.indications)]
-    was, is_now = band_for(bands, before.value), band_for(bands, now.value)
+    was, is_now = band_for(bands, before.compare_value), band_for(bands, now.compare_value)
     if was == is_now:
         return []
     unit = UNIT[rules.measure]
     return [Hit(
         code="review.dose-band-changed", severity="warning", drugs=(drug,),
-        summary=(f"{drug}: {MEASURE_TEXT[rules.measure]} now {now.value:g} {unit} ({now.effective.isoformat()}), "
+        summary=(f"{drug}: {MEASURE_TEXT[rules.measure]} now {now.shown} {unit} ({now.effective.isoformat()}), "
                  f"was {before.value:g} {unit} at the start: label {_band_text(is_now)}, was {_band_text(was)}."),
         detail=((is_now.note + " ") if is_now is not None and is_now.note else "")
         + "Renal function has moved into another dose band since the start; review the dose.",

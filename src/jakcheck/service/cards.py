@@ -496,26 +496,63 @@ def order_cards(a: Assessment, ordered: Sequence[OrderedDrug], starts: dict[str,
     return out
 
 
-def patient_view_card(a: Assessment, ctx: CardContext) -> list[BuiltCard]:
-    """At most one card: the JAK inhibitor readiness of a patient with an approved-use indication on record."""
-    if not a.drugs or a.indication is None:
-        return []
-    k = ctx.knowledge
-    startable = [d for d in a.drugs if d.verdict in ALLOWS_START]
-    blocking = [x for x in a.actions if x.blocking]
-    indicator = "info" if a.ready_to_start else "warning"
-    summary = (f"JAK inhibitor check ({a.region}, {a.indication}): {len(startable)} of {len(a.drugs)} drugs "
-               f"possible; {len(blocking)} step(s) before start")
+def _indication_section(a: Assessment, ctx: CardContext, shared: frozenset[str] = frozenset()) -> list[str]:
+    """The part of a patient-view card for one indication: its drugs with verdict and dose, and the steps before
+    the start (except `shared`, the steps every section has, which the card lists once)."""
+    blocking = [x for x in a.actions if x.blocking and x.summary not in shared]
     md = [f"**{a.indication}** — JAK inhibitor options for this patient ({a.region} labels)."]
-    md.append("\n".join(f"- {_drug_name(k, d.drug)}: **{VERDICT_PHRASE[d.verdict]}**"
+    md.append("\n".join(f"- {_drug_name(ctx.knowledge, d.drug)}: **{VERDICT_PHRASE[d.verdict]}**"
                         + (f", {_dose_text(d.dose)}" if d.dose else "") for d in a.drugs))
     if blocking:
-        md.append("**Before start**\n" + "\n".join(f"- {x.summary}" for x in blocking))
+        md.append(("**Before start, for this indication**\n" if shared else "**Before start**\n")
+                  + "\n".join(f"- {x.summary}" for x in blocking))
+    return md
+
+
+def patient_view_card(a: Assessment, ctx: CardContext, more: Sequence[tuple[Assessment, str | None]] = (),
+                      also_on_record: Sequence[str] = ()) -> list[BuiltCard]:
+    """At most one card: the JAK inhibitor readiness of a patient with an approved-use indication on record.
+
+    `a` is the assessment for one indication; with several approved-use indications on record, `more` holds the
+    assessment of each other one (with its full-report link) and the card has one section per indication, named,
+    and lists the steps before the start that they share once. `also_on_record`: indications on record that the
+    card leaves out because the site chose one (settings.patient_view_indication); the card names them."""
+    sections = [(x, u) for x, u in [(a, ctx.report_url), *more] if x.drugs and x.indication is not None]
+    if not sections:
+        return []
+    a = sections[0][0]  # an indication with no drug in this region has no section
+    every = [x for x, _ in sections]
+    steps = [[x.summary for x in y.actions if x.blocking] for y in every]
+    blocking = list(dict.fromkeys(s for per in steps for s in per))
+    indicator = "info" if all(x.ready_to_start for x in every) else "warning"
+    counts = [(x.indication, sum(1 for d in x.drugs if d.verdict in ALLOWS_START), len(x.drugs)) for x in every]
+    if len(every) == 1:
+        summary = (f"JAK inhibitor check ({a.region}, {a.indication}): {counts[0][1]} of {counts[0][2]} drugs "
+                   f"possible; {len(blocking)} step(s) before start")
+        md = _indication_section(a, ctx)
+    else:
+        summary = (f"JAK inhibitor check ({a.region}): " + ", ".join(f"{i} {n} of {m}" for i, n, m in counts)
+                   + f" drugs possible; {len(blocking)} step(s) before start")
+        shared = frozenset(set(steps[0]).intersection(*steps[1:]))
+        md = [f"**{len(every)} approved-use indications on record:** {', '.join(str(i) for i, _, _ in counts)}. "
+              "One section for each: the drugs, doses and label limits differ by indication."]
+        for x in every:
+            md.extend(_indication_section(x, ctx, shared))
+        if shared:
+            md.append("**Before start, for every indication**\n"
+                      + "\n".join(f"- {s}" for s in blocking if s in shared))
+    if also_on_record:
+        md.append(f"Also on record, not covered by this card (the site shows {a.indication}): "
+                  + ", ".join(also_on_record) + ". The full report can be run for each.")
     md.append(_footer(a, ctx))
     card = {"uuid": ctx.new_uuid(), "summary": short(summary), "indicator": indicator, "detail": "\n\n".join(md),
             "source": {"label": "jakcheck assessment of the product labels",
                        "topic": {"system": CARD_TYPE_SYSTEM, "code": "summary", "display": "Summary"}}}
-    return [BuiltCard(_finish(card, ctx), "summary", indicator)]
+    built = _finish(card, ctx)
+    if (len(sections) > 1 or sections[0][1] != ctx.report_url) and ctx.report_url:
+        built["links"] = [{"label": f"Full jakcheck report: {x.indication}", "url": u, "type": "absolute"}
+                          for x, u in sections if u]
+    return [BuiltCard(built, "summary", indicator)]
 
 
 def notice_card(summary: str, detail: str, ctx: CardContext, card_type: str = "data-unavailable") -> BuiltCard:

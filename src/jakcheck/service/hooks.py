@@ -18,8 +18,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
-from jakcheck.assessment import DoseOut
-from jakcheck.engine import assess, assess_order
+from jakcheck.assessment import Assessment, DoseOut
+from jakcheck.engine import assess, assess_order, patient_view_indications
 from jakcheck.errors import InputError
 from jakcheck.fhir.reader import read_document
 from jakcheck.patient.facts import IncompleteData
@@ -188,19 +188,29 @@ async def call_service(service_id: str, request: Request) -> Response:
     if incomplete:
         facts = replace(facts, incomplete=(*facts.incomplete, *incomplete))
     usual_start: dict[str, DoseOut | None] = {}
+    per: list[Assessment] = []
+    left_out: list[str] = []
     if ordered:
         order = assess_order(facts, s.knowledge, region=s.settings.region, drugs=[o.drug for o in ordered],
                              indication=indication_for(ordered, s.knowledge), settings=s.settings)
         a, usual_start = order.assessment, order.usual_start
     else:
-        a = assess(facts, s.knowledge, region=s.settings.region, settings=s.settings)
-    token = s.reports.put(a)
+        # One card for every patient with an approved-use indication: with several, one section for each.
+        shown, left_out = patient_view_indications(facts, s.knowledge, s.settings)
+        if len(shown) > 1 or left_out:
+            per = [assess(facts, s.knowledge, region=s.settings.region, indication=i, settings=s.settings)
+                   for i in shown]
+        else:  # none or one on record: the engine finds it
+            per = [assess(facts, s.knowledge, region=s.settings.region, settings=s.settings)]
+        a = per[0]
+    token = s.reports.put(a)  # first: the answer cache checks this report, which expires before the others
+    more = [(x, f"{s.settings.service_base_url}/report/{s.reports.put(x)}") for x in per[1:]]
     cctx.report_url = f"{s.settings.service_base_url}/report/{token}"
     if ordered:
         built = order_cards(a, ordered, usual_start, f"Patient/{facts.patient_id}", ctx.userId, ctx.encounterId,
                             cctx)
     else:
-        built = patient_view_card(a, cctx)
+        built = patient_view_card(a, cctx, more, left_out)
     if key is not None:
         s.answers.put(key, token, a.knowledge.version, built)
     return _answer(s, service_id, built, started, "assessed", a.knowledge.version)

@@ -643,7 +643,7 @@ def evidence_index(facts: PatientFacts) -> dict[str, str]:
         state = "active" if c.active else "not active"
         add(c.source, f"{c.display} ({state}{when})" + (" [matched from text]" if c.matched_by == "text" else ""))
     for lab in facts.labs:
-        canon = f"{lab.value:.4g} {lab.unit}"
+        canon = f"{lab.comparator or ''}{lab.value:.4g} {lab.unit}"
         shown = lab.original if lab.original.replace(" ", "") == canon.replace(" ", "") else \
             f"{lab.original} (= {canon})"
         add(lab.source, f"{lab.concept}: {shown} on {lab.effective.isoformat()}")

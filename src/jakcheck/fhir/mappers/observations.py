@@ -183,7 +183,7 @@ def _quantity(r: Record, res: dict[str, Any], source: str, cid: str, unit: str, 
     comparator = vq.get("comparator")
     code, text = as_str(vq.get("code")), as_str(vq.get("unit"))
     original = f"{raw_value} {code or text or ''}".strip()
-    if comparator is not None:
+    if comparator not in (None, "<", "<=", ">", ">="):  # a bound is kept with its comparator (LabValue)
         r.add_unusable(source, prefix + "valueQuantity.comparator",
                        f"value is a bound ({comparator}{original}), not a measurement", cid)
         return
@@ -209,7 +209,8 @@ def _quantity(r: Record, res: dict[str, Any], source: str, cid: str, unit: str, 
                 r.add_unusable(source, prefix + "referenceRange[0].high", exc.reason, cid)
     if status in _OBSERVATION_REVISED:
         original = f"{original} ({status})"
-    r.labs.append(LabValue(cid, canonical, unit, effective, source, original, high))
+    r.labs.append(LabValue(cid, canonical, unit, effective, source, f"{comparator or ''}{original}", high,
+                           comparator))
 
 
 def _qualitative(r: Record, res: dict[str, Any]) -> tuple[ResultValue | None, str]:
