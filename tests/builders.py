@@ -78,8 +78,10 @@ class PatientBuilder:
     def with_lab(self, concept: str, value: float, unit: str | None = None, *, days_ago: int = 10,
                  reference_high: float | None = None) -> PatientBuilder:
         u = unit or CANONICAL[concept]
-        lab = LabValue(concept=concept, value=value, unit=u, effective=self._day(days_ago),
-                       source=self._ref("Observation"), original=f"{value} {u}", reference_high=reference_high)
+        # Stored as float, as a reader stores a converted value; `original` keeps the number as written.
+        lab = LabValue(concept=concept, value=float(value), unit=u, effective=self._day(days_ago),
+                       source=self._ref("Observation"), original=f"{value} {u}",
+                       reference_high=None if reference_high is None else float(reference_high))
         self.facts = replace(self.facts, labs=self.facts.labs + (lab,))
         return self
 
