@@ -1,13 +1,20 @@
-"""Run every spec case through the in-process engine (the reference engine)."""
+"""Run every spec case through every engine: in-process `assess` (the reference), the local screen and the Spark
+screen (tests/spec/engines.py). On a screen, a row's assessment document must be byte-identical to the in-process
+document of the same written record, and meet the row's expectations."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import orjson
 import pytest
 
+from jakcheck.assessment import Assessment
 from jakcheck.engine import assess
 from jakcheck.knowledge.loader import default_knowledge
 from jakcheck.rules import ALL_RULES
 from tests.builders import assert_finding, assert_no_finding
+from tests.spec.engines import SCREEN_ENGINES, record_document, row_id, screen_reason
 from tests.spec.tables import CASES as PRE_TREATMENT_CASES
 from tests.spec.tables import Case
 from tests.spec.tables_on_treatment import ON_TREATMENT_CASES
@@ -20,9 +27,27 @@ def run(case: Case):  # type: ignore[no-untyped-def]
                   drugs=case.drugs)
 
 
+def run_on(case: Case, engine: str, screened: dict[str, dict[str, Any]]) -> Assessment:
+    """The row's assessment from `engine`."""
+    if engine not in SCREEN_ENGINES:
+        return run(case)  # type: ignore[no-any-return]
+    reason = screen_reason(case)
+    if reason is not None:
+        pytest.skip(f"in-process only: {reason}")
+    pid = row_id(CASES.index(case))
+    assert pid in screened, f"the {engine} assessed no patient {pid}"
+    doc = screened[pid]
+    expected = record_document(case, pid)
+    assert orjson.dumps(doc, option=orjson.OPT_SORT_KEYS) == orjson.dumps(expected, option=orjson.OPT_SORT_KEYS), \
+        f"{engine}: the assessment document differs from the in-process one of the same record"
+    return Assessment.from_json_dict(doc)
+
+
+# PySpark leaves its loopback sockets to the garbage collector (ResourceWarning under -W error).
+@pytest.mark.filterwarnings("ignore::ResourceWarning", "ignore::pytest.PytestUnraisableExceptionWarning")
 @pytest.mark.parametrize("case", CASES, ids=[f"{c.rule}:{c.scenario}" for c in CASES])
-def test_spec_case(case: Case) -> None:
-    result = run(case)
+def test_spec_case(case: Case, engine: str, screened: dict[str, dict[str, Any]]) -> None:
+    result = run_on(case, engine, screened)
     if case.fires:
         assert_finding(result, case.code, case.for_drug)
     else:
