@@ -6,7 +6,7 @@ MedicationRequest or Immunization per fact, coded with a code of the fact's conc
 (a code that names that concept only), UCUM quantities in the concept's canonical unit, and the resource id the
 fact's `source` names, so that findings cite the same evidence. Stated facts are written as the reader
 understands them: smoking and pregnancy status as coded Observations, Child-Pugh class as an Observation named in
-text (it has no standard code), a lactating patient as a lactation Condition.
+text (it has no standard code); a lactating patient is stated by her lactation Condition.
 
 Some facts have no exact FHIR form: `not_exact(facts)` lists them with the reason, and the round-trip test
 (tests/spec/test_round_trip.py) proves that for every other row reading the written record gives the same
@@ -20,7 +20,7 @@ from datetime import date
 from typing import Any
 
 from jakcheck.knowledge.loader import Knowledge, default_knowledge
-from jakcheck.patient.facts import PatientFacts, Tri
+from jakcheck.patient.facts import ConditionFact, PatientFacts, Tri
 from tests.fhirgen import SNOMED, UCUM, coding, concept
 
 _CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
@@ -39,7 +39,9 @@ def not_exact(facts: PatientFacts) -> list[str]:
     """Why these facts cannot be written as a FHIR record that reads back to the same facts (empty: they can)."""
     why: list[str] = []
     k = default_knowledge()
-    shared = sorted({c for c in _fact_concepts(facts) if _own_code(k, c) is None})
+    shared = sorted({c for c in _fact_concepts(facts) if _own_code(k, c) is None}
+                    - {c.concept for g in _condition_groups(facts).values() if len(g) > 1
+                       and _shared_code(k, [x.concept for x in g]) is not None for c in g})
     if shared:
         why.append(f"no code names only {', '.join(shared)} (a record coded so also states the other concepts "
                    "of that code, or is named in text only)")
@@ -60,7 +62,7 @@ def not_exact(facts: PatientFacts) -> list[str]:
         why.append("a text match stated alone; reading a text-only record also makes the condition a fact")
     if facts.child_pugh is not None:
         why.append("a stated Child-Pugh class; a record names it in text only, so reading it adds a text match")
-    if facts.lactating.state is Tri.PRESENT:
+    if facts.lactating.state is Tri.PRESENT and not (facts.lactating.source or "").startswith("Condition/"):
         why.append("lactation stated by an Observation; a record says it as a Condition (another source)")
     if facts.pregnant.state is Tri.UNKNOWN and facts.pregnant.source is not None:
         why.append("an unknown pregnancy status with a source has no answer the reader keeps")
@@ -85,6 +87,23 @@ def _own_code(knowledge: Knowledge, cid: str) -> tuple[str, str] | None:
         if same_kind == [cid]:
             return code.system, code.code
     return None
+
+
+def _shared_code(knowledge: Knowledge, cids: list[str]) -> tuple[str, str] | None:
+    """A code whose concepts of their kind are exactly `cids` (one resource stating several concepts)."""
+    kind = knowledge.concept(cids[0]).kind
+    for code in knowledge.concept(cids[0]).codes:
+        named = [x for x in knowledge.concepts_for_code(code.system, code.code) if knowledge.concept(x).kind == kind]
+        if sorted(named) == sorted(cids):
+            return code.system, code.code
+    return None
+
+
+def _condition_groups(facts: PatientFacts) -> dict[str, list[ConditionFact]]:
+    groups: dict[str, list[ConditionFact]] = {}
+    for c in facts.conditions:
+        groups.setdefault(c.source, []).append(c)
+    return groups
 
 
 def _unique_coding(knowledge: Knowledge, cid: str, display: str | None = None) -> dict[str, str]:
@@ -131,12 +150,17 @@ def write_record(facts: PatientFacts, knowledge: Knowledge | None = None, *,
             {"url": "text", "valueString": display}]}]
     out: list[dict[str, Any]] = [patient]
 
-    for c in facts.conditions:
+    for source, group in _condition_groups(facts).items():
+        c = group[0]
+        shared = _shared_code(k, [x.concept for x in group]) if len(group) > 1 else None
+        if len(group) > 1 and shared is None:
+            raise NotWritable(f"no code states exactly {', '.join(x.concept for x in group)}")
         res: dict[str, Any] = {
-            "resourceType": "Condition", "id": _rid(c.source, "Condition"),
+            "resourceType": "Condition", "id": _rid(source, "Condition"),
             "clinicalStatus": concept(coding(_CLINICAL, "active" if c.active else "resolved")),
             "verificationStatus": concept(coding(_VERIFICATION, "confirmed")),
-            "code": (concept(_unique_coding(k, c.concept), text=c.display) if c.matched_by == "code"
+            "code": (concept(coding(*shared), text=c.display) if shared is not None else
+                     concept(_unique_coding(k, c.concept), text=c.display) if c.matched_by == "code"
                      else {"text": c.display}),
             "subject": subject}
         if c.onset is not None:
@@ -208,10 +232,6 @@ def write_record(facts: PatientFacts, knowledge: Knowledge | None = None, *,
         out.append({"resourceType": "Immunization", "id": _rid(i.source, "Immunization"), "status": "completed",
                     "vaccineCode": concept(_unique_coding(k, i.concept), text=i.display), "patient": subject,
                     "occurrenceDateTime": i.occurred.isoformat(), "primarySource": True})
-    if facts.lactating.state is Tri.PRESENT:
-        out.append({"resourceType": "Condition", "id": f"lactation-{pid}",
-                    "clinicalStatus": concept(coding(_CLINICAL, "active")),
-                    "code": concept(_unique_coding(k, "lactation"), text="Lactating"), "subject": subject})
     return out
 
 
