@@ -39,7 +39,8 @@ def run_on(case: Case, engine: str, screened: dict[str, dict[str, Any]]) -> Asse
     doc = screened[pid]
     expected = record_document(case, pid)
     assert orjson.dumps(doc, option=orjson.OPT_SORT_KEYS) == orjson.dumps(expected, option=orjson.OPT_SORT_KEYS), \
-        f"{engine}: the assessment document differs from the in-process one of the same record"
+        f"{engine}: the assessment document differs from the in-process one of the same record in " \
+        f"{sorted(k for k in expected.keys() | doc.keys() if doc.get(k) != expected.get(k))}"
     return Assessment.from_json_dict(doc)
 
 
