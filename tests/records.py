@@ -177,7 +177,12 @@ def write_record(facts: PatientFacts, knowledge: Knowledge | None = None, *,
         return res
 
     for lab in facts.labs:
-        res = observation(lab.source, lab.concept, lab.effective)
+        if _own_code(k, lab.concept) is None:  # no code of its own (e.g. a DAS28 score): named in text only
+            res = {"resourceType": "Observation", "id": _rid(lab.source, "Observation"), "status": "final",
+                   "code": {"text": k.concept(lab.concept).label}, "subject": subject,
+                   "effectiveDateTime": lab.effective.isoformat()}
+        else:
+            res = observation(lab.source, lab.concept, lab.effective)
         res["valueQuantity"] = {"value": lab.value, "unit": lab.unit, "system": UCUM, "code": lab.unit}
         if lab.reference_high is not None:
             res["referenceRange"] = [{"high": {"value": lab.reference_high, "unit": lab.unit, "system": UCUM,
@@ -228,6 +233,12 @@ def write_record(facts: PatientFacts, knowledge: Knowledge | None = None, *,
         if m.reason_refs:
             res["reasonReference"] = [{"reference": r} for r in m.reason_refs]
         out.append(res)
+    if facts.on_dialysis:  # a record states dialysis as an end-stage renal disease (dialysis) Condition
+        out.append({"resourceType": "Condition", "id": f"dialysis-{pid}",
+                    "clinicalStatus": concept(coding(_CLINICAL, "active")),
+                    "verificationStatus": concept(coding(_VERIFICATION, "confirmed")),
+                    "code": concept(_unique_coding(k, "esrd-dialysis"), text="Dependence on renal dialysis"),
+                    "subject": subject})
     for i in facts.immunizations:
         out.append({"resourceType": "Immunization", "id": _rid(i.source, "Immunization"), "status": "completed",
                     "vaccineCode": concept(_unique_coding(k, i.concept), text=i.display), "patient": subject,

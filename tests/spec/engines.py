@@ -5,8 +5,9 @@ For a screen, every row that it can run is written as a FHIR record (tests/recor
 all rows of one region and assessment date go into ONE Bulk Data export (an NDJSON file per resource type and a
 manifest), screened once. Each row's assessment document is then taken from the screen's assessments.ndjson.
 
-A row runs in-process only when it needs an option the screen cannot express (`Case.in_process_only`) or when its
-Patient Facts have no exact FHIR form (`tests.records.not_exact`); `screen_reason` says which.
+A row runs in-process only when it needs an option the screen cannot express (`Case.in_process_only`), when its
+Patient Facts cannot be written as a record (`screen_reason`), or when its record is not exact
+(`tests.records.not_exact`) and no longer meets the row's expectations (tests/spec/test_rules.py).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from jakcheck.knowledge.loader import default_knowledge
 from jakcheck.patient.facts import PatientFacts
 from jakcheck.population import run
 from jakcheck.settings import Settings
-from tests.records import not_exact, write_record
+from tests.records import NotWritable, not_exact, write_record
 from tests.spec.tables import Case
 
 ENGINES = ("in-process", "local-screen", "spark-screen")
@@ -40,12 +41,15 @@ def row_id(index: int) -> str:
 
 
 def screen_reason(case: Case) -> str | None:
-    """Why the row cannot run through a screen, or None."""
+    """Why the row cannot run through a screen at all (an option the screen lacks, or facts that cannot be
+    written as a record), or None."""
     if case.in_process_only:
         return case.in_process_only
-    why = not_exact(case.patient())
-    if why:
-        return "no exact FHIR record: " + "; ".join(why)
+    facts = case.patient()
+    try:
+        write_record(facts)
+    except NotWritable:
+        return "no FHIR record: " + "; ".join(not_exact(facts))
     return None
 
 
