@@ -6,7 +6,8 @@ MedicationRequest or Immunization per fact, coded with a code of the fact's conc
 (a code that names that concept only), UCUM quantities in the concept's canonical unit, and the resource id the
 fact's `source` names, so that findings cite the same evidence. Stated facts are written as the reader
 understands them: smoking and pregnancy status as coded Observations, Child-Pugh class as an Observation named in
-text (it has no standard code); a lactating patient is stated by her lactation Condition.
+text (it has no standard code); a lactating patient is stated by her lactation Condition, dialysis by an
+end-stage renal disease (dialysis) Condition.
 
 Some facts have no exact FHIR form: `not_exact(facts)` lists them with the reason, and the round-trip test
 (tests/spec/test_round_trip.py) proves that for every other row reading the written record gives the same
