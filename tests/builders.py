@@ -69,19 +69,24 @@ class PatientBuilder:
         return self.sex("male")
 
     def with_condition(self, concept: str, *, active: bool = True, days_ago: int = 400,
-                       display: str | None = None) -> PatientBuilder:
-        c = ConditionFact(concept=concept, source=self._ref("Condition"), display=display or concept, active=active,
-                          onset=self._day(days_ago))
-        self.facts = replace(self.facts, conditions=self.facts.conditions + (c,))
+                       display: str | None = None, also: tuple[str, ...] = ()) -> PatientBuilder:
+        """A coded Condition; `also`: further concepts its one code belongs to (e.g. an NSTEMI code is in the ASCVD
+        and the myocardial-infarction value sets), each a fact from the same resource, as a reader makes them."""
+        source = self._ref("Condition")
+        new = tuple(ConditionFact(concept=cid, source=source, display=display or concept, active=active,
+                                  onset=self._day(days_ago)) for cid in (concept, *also))
+        self.facts = replace(self.facts, conditions=self.facts.conditions + new)
         return self
 
     def with_lab(self, concept: str, value: float, unit: str | None = None, *, days_ago: int = 10,
                  reference_high: float | None = None, comparator: Any = None) -> PatientBuilder:
         """A lab value in its canonical unit; `comparator` ("<", ">", ...) makes it a bound, e.g. "< 0.5"."""
         u = unit or CANONICAL[concept]
-        lab = LabValue(concept=concept, value=value, unit=u, effective=self._day(days_ago),
+        # Stored as float, as a reader stores a converted value; `original` keeps the number as written.
+        lab = LabValue(concept=concept, value=float(value), unit=u, effective=self._day(days_ago),
                        source=self._ref("Observation"), original=f"{comparator or ''}{value} {u}",
-                       reference_high=reference_high, comparator=comparator)
+                       reference_high=None if reference_high is None else float(reference_high),
+                       comparator=comparator)
         self.facts = replace(self.facts, labs=self.facts.labs + (lab,))
         return self
 
@@ -119,7 +124,10 @@ class PatientBuilder:
         return self
 
     def lactating(self) -> PatientBuilder:
-        self.facts = replace(self.facts, lactating=StatedFact(Tri.PRESENT, self._ref("Observation"), self._day(1)))
+        """Breastfeeding, recorded as an active lactation Condition (how a record states it)."""
+        self.with_condition("lactation", days_ago=1, display="Lactating")
+        c = self.facts.conditions[-1]
+        self.facts = replace(self.facts, lactating=StatedFact(Tri.PRESENT, c.source, c.onset))
         return self
 
     def child_pugh(self, cls: Any) -> PatientBuilder:

@@ -196,8 +196,8 @@ ON_TREATMENT_CASES: list[Case] = [
          lambda: _mi(_us(ra_on("tofacitinib", days=1095, age=72)), 60).build(), "mace.on-treatment-stop", True,
          region="US", for_drug="tofacitinib", verdict=("tofacitinib", "not-recommended")),
     Case("stop_avoid.stop_after_mi_or_stroke", "US, tofacitinib for 3 years, ischaemic stroke 1 month ago: stop",
-         lambda: _us(ra_on("tofacitinib", days=1095)).with_condition("ascvd", days_ago=30).with_condition(
-             "stroke", days_ago=30, display="Ischemic stroke").build(), "mace.on-treatment-stop", True,
+         lambda: _us(ra_on("tofacitinib", days=1095)).with_condition(
+             "ascvd", also=("stroke",), days_ago=30, display="Ischemic stroke").build(), "mace.on-treatment-stop", True,
          region="US", for_drug="tofacitinib"),
     Case("stop_avoid.stop_after_mi_or_stroke", "US, tofacitinib started 1 year after an MI: the pre-start CV rule "
          "(caution) applies, no stop", lambda: _mi(_us(ra_on("tofacitinib", days=1095)), 1460).build(),
@@ -248,9 +248,8 @@ def _one_rzv(facts: PatientFacts) -> PatientFacts:
 
 def _mi(p: P, days_ago: int) -> P:
     """A coded NSTEMI `days_ago` (the code belongs to both the ASCVD and the myocardial-infarction value sets)."""
-    return (p.with_condition("ascvd", days_ago=days_ago, display="Non-ST elevation myocardial infarction")
-            .with_condition("myocardial-infarction", days_ago=days_ago,
-                            display="Non-ST elevation myocardial infarction"))
+    return p.with_condition("ascvd", also=("myocardial-infarction",), days_ago=days_ago,
+                            display="Non-ST elevation myocardial infarction")
 
 
 def _undated(facts: PatientFacts) -> PatientFacts:
