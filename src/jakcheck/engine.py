@@ -17,9 +17,17 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
-from jakcheck.assessment import SCHEMA_ID, SEVERITY_ORDER, VERDICT_ORDER, Assessment, Verdict
+from jakcheck.assessment import (
+    HEADLINE_CONTINUE,
+    HEADLINE_START,
+    SCHEMA_ID,
+    SEVERITY_ORDER,
+    VERDICT_ORDER,
+    Assessment,
+    Verdict,
+)
 from jakcheck.calculators.base import EULAR_CV_SOURCE
-from jakcheck.errors import InputError
+from jakcheck.errors import InputError, PatientDeceased
 from jakcheck.knowledge.loader import Knowledge
 from jakcheck.knowledge.schema import Cite, Dose, IndicationRule, Region
 from jakcheck.patient.derived import age_years, conditions, current_jak_therapy, latest_lab
@@ -195,6 +203,82 @@ def _verdict(hits: Iterable[Hit], drug: str) -> Verdict:
         if v is not None and _VERDICT_RANK[v] > _VERDICT_RANK[worst]:
             worst = v
     return worst
+
+
+def _verdict_when_ready(hits: Iterable[Hit], drug: str) -> Verdict:
+    """The verdict once every open blocking action is done and comes back normal: the hits whose verdict lasts
+    only until their actions are done (`Hit.until_done`) no longer count; every other hit keeps its effect."""
+    return _verdict((h for h in hits if not h.until_done), drug)
+
+
+def _reason(h: Hit, drug: str) -> str:
+    """The few words a headline gives for a hit: its own `reason`, else its summary (without a leading drug name)
+    up to the first colon."""
+    if h.reason:
+        return h.reason
+    summary = h.summary.removeprefix(f"{drug}: ")
+    head = summary.split(": ", 1)[0].rstrip(".")
+    first = head.split(" ", 1)[0]
+    # "Chronic hepatitis B" -> "chronic hepatitis B"; a name or abbreviation ("Child-Pugh", "HBV") keeps its case.
+    return head[:1].lower() + head[1:] if first[1:] == first[1:].lower() else head
+
+
+def _open_steps(actions: Sequence[Doc], drugs: Sequence[str]) -> int:
+    """The blocking actions still open for any of `drugs`."""
+    return sum(1 for a in actions if a["blocking"] and (not a["drugs"] or set(a["drugs"]) & set(drugs)))
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _headline(hits: Sequence[Hit], drug_out: Sequence[Doc], actions: Sequence[Doc], indication: str | None,
+              current: str | None, missing_indication: bool) -> Doc:
+    """One line a busy clinician reads first. Before treatment: the best verdict once the work-up is done, the
+    drugs that reach it when not all do, its reasons and the blocking steps still open. On treatment: continue
+    the current drug? with the reasons for its verdict and the number of actions to do now."""
+    if current is not None:
+        d = next(x for x in drug_out if x["drug"] == current)
+        verdict: Verdict = d["verdict"]
+        reasons = _reasons_for(hits, current, verdict, when_ready=False)
+        now = [a for a in actions if not a["drugs"] or current in a["drugs"]]
+        text = f"Continue {current}? {HEADLINE_CONTINUE[verdict][:1].upper()}{HEADLINE_CONTINUE[verdict][1:]}"
+        text += (": " + ", ".join(reasons)) if reasons and verdict != "appropriate" else ""
+        text += f" · to do now: {_plural(len(now), 'action')}" if now else ""
+        return {"indication": indication, "text": text, "verdict": verdict, "reasons": reasons,
+                "open_steps": len(now)}
+    startable = [x for x in drug_out if x["drug"] != current]
+    if not startable:
+        return {"indication": indication, "verdict": None, "reasons": [],
+                "open_steps": _open_steps(actions, ()) + (1 if missing_indication else 0),
+                "text": "No JAK inhibitor to assess: none is approved in this region for the indication and age."}
+    best: Verdict = min((x["verdict_when_ready"] for x in startable), key=_VERDICT_RANK.__getitem__)
+    reaching = [x["drug"] for x in startable if x["verdict_when_ready"] == best]
+    steps = _open_steps(actions, reaching) + (1 if missing_indication else 0)
+    reasons = _reasons_for(hits, reaching[0], best, when_ready=True) if best != "appropriate" else []
+    text = HEADLINE_START[best]
+    if len(reaching) < len(startable):
+        text += f" ({', '.join(reaching)})"
+    text += (": " + ", ".join(reasons)) if reasons else ""
+    if missing_indication:
+        text += " · indication not given"
+    text += f" · work-up: {_plural(steps, 'step')} open" if steps else ""
+    return {"indication": indication, "text": text, "verdict": best, "reasons": reasons, "open_steps": steps}
+
+
+def _reasons_for(hits: Iterable[Hit], drug: str, verdict: Verdict, *, when_ready: bool) -> list[str]:
+    """The reasons of the hits that give `drug` its `verdict` (once the work-up is done when `when_ready`),
+    each once, in hit order; a caution that comes only from a dose change counts when no other reason does."""
+    explicit: list[str] = []
+    by_dose: list[str] = []
+    for h in hits:
+        if not _applies(h, drug) or (when_ready and h.until_done):
+            continue
+        if h.verdict == verdict:
+            explicit.append(_reason(h, drug))
+        elif h.verdict is None and verdict == "caution" and any(dd == drug for dd, _ in h.doses):
+            by_dose.append(_reason(h, drug))
+    return list(dict.fromkeys(explicit or by_dose))
 
 
 def _dose(base: Dose | None, hits: Iterable[Hit], drug: str) -> Dose | None:
@@ -414,6 +498,16 @@ def _score_out(knowledge: Knowledge, s: Score) -> Doc:
     }
 
 
+def _patient(facts: PatientFacts) -> Doc:
+    """Who the patient is (shown to the clinician, never logged); a birth date estimated from a stated age is not
+    shown as a recorded one."""
+    return {"id": facts.patient_id, "name": facts.name,
+            "birth_date": (facts.birth_date.isoformat() if facts.birth_date is not None
+                           and not facts.birth_date_estimated else None),
+            "identifiers": [{"value": i.value, "system": i.system, "label": i.label} for i in facts.identifiers],
+            "deceased": facts.deceased, "age": age_years(facts), "sex": facts.sex}
+
+
 def run_rules(ctx: Context, rules: Sequence[Rule] = ALL_RULES) -> list[Hit]:
     hits: list[Hit] = []
     for rule in rules:
@@ -440,6 +534,8 @@ def assess_document(facts: PatientFacts, knowledge: Knowledge, *, region: Region
     if risk_region not in RISK_REGIONS:
         raise InputError(f"unknown SCORE2 risk region {risk_region!r}; known: {', '.join(RISK_REGIONS)}",
                          field="score2_risk_region")
+    if facts.deceased:
+        raise PatientDeceased(facts.deceased_date.isoformat() if facts.deceased_date is not None else None)
     med = current_jak_therapy(facts, knowledge.drug_ids())
     current = med.concept if med is not None else None
     chosen, scope, hits = choose_scope(facts, knowledge, region, indication, drugs, current)
@@ -461,6 +557,7 @@ def assess_document(facts: PatientFacts, knowledge: Knowledge, *, region: Region
         codes = sorted({h.code for h in applicable})
         drug_out.append({
             "drug": d, "verdict": verdict,
+            "verdict_when_ready": _verdict_when_ready(applicable, d) if med is None else None,
             "dose": None if dose is None or verdict in NO_DOSE_VERDICTS else {
                 "amount": float(dose.amount), "unit": dose.unit, "frequency": dose.frequency, "phase": dose.phase,
                 "formulation": dose.formulation, "note": dose.note},
@@ -470,6 +567,12 @@ def assess_document(facts: PatientFacts, knowledge: Knowledge, *, region: Region
     startable = [a for a in drug_out if a["verdict"] in ("appropriate", "caution", "only-if-no-alternative")
                  and a["drug"] != ctx.current_drug]
     ready = bool(startable) and not any(a["blocking"] for a in actions) and chosen is not None
+    headline = _headline(hits, drug_out, actions, chosen, ctx.current_drug, chosen is None and bool(scope))
+    headlines: list[Doc] = []
+    if chosen is None and med is None and len(candidates := candidate_indications(facts, knowledge)) > 1:
+        # Several possible indications and none chosen: the answer for each, so none is hidden.
+        headlines = [assess_document(facts, knowledge, region=region, indication=ind, drugs=drugs, rules=rules,
+                                     risk_region=risk_region)["headline"] for ind, _ in candidates]
     alternatives: list[Doc] = []
     if chosen is not None and any(a["verdict"] == "only-if-no-alternative" for a in drug_out):
         alternatives = [{"option": a.option, "why": a.why, "sources": _source_refs(knowledge, a.cite)}
@@ -480,10 +583,12 @@ def assess_document(facts: PatientFacts, knowledge: Knowledge, *, region: Region
         "as_of": facts.as_of.isoformat(),
         "region": region,
         "mode": "on-treatment" if med is not None else "pre-treatment",
-        "patient": {"id": facts.patient_id, "age": age_years(facts), "sex": facts.sex},
+        "patient": _patient(facts),
         "indication": chosen,
         "current_therapy": therapy,
-        "ready_to_start": ready,
+        "ready_to_start": ready if med is None else None,
+        "headline": headline,
+        "headlines": headlines,
         "drugs": drug_out,
         "findings": findings,
         "actions": actions,

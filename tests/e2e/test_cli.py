@@ -316,3 +316,15 @@ def test_version_names_the_knowledge_release_and_the_compiled_modules() -> None:
     assert proc.returncode == 0, proc.stderr
     assert f"knowledge {default_knowledge().release.version}" in proc.stdout
     assert re.search(r"compiled modules (on \(\d+ compiled modules\)|off \(.+\))$", proc.stdout.strip())
+
+
+def test_a_deceased_patient_exits_2_naming_the_date_of_death(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    doc = example()
+    next(e for e in doc["entry"] if e["resource"]["resourceType"] == "Patient")["resource"][
+        "deceasedDateTime"] = "2026-10-02"
+    code, out, err = run(["assess", str(write(tmp_path, "dead.json", doc)), "--region", "EU", *AS_OF], capsys)
+    assert code == 2 and out == ""
+    assert "died on 2026-10-02" in err and "Traceback" not in err
+    for detail in PATIENT_DETAILS[:3]:
+        assert detail not in err

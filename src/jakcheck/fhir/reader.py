@@ -38,6 +38,7 @@ from jakcheck.patient.facts import (
     MatchedBy,
     MedicationFact,
     PatientFacts,
+    PatientIdentifier,
     Race,
     ResultValue,
     Sex,
@@ -121,6 +122,44 @@ _DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T\d{2}:\d{2}(?::\d{2}(?:\.
 
 class _BadDate(ValueError):
     pass
+
+
+def _text_of(value: object) -> str | None:
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def patient_name(patient: dict[str, Any]) -> str | None:
+    """The patient's display name: the official (else usual, else first) HumanName as its text, or given names
+    then family name. For the clinician's eyes only; never logged."""
+    names = [n for n in patient.get("name") or () if isinstance(n, dict)]
+    if not names:
+        return None
+    rank = {"official": 0, "usual": 1}
+    chosen = min(names, key=lambda n: rank.get(str(n.get("use")), 2))
+    if text := _text_of(chosen.get("text")):
+        return text
+    given = [g.strip() for g in chosen.get("given") or () if isinstance(g, str) and g.strip()]
+    family = _text_of(chosen.get("family"))
+    return " ".join([*given, *([family] if family else [])]) or None
+
+
+_IDENTIFIER_LABELS = {"MR": "Medical record number", "SS": "Social security number", "DL": "Driver's license",
+                      "PPN": "Passport number", "NI": "National identifier", "PT": "Patient number"}
+
+
+def patient_identifiers(patient: dict[str, Any]) -> tuple[PatientIdentifier, ...]:
+    """The patient's business identifiers with a readable label (medical record number first)."""
+    out = []
+    for ident in patient.get("identifier") or ():
+        if not isinstance(ident, dict) or (value := _text_of(ident.get("value"))) is None:
+            continue
+        kind: dict[str, Any] = ident["type"] if isinstance(ident.get("type"), dict) else {}
+        codes = [c.get("code") for c in kind.get("coding") or () if isinstance(c, dict)]
+        label = _text_of(kind.get("text")) or next((_IDENTIFIER_LABELS[c] for c in codes if c in _IDENTIFIER_LABELS),
+                                                   None)
+        out.append((0 if "MR" in codes else 1, PatientIdentifier(value=value, system=_text_of(ident.get("system")),
+                                                                 label=label)))
+    return tuple(i for _, i in sorted(out, key=lambda x: x[0]))
 
 
 def parse_fhir_date(value: object, *, full: bool = False) -> date:
@@ -593,6 +632,12 @@ class _Reader:
                     raise self._error(f"birthDate gives an age over {MAX_AGE_YEARS} years", resource="Patient",
                                       field="birthDate")
         deceased = patient.get("deceasedBoolean") is True or patient.get("deceasedDateTime") is not None
+        deceased_date: date | None = None
+        if patient.get("deceasedDateTime") is not None:
+            try:
+                deceased_date = parse_fhir_date(patient["deceasedDateTime"])
+            except _BadDate:
+                self._unusable(source, "deceasedDateTime", "not a date: the date of death is not known")
 
         smoking = self.smoking[2] if self.smoking else (self.smoking_condition or SmokingFact("unknown"))
         if smoking.status == "never" and self.ever_smoked is not None and smoking.source:
@@ -609,6 +654,9 @@ class _Reader:
             birth_date=birth,
             sex=sex,
             deceased=deceased,
+            deceased_date=deceased_date,
+            name=patient_name(patient),
+            identifiers=patient_identifiers(patient),
             conditions=tuple(self.conditions),
             labs=tuple(self.labs),
             results=tuple(self.results),

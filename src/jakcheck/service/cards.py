@@ -25,7 +25,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from jakcheck.assessment import SEVERITY_ORDER, Action, Assessment, DoseOut, DrugAssessment, Finding, SourceRef
+from jakcheck.assessment import (
+    SEVERITY_ORDER,
+    Action,
+    Assessment,
+    DoseOut,
+    DrugAssessment,
+    Finding,
+    Headline,
+    SourceRef,
+)
 from jakcheck.knowledge.loader import Knowledge
 from jakcheck.service.orders import OrderedDrug
 
@@ -349,6 +358,10 @@ def _verdict_card(a: Assessment, drug: DrugAssessment, order: OrderedDrug, start
         summary = f"{name}: {VERDICT_PHRASE['appropriate']} ({a.region}); start {_dose_text(dose)}"
     elif dose_changed and dose is not None and drug.verdict not in STOP_VERDICTS:
         summary = f"{name}: {VERDICT_PHRASE[drug.verdict]}; use {_dose_text(dose)}{why}"
+    elif drug.verdict_when_ready is not None and drug.verdict_when_ready != drug.verdict:
+        # The verdict the open work-up hides is said at once, so that ordering the tests is not read as "fine".
+        summary = (f"{name}: {VERDICT_PHRASE[drug.verdict]} until the work-up is done, then "
+                   f"{VERDICT_PHRASE[drug.verdict_when_ready]} ({a.region})")
     else:
         summary = f"{name}: {VERDICT_PHRASE[drug.verdict]} ({a.region}){why}"
     lab = k.label(drug.drug, a.region)
@@ -356,6 +369,10 @@ def _verdict_card(a: Assessment, drug: DrugAssessment, order: OrderedDrug, start
     label_ref = SourceRef(id=label_src.id, title=label_src.title, url=label_src.url) if label_src else None
     md = [f"**{name}: {VERDICT_PHRASE[drug.verdict]}** for this patient ({a.region} label"
           + (f", indication {a.indication}" if a.indication else "") + ")."]
+    if drug.verdict_when_ready is not None and drug.verdict_when_ready != drug.verdict:
+        md.append(f"**Once the open steps are done:** {VERDICT_PHRASE[drug.verdict_when_ready]}.")
+    if a.headline is not None:
+        md.append(f"**All options:** {a.headline.text}")
     if dose is not None:
         line = f"**Dose:** {_dose_text(dose)}"
         if dose_changed and order.daily_mg is not None:
@@ -474,18 +491,31 @@ def order_cards(a: Assessment, ordered: Sequence[OrderedDrug], starts: dict[str,
     return out
 
 
+def is_green(h: Headline) -> bool:
+    """Green (an info card) only when the best verdict is appropriate and no blocking step is open."""
+    return h.verdict == "appropriate" and h.open_steps == 0
+
+
 def patient_view_card(a: Assessment, ctx: CardContext) -> list[BuiltCard]:
-    """At most one card: the JAK inhibitor readiness of a patient with an approved-use indication on record."""
-    if not a.drugs or a.indication is None:
+    """At most one card: the headline of a patient with an approved-use indication on record (with several
+    possible indications, the headline of each)."""
+    heads = [a.headline] if a.indication is not None and a.headline is not None else list(a.headlines)
+    if not a.drugs or not heads:
         return []
     k = ctx.knowledge
-    startable = [d for d in a.drugs if d.verdict not in STOP_VERDICTS]
     blocking = [x for x in a.actions if x.blocking]
-    indicator = "info" if a.ready_to_start else "warning"
-    summary = (f"JAK inhibitor check ({a.region}, {a.indication}): {len(startable)} of {len(a.drugs)} drugs "
-               f"possible; {len(blocking)} step(s) before start")
-    md = [f"**{a.indication}** — JAK inhibitor options for this patient ({a.region} labels)."]
+    indicator = "info" if all(is_green(h) for h in heads) else "warning"
+    if len(heads) == 1:
+        summary = f"JAK inhibitor ({a.region}, {heads[0].indication}): {heads[0].text}"
+        md = [f"**{heads[0].indication}**: {heads[0].text}", f"JAK inhibitor options for this patient "
+              f"({a.region} labels)."]
+    else:
+        summary = f"JAK inhibitor ({a.region}): depends on the indication - {len(heads)} on record"
+        md = [f"Several indications on record; the answer for each ({a.region} labels):",
+              "\n".join(f"- **{h.indication}**: {h.text}" for h in heads)]
     md.append("\n".join(f"- {_drug_name(k, d.drug)}: **{VERDICT_PHRASE[d.verdict]}**"
+                        + (f" (once the open steps are done: {VERDICT_PHRASE[d.verdict_when_ready]})"
+                           if d.verdict_when_ready not in (None, d.verdict) else "")
                         + (f", {_dose_text(d.dose)}" if d.dose else "") for d in a.drugs))
     if blocking:
         md.append("**Before start**\n" + "\n".join(f"- {x.summary}" for x in blocking))

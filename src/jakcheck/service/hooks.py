@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from jakcheck.assessment import Assessment, DoseOut, DrugAssessment
 from jakcheck.engine import assess, start_dose
-from jakcheck.errors import InputError
+from jakcheck.errors import InputError, PatientDeceased
 from jakcheck.fhir.reader import read_document
 from jakcheck.patient.facts import IncompleteData
 from jakcheck.service import fhir_client
@@ -206,8 +206,15 @@ async def call_service(service_id: str, request: Request) -> Response:
     if incomplete:
         facts = replace(facts, incomplete=(*facts.incomplete, *incomplete))
     drugs = list(dict.fromkeys(o.drug for o in ordered))
-    a = assess(facts, s.knowledge, region=s.settings.region, indication=indication_for(ordered, s.knowledge),
-               drugs=drugs, risk_region=s.settings.score2_risk_region)
+    try:
+        a = assess(facts, s.knowledge, region=s.settings.region, indication=indication_for(ordered, s.knowledge),
+                   drugs=drugs, risk_region=s.settings.score2_risk_region)
+    except PatientDeceased as exc:
+        built = [notice_card("jakcheck did not assess this patient: the record says the patient has died",
+                             "The record says the patient died"
+                             + (f" on {exc.deceased_on}" if exc.deceased_on else "")
+                             + "; no treatment assessment is made.", cctx, "patient-deceased")]
+        return _answer(s, service_id, built, started, "not assessed (deceased)")
     if ordered:
         a = _with_unassessed(a, ordered)
     token = s.reports.put(a)

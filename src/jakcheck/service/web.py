@@ -43,7 +43,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from jakcheck.assessment import Assessment, Finding
 from jakcheck.engine import assess
-from jakcheck.errors import InputError, JakcheckError
+from jakcheck.errors import InputError, JakcheckError, PatientDeceased
 from jakcheck.fhir.reader import read_document, read_json_text
 from jakcheck.knowledge.loader import Knowledge, default_knowledge
 from jakcheck.knowledge.schema import Cite, Region
@@ -569,6 +569,11 @@ async def assess_page(request: Request) -> HTMLResponse:
     except FormProblem as exc:
         return error_page(request, 422, "The form has a problem", str(exc),
                           "Go back, correct the answer and assess again.")
+    except PatientDeceased as exc:
+        return error_page(request, 422, "This patient has died",
+                          "The record says the patient died" + (f" on {exc.deceased_on}" if exc.deceased_on else "")
+                          + ". No treatment assessment is made.",
+                          "Check that this is the right patient's record.")
     except InputError as exc:
         return error_page(request, 422, "The record could not be read", str(exc),
                           "Nothing was assessed. Correct the record (the message names the place) and try again.")
