@@ -129,7 +129,7 @@ def test_text_header(text: str) -> None:
     assert "patient-001" in text and "67" in text and "female" in text
     assert "rheumatoid-arthritis" in text
     assert "2025-07-15" in text
-    assert "READY TO START: NO" in text
+    assert "Ready to start: no" in text
 
 
 def test_text_us_region_and_unknowns() -> None:
@@ -138,7 +138,7 @@ def test_text_us_region_and_unknowns() -> None:
     assert "Region: US (FDA)" in out
     assert "Indication: not specified" in out
     assert "Age: unknown" in out
-    assert "READY TO START: YES" in out
+    assert "Ready to start: yes" in out
 
 
 def test_text_verdicts_and_doses(text: str, assessment: Assessment) -> None:

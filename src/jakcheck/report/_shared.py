@@ -213,3 +213,57 @@ def score_ra_label(s: ScoreOut) -> str | None:
 def score_inputs_label(s: ScoreOut) -> str:
     return ", ".join(f"{k} {str(v).lower() if isinstance(v, bool) else f'{v:g}' if isinstance(v, float) else v}"
                      for k, v in s.inputs.items())
+
+
+def headline_tone(assessment: Assessment) -> str:
+    """'green' only when the best verdict is appropriate and no blocking step is open; 'red' when even the best
+    option is deferred, not recommended or contraindicated; otherwise 'amber' (caution included)."""
+    h = assessment.headline
+    if h is None or h.verdict is None:
+        return "amber"
+    if h.verdict == "appropriate" and h.open_steps == 0:
+        return "green"
+    return "red" if h.verdict in ("defer", "not-recommended", "contraindicated") else "amber"
+
+
+def patient_identity(assessment: Assessment) -> list[tuple[str, str]]:
+    """What identifies the patient on screen and on paper: name, birth date, record numbers (the record's id when
+    none is given). Shown only; never logged."""
+    p = assessment.patient
+    out: list[tuple[str, str]] = []
+    if p.name:
+        out.append(("Name", p.name))
+    if p.birth_date:
+        out.append(("Born", p.birth_date))
+    for i in p.identifiers[:2]:
+        out.append((i.label or "Record number", i.value))
+    if not p.identifiers:
+        out.append(("Record", p.id))
+    return out
+
+
+def dose_heading(assessment: Assessment, drug: str) -> str:
+    """'Current label dose' for the drug already being taken, 'Starting dose' otherwise."""
+    current = assessment.current_therapy.drug if assessment.current_therapy else None
+    return "Label dose now" if drug == current else "Starting dose"
+
+
+def checklist_title(assessment: Assessment) -> str:
+    return "To do now" if assessment.mode == "on-treatment" else "Before-start checklist"
+
+
+# Who ORAL Surveillance enrolled (source oral-surveillance-2022, Methods): rheumatoid arthritis, age 50 or over, at
+# least one additional cardiovascular risk factor (current smoking, hypertension, low HDL, diabetes, coronary
+# disease and others). Its pictures are shown only for patients who resemble that population.
+ORAL_SURVEILLANCE_INDICATION = "rheumatoid-arthritis"
+ORAL_SURVEILLANCE_MIN_AGE = 50
+
+
+def resembles_oral_surveillance(assessment: Assessment) -> bool:
+    """True when the patient has RA, is 50 or over, and has at least one cardiovascular risk factor on record
+    (a cardiovascular-risk finding, or current smoking). Unknown age or indication: False (not shown)."""
+    age = assessment.patient.age
+    if assessment.indication != ORAL_SURVEILLANCE_INDICATION or age is None or age < ORAL_SURVEILLANCE_MIN_AGE:
+        return False
+    return any(f.code == "risk.cardiovascular" or (f.code == "risk.smoking" and "current smoker" in f.summary)
+               for f in assessment.findings)

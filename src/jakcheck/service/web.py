@@ -55,15 +55,20 @@ from jakcheck.report._shared import (
     VERDICT_LABELS,
     actions_by_timing,
     age_label,
+    checklist_title,
+    dose_heading,
     dose_label,
     drugs_label,
     evidence_label,
     finding_anchor_ids,
     findings_by_severity,
+    headline_tone,
     is_missing,
     is_web_url,
+    patient_identity,
     phase_label,
     region_label,
+    resembles_oral_surveillance,
 )
 from jakcheck.rules import MODULES, docstrings
 from jakcheck.settings import Settings
@@ -832,7 +837,7 @@ def render_report(request: Request, result: Assessment, facts: PatientFacts | No
     oral_source = knowledge.sources.get(ORAL_SURVEILLANCE_SOURCE)
     trial = [(o, icon_array(o.name, 1000, round(o.tnfi_percent * 10),
                             round(o.jaki_percent * 10) - round(o.tnfi_percent * 10), columns=50, size=11))
-             for o in ORAL_SURVEILLANCE]
+             for o in ORAL_SURVEILLANCE] if resembles_oral_surveillance(result) else []
     extras = {k: _plain(getattr(result, k, None)) for k in ("mode", "current_therapy")}
     return render(
         request, "report.html.j2",
@@ -846,6 +851,9 @@ def render_report(request: Request, result: Assessment, facts: PatientFacts | No
         mode=extras["mode"], current_therapy=extras["current_therapy"],
         payload=payload if payload is not None and len(payload) <= MAX_CARRIED_INPUT else None,
         source_kind=source_kind, drug_names={d: knowledge.drugs[d].name for d in knowledge.drugs},
+        identity=patient_identity(result), tone=headline_tone(result), on_treatment=result.mode == "on-treatment",
+        checklist_title=checklist_title(result), dose_heading=lambda drug: dose_heading(result, drug),
+        indication_names={i.id: i.label for i in knowledge.indications.values()},
     )
 
 

@@ -3,16 +3,20 @@
   "use strict";
   function each(selector, fn) { Array.prototype.forEach.call(document.querySelectorAll(selector), fn); }
 
-  // Print buttons: the whole report, or the checklist alone.
+  // Print buttons: the summary (the default print), the full report, or the checklist alone.
   each(".js-print", function (button) {
     button.hidden = false;
     button.addEventListener("click", function () {
-      var only = button.getAttribute("data-print") === "checklist";
-      if (only) { document.body.classList.add("print-checklist"); }
+      var what = button.getAttribute("data-print");
+      if (what === "checklist") { document.body.classList.add("print-checklist"); }
+      if (what === "all") { document.body.classList.add("print-all"); }
       window.print();
     });
   });
-  window.addEventListener("afterprint", function () { document.body.classList.remove("print-checklist"); });
+  window.addEventListener("afterprint", function () {
+    document.body.classList.remove("print-checklist");
+    document.body.classList.remove("print-all");
+  });
 
   // Checklist progress: "3 of 7 steps done".
   var boxes = document.querySelectorAll(".checklist input[type=checkbox]");
