@@ -67,7 +67,7 @@ def test_subprocess_text_report_shows_the_region() -> None:
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""
     assert "Region: EU" in proc.stdout
-    assert "rheumatoid-arthritis" in proc.stdout and "READY TO START" in proc.stdout
+    assert "rheumatoid-arthritis" in proc.stdout and "Ready to start" in proc.stdout
     assert "\x1b[" not in proc.stdout, "no colour codes when stdout is not a terminal"
 
 
