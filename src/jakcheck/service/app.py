@@ -201,6 +201,15 @@ def _install_handlers(app: FastAPI, insecure: bool) -> None:
                               insecure=insecure)
 
 
+APP_LINK = '<a href="/">Back to the jakcheck app (assess a patient)</a>'
+
+
+def _with_app_link(html: str) -> str:
+    """The API docs page in English with a link back to the clinician app above the API description."""
+    html = html.replace("<html>", '<html lang="en">', 1)
+    return html.replace("<body>", f'<body>\n<p style="margin:1rem 2rem;font:16px sans-serif">{APP_LINK}</p>', 1)
+
+
 def _install_docs(app: FastAPI) -> None:
     spec = importlib.util.find_spec("fastapi_offline")
     static = Path(spec.origin).parent / "static" if spec and spec.origin else None
@@ -209,16 +218,18 @@ def _install_docs(app: FastAPI) -> None:
 
         @app.get("/docs", include_in_schema=False)
         async def docs() -> HTMLResponse:
-            return get_swagger_ui_html(openapi_url="/openapi.json", title="jakcheck API",
+            page = get_swagger_ui_html(openapi_url="/openapi.json", title="jakcheck API",
                                        swagger_js_url=f"{DOCS_STATIC}/swagger-ui-bundle.js",
                                        swagger_css_url=f"{DOCS_STATIC}/swagger-ui.css",
                                        swagger_favicon_url=f"{DOCS_STATIC}/favicon.png")
+            return HTMLResponse(_with_app_link(bytes(page.body).decode("utf-8")))
     else:  # the OpenAPI JSON still works offline; the page would need the CDN
 
         @app.get("/docs", include_in_schema=False)
         async def docs_plain() -> HTMLResponse:
-            return HTMLResponse("<!doctype html><title>jakcheck API</title><p>Swagger UI assets are not "
-                                "installed; the OpenAPI description is at <a href=/openapi.json>/openapi.json</a>.")
+            return HTMLResponse("<!doctype html><html lang=en><title>jakcheck API</title><p>" + APP_LINK
+                                + "<p>Swagger UI assets are not installed; the OpenAPI description is at "
+                                "<a href=/openapi.json>/openapi.json</a>.")
 
 
 def _install_report(app: FastAPI) -> None:
