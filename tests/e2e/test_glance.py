@@ -77,6 +77,18 @@ def running_header_repeats(pg: Any) -> bool:
     return bool(shown == "table-header-group" and text.strip())
 
 
+def assert_clinical_language(pg: Any) -> None:
+    """What a clinician sees: no rule codes, record units or source ids; each source listed once on the page."""
+    visible = pg.inner_text("main")  # closed disclosures are not rendered
+    assert not re.search(r"\b(hbv|hcv|tb|lab|risk|vaccine)\.[a-z-]+", visible), "rule code shown"
+    for raw in ("10*9/L", "mm[Hg]", "{1.73_m2}", "[ema-", "card:"):
+        assert raw not in visible, raw
+    listed = pg.eval_on_selector_all("ol.page-sources > li", "items => items.map(li => li.id)")
+    assert listed and len(listed) == len(set(listed))
+    for href in pg.eval_on_selector_all("p.source-refs a", "links => links.map(a => a.getAttribute('href'))"):
+        assert href.lstrip("#") in listed
+
+
 def upload(pg: Any, path: Path, region: str = "EU") -> None:
     pg.goto("/")
     pg.check(f"input[name=region][value={region}]")
@@ -125,6 +137,7 @@ def test_eu_rheumatologist_68_year_old_former_smoker_without_work_up(page: Any) 
     assert page.locator("#trial-not-shown").count() == 0
     assert running_header_repeats(page)
     assert printed_pages(page) <= 3 < printed_pages(page, full=True)
+    assert_clinical_language(page)
     check_page(page, "02-eu-report-68-former-smoker")
 
 
@@ -151,6 +164,7 @@ def test_uploaded_record_shows_who_the_patient_is(page: Any) -> None:
     # Alternatives are in the verdict section, before the findings.
     assert page.locator("#verdicts #alternatives-brief").count() == 1
     assert printed_pages(page) <= 2
+    assert_clinical_language(page)
     check_page(page, "04-upload-ra-71-smoker")
 
 

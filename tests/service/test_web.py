@@ -204,7 +204,7 @@ def test_upload_a_fhir_bundle(client: TestClient) -> None:  # noqa: F811
     assert "Rheumatoid arthritis" in r.text
     assert verdicts(r.text)
     # The data behind a finding: the lab as recorded and in the canonical unit.
-    assert "lymphocytes: 400 /uL (= 0.4 10*9/L) on 2026-11-01" in r.text
+    assert "lymphocytes: 400 /uL (= 0.4 ×10⁹/L) on 2026-11-01" in r.text  # units as clinicians write them
 
 
 def test_paste_a_yaml_patient_card(client: TestClient) -> None:  # noqa: F811

@@ -48,6 +48,7 @@ from jakcheck.fhir.reader import read_document, read_json_text
 from jakcheck.knowledge.loader import Knowledge, default_knowledge
 from jakcheck.knowledge.schema import Cite, Region
 from jakcheck.patient.card import parse_yaml, read_card
+from jakcheck.patient.derived import age_years
 from jakcheck.patient.facts import PatientFacts
 from jakcheck.report._shared import (
     SEVERITY_LABELS,
@@ -56,6 +57,7 @@ from jakcheck.report._shared import (
     actions_by_timing,
     age_label,
     checklist_title,
+    clinical_text,
     dose_heading,
     dose_label,
     drugs_label,
@@ -65,6 +67,8 @@ from jakcheck.report._shared import (
     headline_tone,
     is_missing,
     is_web_url,
+    monitoring_test_label,
+    page_sources,
     patient_identity,
     phase_label,
     region_label,
@@ -213,7 +217,8 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(dose=dose_label, phase=phase_label, drugs=drugs_label, evidence=evidence_label, pct=_pct)
+    env.filters.update(dose=dose_label, phase=phase_label, drugs=drugs_label, evidence=evidence_label, pct=_pct,
+                       clinical=clinical_text, test_label=monitoring_test_label)
     env.tests.update(missing=is_missing, web_url=is_web_url)
     env.globals.update(
         VERDICT_LABELS=VERDICT_LABELS, SEVERITY_LABELS=SEVERITY_LABELS, TIMING_LABELS=TIMING_LABELS,
@@ -668,8 +673,10 @@ def evidence_index(facts: PatientFacts) -> dict[str, str]:
     for u in facts.unusable:
         add(u.source, f"not usable ({u.field}): {u.reason}")
     if facts.birth_date:
-        add(facts.patient_source, f"sex {facts.sex}, born {facts.birth_date.isoformat()}"
-            + (" (estimated from the stated age)" if facts.birth_date_estimated else ""))
+        # A birth date estimated from a stated age is not shown as if recorded.
+        add(facts.patient_source, f"sex {facts.sex}, " + (f"age {age_years(facts)} (as stated)"
+                                                          if facts.birth_date_estimated
+                                                          else f"born {facts.birth_date.isoformat()}"))
     return {k: "; ".join(dict.fromkeys(v)) for k, v in out.items()}
 
 
@@ -839,6 +846,7 @@ def render_report(request: Request, result: Assessment, facts: PatientFacts | No
                             round(o.jaki_percent * 10) - round(o.tnfi_percent * 10), columns=50, size=11))
              for o in ORAL_SURVEILLANCE] if resembles_oral_surveillance(result) else []
     extras = {k: _plain(getattr(result, k, None)) for k in ("mode", "current_therapy")}
+    listed = page_sources(result)
     return render(
         request, "report.html.j2",
         a=result, age=age_label(result.patient.age), indication_label=_indication_label(knowledge, result.indication),
@@ -854,6 +862,7 @@ def render_report(request: Request, result: Assessment, facts: PatientFacts | No
         identity=patient_identity(result), tone=headline_tone(result), on_treatment=result.mode == "on-treatment",
         checklist_title=checklist_title(result), dose_heading=lambda drug: dose_heading(result, drug),
         indication_names={i.id: i.label for i in knowledge.indications.values()},
+        page_sources=listed, cited={ref.id: (n, short) for n, short, ref, _ in listed},
     )
 
 
