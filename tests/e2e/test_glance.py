@@ -165,6 +165,12 @@ def test_uploaded_record_shows_who_the_patient_is(page: Any) -> None:
     assert page.locator("#verdicts #alternatives-brief").count() == 1
     assert printed_pages(page) <= 2
     assert_clinical_language(page)
+    # Evidence is collapsed; a reason in a verdict card opens the finding it links to.
+    assert not page.locator("#findings details.section-details").evaluate("d => d.open")
+    link = page.locator("#verdicts .reasons a").first
+    target = link.get_attribute("href")
+    link.click()
+    assert page.locator(target).is_visible()
     check_page(page, "04-upload-ra-71-smoker")
 
 

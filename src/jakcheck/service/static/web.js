@@ -18,6 +18,18 @@
     document.body.classList.remove("print-all");
   });
 
+  // A link to a finding or a source inside a closed section opens that section first.
+  function reveal() {
+    var id = decodeURIComponent(window.location.hash.slice(1));
+    var el = id && document.getElementById(id);
+    for (var node = el; node; node = node.parentElement) {
+      if (node.tagName === "DETAILS" && !node.open) { node.open = true; }
+    }
+    if (el) { el.scrollIntoView(); }
+  }
+  window.addEventListener("hashchange", reveal);
+  if (window.location.hash) { reveal(); }
+
   // Checklist progress: "3 of 7 steps done".
   var boxes = document.querySelectorAll(".checklist input[type=checkbox]");
   var progress = document.querySelector(".checklist-progress");
