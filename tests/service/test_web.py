@@ -287,9 +287,16 @@ def test_oral_surveillance_icon_arrays_and_source(client: TestClient) -> None:  
     assert cancer.count('class="ia-extra"') == 13 and cancer.count('class="ia-event"') == 29
     caption = html[html.index('class="source-caption"'):]
     assert "Ytterberg" in caption and "oral-surveillance-2022" in caption and "doi.org/10.1056/NEJMoa2109927" in caption
-    for o in web.ORAL_SURVEILLANCE:  # the published percentages match the patient counts
-        assert round(100 * o.jaki_events / o.jaki_n, 1) == o.jaki_percent
-        assert round(100 * o.tnfi_events / o.tnfi_n, 1) == o.tnfi_percent
+    assert "Trial results: ORAL Surveillance" in html and "a median of 4 years" in html
+
+
+def test_trial_results_in_the_knowledge_match_their_patient_counts() -> None:
+    trials = default_knowledge().trials
+    assert "oral-surveillance" in trials
+    for t in trials.values():  # the published percentages match the patient counts
+        for o in t.outcomes:
+            for arm in (o.treated, o.comparator):
+                assert round(100 * arm.events / arm.n, 1) == arm.percent
 
 
 def test_cv_risk_says_why_it_is_missing(client: TestClient) -> None:  # noqa: F811

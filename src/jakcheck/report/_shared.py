@@ -254,21 +254,17 @@ def checklist_title(assessment: Assessment) -> str:
     return "To do now" if assessment.mode == "on-treatment" else "Before-start checklist"
 
 
-# Who ORAL Surveillance enrolled (source oral-surveillance-2022, Methods): rheumatoid arthritis, age 50 or over, at
-# least one additional cardiovascular risk factor (current smoking, hypertension, low HDL, diabetes, coronary
-# disease and others). Its pictures are shown only for patients who resemble that population.
-ORAL_SURVEILLANCE_INDICATION = "rheumatoid-arthritis"
-ORAL_SURVEILLANCE_MIN_AGE = 50
-
-
-def resembles_oral_surveillance(assessment: Assessment) -> bool:
-    """True when the patient has RA, is 50 or over, and has at least one cardiovascular risk factor on record
+def resembles_trial_population(assessment: Assessment, indication: str, min_age: int,
+                                cv_risk_factor_required: bool) -> bool:
+    """True when the patient resembles a trial's enrolled population (knowledge `trials.yaml`): the same
+    indication, at least the minimum age, and, when the trial required one, a cardiovascular risk factor on record
     (a cardiovascular-risk finding, or current smoking). Unknown age or indication: False (not shown)."""
     age = assessment.patient.age
-    if assessment.indication != ORAL_SURVEILLANCE_INDICATION or age is None or age < ORAL_SURVEILLANCE_MIN_AGE:
+    if assessment.indication != indication or age is None or age < min_age:
         return False
-    return any(f.code == "risk.cardiovascular" or (f.code == "risk.smoking" and "current smoker" in f.summary)
-               for f in assessment.findings)
+    return not cv_risk_factor_required or any(
+        f.code == "risk.cardiovascular" or (f.code == "risk.smoking" and "current smoker" in f.summary)
+        for f in assessment.findings)
 
 
 # Units as the record codes them (UCUM) and as a clinician writes them.

@@ -72,7 +72,7 @@ from jakcheck.report._shared import (
     patient_identity,
     phase_label,
     region_label,
-    resembles_oral_surveillance,
+    resembles_trial_population,
 )
 from jakcheck.rules import MODULES, docstrings
 from jakcheck.settings import Settings
@@ -104,34 +104,9 @@ MAX_CARRIED_INPUT = 2 * 1024 * 1024
 REGIONS: tuple[Region, ...] = ("EU", "US")
 
 # ---------------------------------------------------------------------------------------------------------
-# ORAL Surveillance (Ytterberg SR et al., N Engl J Med 2022;386:316-26; knowledge source oral-surveillance-2022):
-# patients with events over the trial's follow-up (median 4.0 years), combined tofacitinib doses (N=2911) vs
-# TNF inhibitor (N=1451). MACE 98 vs 37 (3.4% vs 2.5%); cancer excluding NMSC 122 vs 42 (4.2% vs 2.9%).
-ORAL_SURVEILLANCE_SOURCE = "oral-surveillance-2022"
-ORAL_SURVEILLANCE_FOLLOW_UP = "a median of 4 years"
-
-
-@dataclass(frozen=True)
-class TrialOutcome:
-    key: str
-    name: str
-    plain: str  # what it means, for a patient
-    jaki_percent: float
-    tnfi_percent: float
-    jaki_events: int
-    jaki_n: int
-    tnfi_events: int
-    tnfi_n: int
-
-
-ORAL_SURVEILLANCE = (
-    TrialOutcome("mace", "Major adverse cardiovascular events (MACE)",
-                 "a heart attack, a stroke or death from a heart or blood-vessel cause",
-                 3.4, 2.5, 98, 2911, 37, 1451),
-    TrialOutcome("cancer", "Cancer (excluding non-melanoma skin cancer)",
-                 "a new cancer, not counting the common skin cancers other than melanoma",
-                 4.2, 2.9, 122, 2911, 42, 1451),
-)
+# The trial whose results the report shows as pictures (knowledge trials.yaml), when the patient resembles its
+# population.
+TRIAL_PICTURES = "oral-surveillance"
 
 # ---------------------------------------------------------------------------------------------------------
 # The short form: what it asks and how each answer becomes part of a patient card.
@@ -841,10 +816,13 @@ def render_report(request: Request, result: Assessment, facts: PatientFacts | No
     knowledge = _knowledge(request)
     _, finding_id_by_code = finding_anchor_ids(result)
     risk = cv_risk(result)
-    oral_source = knowledge.sources.get(ORAL_SURVEILLANCE_SOURCE)
-    trial = [(o, icon_array(o.name, 1000, round(o.tnfi_percent * 10),
-                            round(o.jaki_percent * 10) - round(o.tnfi_percent * 10), columns=50, size=11))
-             for o in ORAL_SURVEILLANCE] if resembles_oral_surveillance(result) else []
+    study = knowledge.trials.get(TRIAL_PICTURES)
+    shown = study is not None and resembles_trial_population(
+        result, study.population.indication, study.population.min_age, study.population.cv_risk_factor_required)
+    trial = [(o, icon_array(o.name, 1000, round(o.comparator.percent * 10),
+                            round(o.treated.percent * 10) - round(o.comparator.percent * 10), columns=50, size=11))
+             for o in study.outcomes] if study is not None and shown else []
+    oral_source = knowledge.sources.get(study.cite[0].source) if study is not None and study.cite else None
     extras = {k: _plain(getattr(result, k, None)) for k in ("mode", "current_therapy")}
     listed = page_sources(result)
     return render(
@@ -855,7 +833,7 @@ def render_report(request: Request, result: Assessment, facts: PatientFacts | No
         actions_by_timing=actions_by_timing(result), evidence_data=evidence_index(facts) if facts else {},
         cv=risk, cv_icons=icon_array("10-year CV risk", 100, round(risk.percent)) if risk.percent is not None
         else None,
-        trial=trial, trial_source=oral_source, trial_follow_up=ORAL_SURVEILLANCE_FOLLOW_UP,
+        trial=trial, trial_source=oral_source, study=study,
         mode=extras["mode"], current_therapy=extras["current_therapy"],
         payload=payload if payload is not None and len(payload) <= MAX_CARRIED_INPUT else None,
         source_kind=source_kind, drug_names={d: knowledge.drugs[d].name for d in knowledge.drugs},
