@@ -334,13 +334,24 @@ def test_cv_risk_icon_array_when_a_score_is_present(client: TestClient,  # noqa:
     fig = html[html.index('id="cv-h"'):html.index('id="trial-h"')]
     assert "SCORE2-OP: 10-year risk of cardiovascular disease: <strong>17.4%</strong> (very high)" in fig
     assert fig.count('class="ia-event"') == 17 and fig.count('class="ia-none"') == 83
-    assert "cvd_10y_ra_x1_5 26.1%" in fig
+    assert "multiplied by 1.5 for rheumatoid arthritis (EULAR) 26.1%" in fig
 
 
 def test_cv_risk_reason_from_the_calculator(monkeypatch: pytest.MonkeyPatch, client: TestClient) -> None:  # noqa: F811
     _with(monkeypatch, scores=[{"calculator": "score2-op", "results": {}, "missing": ["total_cholesterol", "hdl"]}])
     r = post(client, FORM)
-    assert "could not be calculated: missing total_cholesterol, hdl" in r.text
+    assert "could not be calculated: to calculate it, record total cholesterol, HDL cholesterol" in r.text
+
+
+def test_cv_risk_range_when_only_yes_no_inputs_are_unknown(monkeypatch: pytest.MonkeyPatch,
+                                                            client: TestClient) -> None:  # noqa: F811
+    """Diabetes not recorded: the box gives the range over both answers in words, as the finding does."""
+    _with(monkeypatch, scores=[{"calculator": "score2", "status": "incomplete", "results": {},
+                                "bounds": {"cvd_10y": [8.1, 12.6]}, "missing": ["diabetes"]}])
+    html = post(client, FORM).text
+    box = html[html.index('id="cv-h"'):html.index('id="trial-h"')]
+    assert "between <strong>8.1%</strong> and <strong>12.6%</strong>, depending on diabetes (yes or no)" in box
+    assert "diabetes" in box and "on_antihypertensive" not in box
 
 
 def test_on_treatment_mode_and_current_therapy(monkeypatch: pytest.MonkeyPatch, client: TestClient) -> None:  # noqa: F811

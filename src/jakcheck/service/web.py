@@ -703,6 +703,28 @@ class CvRisk:
     label: str
     sources: tuple[str, ...]
     extra: tuple[tuple[str, str], ...]  # other figures, e.g. the RA-multiplied value
+    # When only yes/no inputs are unknown: the lowest and highest result over their possible answers.
+    bounds: tuple[float, float] | None = None
+    missing: tuple[str, ...] = ()  # the inputs not on record, in words
+
+
+# What a risk calculator's input is, in words (for "record ... to calculate the risk").
+CV_INPUT_WORDS = {
+    "systolic_bp": "systolic blood pressure", "diabetes": "diabetes (yes or no)", "bmi": "BMI (or height and weight)",
+    "on_statin": "whether a statin is taken", "on_antihypertensive": "whether high blood pressure is treated",
+    "total_cholesterol": "total cholesterol", "hdl": "HDL cholesterol", "smoking": "smoking status",
+    "egfr": "kidney function (eGFR)", "age": "age", "sex": "sex", "race": "race (pooled cohort equations)",
+}
+
+
+CV_RESULT_WORDS = {"cvd_10y_ra_x1_5": "multiplied by 1.5 for rheumatoid arthritis (EULAR)",
+                   "ascvd_10y": "atherosclerotic cardiovascular disease in 10 years",
+                   "cvd_10y": "cardiovascular disease in 10 years", "hf_10y": "heart failure in 10 years",
+                   "cvd_30y": "cardiovascular disease in 30 years", "ascvd_30y": "atherosclerotic disease in 30 years"}
+
+
+def input_words(name: str) -> str:
+    return CV_INPUT_WORDS.get(name, name.replace("_", " "))
 
 
 CV_CALCULATORS = {"score2": "SCORE2", "score2-op": "SCORE2-OP", "prevent": "PREVENT", "pce": "Pooled cohort equations"}
@@ -778,13 +800,22 @@ def cv_risk(result: Assessment) -> CvRisk:
     sources = tuple(str(x.get("title") or x.get("id") or x) if isinstance(x, Mapping) else str(x)
                     for x in best.get("sources") or [])
     if key is None:
-        missing = _missing_inputs(best)
-        why = best.get("reason") or best.get("error") or (
-            "missing " + ", ".join(missing) if missing else "the calculator gave no result")
-        return CvRisk(name, None, None, str(why), label, sources, ())
+        missing = tuple(input_words(m) for m in _missing_inputs(best))
+        bounds = best.get("bounds") or {}
+        span = next((bounds[k] for k in CV_RESULT_KEYS if isinstance(bounds.get(k), list | tuple)
+                     and len(bounds[k]) == 2), None)
+        if span is not None and best.get("status") == "incomplete":
+            lo, hi = (max(0.0, min(100.0, float(v))) for v in span)
+            return CvRisk(name, None, None, None, f"{label}: 10-year risk", sources, (), (lo, hi), missing)
+        if best.get("status") == "not-applicable" and best.get("reason"):
+            why = str(best["reason"])
+        else:
+            why = ("to calculate it, record " + ", ".join(missing) if missing else
+                   str(best.get("error") or "the calculator gave no result"))
+        return CvRisk(name, None, None, why, label, sources, (), None, missing)
     percent = _number_or_none(results[key])
     assert percent is not None
-    extra = tuple((str(k), f"{_pct(v)}%") for k, raw in results.items()
+    extra = tuple((CV_RESULT_WORDS.get(str(k), str(k).replace("_", " ")), f"{_pct(v)}%") for k, raw in results.items()
                   if k != key and (v := _number_or_none(raw)) is not None)
     what = "cardiovascular disease" if key == "cvd_10y" else "atherosclerotic cardiovascular disease"
     category = best.get("category")
