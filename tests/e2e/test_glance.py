@@ -103,7 +103,7 @@ def fill_form(pg: Any, *, region: str, indication: str, age: int, sex: str, smok
     pg.goto("/")
     pg.check(f"input[name=region][value={region}]")
     pg.fill("#as_of", AS_OF)
-    pg.select_option("#indication", indication)
+    pg.select_option("#diagnosis", indication)
     pg.fill("#age", str(age))
     pg.check(f"input[name=sex][value={sex}]")
     pg.check(f"input[name=smoking][value={smoking}]")
@@ -207,10 +207,65 @@ def test_deceased_patient_is_refused(page: Any, tmp_path: Path) -> None:
                                   "/knowledge/rules"])
 def test_every_app_page_passes_axe_and_links_the_api_docs(page: Any, path: str) -> None:
     page.goto(path)
-    assert page.locator("a[href='/docs']").count() == 1
+    assert page.locator("header.site-header a[href='/docs']").count() == 1
     check_page(page, "07-page" + path.replace("/", "-").rstrip("-"))
 
 
 def test_api_docs_link_back_to_the_app(page: Any) -> None:
     page.goto("/docs")
     assert page.locator("a[href='/']").first.inner_text().startswith("Back to the jakcheck app")
+
+
+def test_short_form_comes_first_and_keeps_what_was_typed(page: Any) -> None:
+    """The form is reached in a few Tab presses; units follow the region; every problem is listed at once and
+    nothing typed is lost; the focused field is never hidden under the sticky settings bar."""
+    page.goto("/")
+    page.check("input[name=region][value=EU]")
+    presses = 0
+    page.evaluate("document.activeElement && document.activeElement.blur()")
+    while page.evaluate("document.activeElement.id") != "age" and presses < 30:
+        page.keyboard.press("Tab")
+        presses += 1
+    assert presses <= 12, f"{presses} Tab presses to Age"
+    assert page.locator("#unit_hemoglobin").input_value() == "g/L"  # SI in the EU
+    page.check("input[name=region][value=US]")
+    assert page.locator("#unit_hemoglobin").input_value() == "g/dL"
+    page.check("input[name=region][value=EU]")
+    # Upload and paste are tabs below the form.
+    assert page.get_attribute("#tab-upload", "aria-selected") == "true" and page.locator("#panel-paste").is_hidden()
+    page.click("#tab-paste")
+    assert page.locator("#pasted").is_visible() and page.locator("#panel-upload").is_hidden()
+    check_page(page, "08-start-form-first")
+    # Focus not obscured: walking back up the form with Shift+Tab, the focused field stays below the bar.
+    page.focus("#glucocorticoid_dose")
+    stuck = 0
+    for _ in range(25):
+        page.keyboard.press("Shift+Tab")
+        box = page.evaluate("(() => { const r = document.activeElement.getBoundingClientRect();"
+                            " const b = document.getElementById('settings').getBoundingClientRect();"
+                            " return [r.top, r.bottom, b.bottom, b.top]; })()")
+        top, bottom, bar_bottom, bar_top = box
+        if bar_top <= 0:  # the bar is stuck at the top of the window
+            stuck += 1
+            assert bottom > bar_bottom and top >= bar_bottom - 2, box
+    assert stuck > 10
+    # Problems: no diagnosis, a bad age, a bad lab value; everything typed comes back.
+    page.fill("#age", "200")
+    page.fill("#lab_platelets", "2x5")
+    page.fill("#lab_lymphocytes", "1.2")
+    page.check("input[name=smoking][value=former]")
+    page.click("button[value=form]")
+    page.wait_for_selector("#error-summary")
+    summary = page.inner_text("#error-summary")
+    assert "3 answers to correct" in summary
+    for what in ("Diagnosis to treat", "Age", "Platelets"):
+        assert what in summary
+    assert page.input_value("#age") == "200" and page.input_value("#lab_lymphocytes") == "1.2"
+    assert page.is_checked("input[name=smoking][value=former]")
+    assert page.evaluate("document.activeElement.id") == "error-summary"
+    check_page(page, "09-form-problems-listed")
+    page.select_option("#diagnosis", "rheumatoid-arthritis")
+    page.fill("#age", "60")
+    page.fill("#lab_platelets", "250")
+    page.click("button[value=form]")
+    page.wait_for_selector("#headline")

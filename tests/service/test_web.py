@@ -396,3 +396,49 @@ def test_insecure_dev_mode_is_shown_on_every_page() -> None:
         assert "INSECURE DEV MODE" in post(c, FORM).text
     with TestClient(web_app()) as c:
         assert "INSECURE DEV MODE" not in c.get("/").text
+
+
+def test_form_problems_are_all_listed_and_nothing_typed_is_lost(client: TestClient) -> None:  # noqa: F811
+    """No diagnosis, a bad age and a bad lab value: one answer lists all three, inline and in a summary, and the
+    form comes back with every typed value, tick and unit."""
+    data = {**FORM, "indication": "", "age": "seventy", "lab_platelets": "2x5", "unit_hemoglobin": "mmol/L"}
+    r = post(client, data)
+    assert r.status_code == 422
+    html = r.text
+    summary = html[html.index('id="error-summary"'):html.index("</ul>", html.index('id="error-summary"'))]
+    assert "3 answers to correct" in summary
+    for field in ("#diagnosis", "#age", "#lab_platelets"):
+        assert f'href="{field}"' in summary
+    assert 'id="age"' in html and 'value="seventy"' in html and 'aria-invalid="true"' in html
+    assert 'value="1.4"' in html and 'value="3200"' in html  # typed lab values kept
+    assert re.search(r'name="cv" value="hypertension" checked', html)
+    assert re.search(r'name="current" value="methotrexate" checked', html)
+    assert re.search(r'<option value="mmol/L" selected>', html)
+
+
+def test_form_asks_what_the_risk_calculators_need() -> None:
+    """Diabetes no, blood pressure treated, statin yes, height: the card states each, so the calculators run."""
+    from datetime import date
+
+    form = {**FORM, "diabetes": "no", "bp_treated": "yes", "statin": "yes", "lab_height": "170",
+            "lab_systolic-bp": "150", "lab_cholesterol-total": "5.2", "unit_cholesterol-total": "mmol/L",
+            "lab_hdl": "1.3", "unit_hdl": "mmol/L"}
+    card = web.card_from_form(form, default_knowledge(), date(2026, 11, 26)).card
+    assert "diabetes" in card["known_absent"]
+    assert {"drug": "antihypertensive", "status": "active"} in card["medications"]
+    assert {"drug": "statin", "status": "active"} in card["medications"]
+    assert any(lab["test"] == "height" and lab["value"] == 170 for lab in card["labs"])
+
+
+def test_form_units_default_by_region(client: TestClient) -> None:  # noqa: F811
+    html = client.get("/").text
+    hb = html[html.index('id="unit_hemoglobin"'):html.index("</select>", html.index('id="unit_hemoglobin"'))]
+    region = re.search(r'name="region" value="(EU|US)" checked', html)
+    assert region is not None
+    assert ('<option value="g/L" selected>' in hb) == (region.group(1) == "EU")
+    assert 'data-eu="g/L"' in hb and 'data-us="g/dL"' in hb
+
+
+def test_the_diagnosis_is_required_in_the_form() -> None:
+    problems = web.form_problems({**FORM, "indication": ""}, default_knowledge())
+    assert [p[0] for p in problems] == ["diagnosis"]

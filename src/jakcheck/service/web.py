@@ -116,7 +116,7 @@ SMOKING = (("never", "Never smoked"), ("former", "Former smoker"), ("current", "
            ("unknown", "Not known"))
 CV_HISTORY = (("ascvd", "Atherosclerotic CV disease (heart attack, stroke, coronary or peripheral artery disease)"),
               ("heart-failure", "Heart failure"), ("hypertension", "High blood pressure"),
-              ("diabetes", "Diabetes"), ("hyperlipidemia", "High cholesterol (dyslipidaemia)"),
+              ("hyperlipidemia", "High cholesterol (dyslipidaemia)"),
               ("ckd", "Chronic kidney disease"))
 CANCER = (("unknown", "Not known"), ("none", "No cancer ever"), ("past", "Past cancer, in remission"),
           ("active", "Active cancer"), ("nmsc", "Non-melanoma skin cancer only"))
@@ -144,7 +144,23 @@ LABS: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = (
     ("ldl", "LDL cholesterol", (("mg/dL", "mg/dL"), ("mmol/L", "mmol/L"))),
     ("systolic-bp", "Systolic blood pressure", (("mm[Hg]", "mmHg"),)),
     ("weight", "Weight", (("kg", "kg"), ("[lb_av]", "lb"))),
+    ("height", "Height", (("cm", "cm"), ("[in_i]", "in"))),
+    ("bmi", "BMI (if height is not given)", (("kg/m2", "kg/m²"),)),
 )
+# The unit each lab's selector starts on: SI in the EU, conventional US units in the US (one can still choose).
+UNIT_DEFAULTS: dict[str, dict[str, str]] = {
+    "EU": {"lymphocytes": "10*9/L", "neutrophils": "10*9/L", "platelets": "10*9/L", "hemoglobin": "g/L",
+           "creatinine": "umol/L", "cholesterol-total": "mmol/L", "hdl": "mmol/L", "ldl": "mmol/L", "weight": "kg",
+           "height": "cm"},
+    "US": {"lymphocytes": "10*3/uL", "neutrophils": "10*3/uL", "platelets": "10*3/uL", "hemoglobin": "g/dL",
+           "creatinine": "mg/dL", "cholesterol-total": "mg/dL", "hdl": "mg/dL", "ldl": "mg/dL", "weight": "kg",
+           "height": "cm"},
+}
+# Yes/no questions the risk calculators need: (form field, label, concept when yes, word in known_absent when no).
+CALCULATOR_QUESTIONS = (("diabetes", "Diabetes", "diabetes", "condition"),
+                        ("bp_treated", "Treated for high blood pressure", "antihypertensive", "medication"),
+                        ("statin", "Takes a statin", "statin", "medication"))
+MULTI_FIELDS = ("cv", "infections", "prior", "current")
 VACCINES = (("zoster-recombinant", "Recombinant zoster vaccine (Shingrix)"),
             ("pneumococcal", "Pneumococcal vaccine"), ("influenza", "Influenza vaccine"),
             ("zoster-live", "Live zoster vaccine (Zostavax)"))
@@ -272,12 +288,79 @@ def form_options(knowledge: Knowledge) -> dict[str, Any]:
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 def start_page(request: Request) -> HTMLResponse:
-    return render(request, "start.html.j2", today=date.today().isoformat(), values={},
-                  **form_options(_knowledge(request)))
+    return start_form(request, {}, [])
+
+
+def start_form(request: Request, values: Mapping[str, Any], errors: Sequence[tuple[str, str, str]],
+               status_code: int = 200) -> HTMLResponse:
+    """The start page; after a form problem, with every typed value kept and every problem listed at once."""
+    region = str(values.get("region") or _settings(request).region).upper()
+    return render(request, "start.html.j2", status_code=status_code, today=date.today().isoformat(),
+                  values=values, errors=list(errors), error_fields={f: m for f, _, m in errors},
+                  region_now=region if region in REGIONS else _settings(request).region,
+                  unit_defaults=UNIT_DEFAULTS, **form_options(_knowledge(request)))
+
+
+def form_values(form: FormData) -> dict[str, Any]:
+    """What was typed, to put back in the form: each field's text, and the ticked boxes as `name[]` lists."""
+    out: dict[str, Any] = {}
+    for key in form:
+        if key in ("bundle", "pasted", "source"):
+            continue
+        if key in MULTI_FIELDS:
+            out[key + "[]"] = _many(form, key)
+        else:
+            v = form.get(key)
+            if isinstance(v, str):
+                out[key] = v
+    return out
+
+
+def form_problems(form: FormData | Mapping[str, Any], knowledge: Knowledge) -> list[tuple[str, str, str]]:
+    """Every answer of the short form that cannot be used, at once: (field id, question, what is wrong)."""
+    out: list[tuple[str, str, str]] = []
+    diagnosis = _one(form, "diagnosis") or _one(form, "indication")
+    if not diagnosis:
+        out.append(("diagnosis", "Diagnosis to treat", "choose the diagnosis the JAK inhibitor would treat"))
+    elif diagnosis not in knowledge.indications:
+        out.append(("diagnosis", "Diagnosis to treat", f"unknown diagnosis {diagnosis!r}"))
+    age_text = _one(form, "age")
+    if not age_text:
+        out.append(("age", "Age", "is required (whole years)"))
+    elif not age_text.isdigit() or not 0 <= int(age_text) <= 130:
+        out.append(("age", "Age", f"must be a whole number of years from 0 to 130, not {age_text!r}"))
+    for test, label, _ in LABS:
+        value = _one(form, f"lab_{test}")
+        if value:
+            try:
+                _number(value, label)
+            except FormProblem as exc:
+                out.append((f"lab_{test}", label, exc.message))
+    dose = _one(form, "glucocorticoid_dose")
+    if dose:
+        try:
+            _number(dose, "Glucocorticoid dose")
+        except FormProblem as exc:
+            out.append(("glucocorticoid_dose", "Glucocorticoid dose (mg per day)", exc.message))
+        ticked = [knowledge.concepts.get(d) for d in _many(form, "current")]
+        if not any(c is not None and "glucocorticoid" in c.classes for c in ticked):
+            out.append(("glucocorticoid_dose", "Glucocorticoid dose (mg per day)",
+                        "given, but no glucocorticoid is ticked"))
+    if _one(form, "cv_none") and _many(form, "cv"):
+        out.append(("cv", "Cardiovascular history", "'none of these' is ticked together with a condition"))
+    return out
 
 
 # ---------------------------------------------------------------------------------------------------------
 # The short form -> patient card
+
+
+class FormErrors(Exception):
+    """Every unusable answer of the short form: (field id, question, what is wrong)."""
+
+    def __init__(self, problems: list[tuple[str, str, str]]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(f"{label}: {msg}" for _, label, msg in problems))
 
 
 class FormProblem(Exception):
@@ -369,11 +452,12 @@ def card_from_form(form: FormData | Mapping[str, Any], knowledge: Knowledge, as_
         b.labels[f"medications[{len(meds)}]"] = label
         meds.append(item)
 
-    indication = _one(form, "indication")
-    if indication:
-        if indication not in knowledge.indications:
-            raise FormProblem("Indication", f"unknown indication {indication!r}")
-        condition("Indication", concept=knowledge.indications[indication].concept)
+    indication = _one(form, "diagnosis") or _one(form, "indication")
+    if not indication:
+        raise FormProblem("Diagnosis to treat", "choose the diagnosis the JAK inhibitor would treat")
+    if indication not in knowledge.indications:
+        raise FormProblem("Diagnosis to treat", f"unknown diagnosis {indication!r}")
+    condition("Diagnosis to treat", concept=knowledge.indications[indication].concept)
 
     known_absent: list[str] = []
     smoking = _choice(form, "smoking", SMOKING, "Smoking", "unknown")
@@ -390,6 +474,15 @@ def card_from_form(form: FormData | Mapping[str, Any], knowledge: Knowledge, as_
         if cv:
             raise FormProblem("Cardiovascular history", "'none of these' is ticked together with a condition")
         known_absent.append("ascvd")
+
+    for key, label, asked, kind in CALCULATOR_QUESTIONS:
+        answer = _choice(form, key, YES_NO_UNKNOWN, label, "unknown")
+        if answer == "yes" and kind == "condition":
+            condition(label, concept=asked)
+        elif answer == "yes":
+            medication(label, drug=asked, status="active")
+        elif answer == "no":
+            known_absent.append(asked)
 
     cancer = _choice(form, "cancer", CANCER, "Cancer history", "unknown")
     if cancer == "none":
@@ -544,6 +637,7 @@ async def assess_page(request: Request) -> HTMLResponse:
         form = await request.form(max_files=2, max_fields=400, max_part_size=limit)
     except Exception as exc:  # noqa: BLE001 - malformed multipart bodies of every kind
         return error_page(request, 400, "The form could not be read", f"The request is not a valid form: {exc}.")
+    values = form_values(form)
     try:
         common = _common(form, knowledge, settings.region)
         facts, payload, source_kind = await _facts_from_form(form, knowledge, common, limit)
@@ -551,9 +645,10 @@ async def assess_page(request: Request) -> HTMLResponse:
                         risk_region=settings.score2_risk_region)
     except BadRequest as exc:
         return error_page(request, exc.status, exc.title, exc.message)
+    except FormErrors as exc:  # every problem at once, on the form with what was typed
+        return start_form(request, values, exc.problems, 422)
     except FormProblem as exc:
-        return error_page(request, 422, "The form has a problem", str(exc),
-                          "Go back, correct the answer and assess again.")
+        return start_form(request, values, [("form-h", exc.label, exc.message)], 422)
     except PatientDeceased as exc:
         return error_page(request, 422, "This patient has died",
                           "The record says the patient died" + (f" on {exc.deceased_on}" if exc.deceased_on else "")
@@ -586,7 +681,7 @@ async def _facts_from_form(form: FormData, knowledge: Knowledge, common: WebInpu
         chosen = next((k for k, present in kinds.items() if present), "")
     if not chosen:
         if _one(form, "source") == "form":
-            raise FormProblem("Age", "is required (whole years)")
+            raise FormErrors(form_problems(form, knowledge))
         raise BadRequest("No patient record given",
                          "Upload a FHIR Bundle file, paste JSON, or fill in the short form (age is required).")
     if chosen == "upload":
@@ -606,6 +701,9 @@ async def _facts_from_form(form: FormData, knowledge: Knowledge, common: WebInpu
         assert isinstance(pasted, str)
         facts = read_text_input(pasted, "pasted text", common.as_of, knowledge, limit)
         return facts, pasted, "paste"
+    problems = form_problems(form, knowledge)
+    if problems:
+        raise FormErrors(problems)
     built = card_from_form(form, knowledge, common.as_of)
     try:
         facts = read_card(built.card, source_name="web form", as_of=common.as_of, knowledge=knowledge)
