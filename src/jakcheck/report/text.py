@@ -94,13 +94,17 @@ def render_text(assessment: Assessment, *, width: int = 100, color: bool = True)
 
 
 def _parts(a: Assessment) -> list[RenderableType]:
+    on_treatment = a.mode == "on-treatment"
     parts: list[RenderableType] = [_header(a), Text("")]
-    parts += [_section("Verdicts by drug"), _verdict_table(a), Text("")]
-    parts += [_section("Findings"), *_findings(a)]
+    if on_treatment:  # on treatment the monitoring status comes first
+        parts += [_section("Monitoring"), *_monitoring(a)]
+    parts += [_section("Continue or change?" if on_treatment else "Verdicts by drug"), _verdict_table(a), Text("")]
     parts += [_section(checklist_title(a)), *_checklist(a)]
+    parts += [_section("Findings"), *_findings(a)]
     if a.scores:
         parts += [_section("Scores"), *_scores(a)]
-    parts += [_section("Monitoring plan"), *_monitoring(a)]
+    if not on_treatment:
+        parts += [_section("Monitoring plan"), *_monitoring(a)]
     if a.alternatives:
         parts += [_section("Alternatives"), *_alternatives(a)]
     parts.append(_footer(a))
