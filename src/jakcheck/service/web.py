@@ -810,7 +810,8 @@ class CvRisk:
 CV_INPUT_WORDS = {
     "systolic_bp": "systolic blood pressure", "diabetes": "diabetes (yes or no)", "bmi": "BMI (or height and weight)",
     "on_statin": "whether a statin is taken", "on_antihypertensive": "whether high blood pressure is treated",
-    "total_cholesterol": "total cholesterol", "hdl": "HDL cholesterol", "smoking": "smoking status",
+    "total_cholesterol": "total cholesterol", "hdl": "HDL cholesterol", "hdl_cholesterol": "HDL cholesterol",
+    "smoking": "smoking status", "current_smoker": "smoking status",
     "egfr": "kidney function (eGFR)", "age": "age", "sex": "sex", "race": "race (pooled cohort equations)",
 }
 
