@@ -58,13 +58,18 @@ def check_page(pg: Any, name: str) -> None:
 
 def printed_pages(pg: Any, *, full: bool = False) -> int:
     """The number of A4 pages the report prints to (the summary by default, the full report when asked)."""
-    if full:
-        pg.evaluate("document.body.classList.add('print-all')")
+    if full:  # as the "Print full report" button does
+        pg.evaluate("document.body.classList.add('print-all'); "
+                    "document.querySelectorAll('details:not([open])')"
+                    ".forEach(d => d.setAttribute('data-was-closed', ''));"
+                    "document.querySelectorAll('details').forEach(d => d.open = true)")
     pg.emulate_media(media="print")
     data = pg.pdf(format="A4")
     pg.emulate_media(media="screen")
     if full:
-        pg.evaluate("document.body.classList.remove('print-all')")
+        pg.evaluate("document.body.classList.remove('print-all'); "
+                    "document.querySelectorAll('details[data-was-closed]').forEach(d => { d.open = false; "
+                    "d.removeAttribute('data-was-closed'); })")
     return len(re.findall(rb"/Type\s*/Page[^s]", data))
 
 

@@ -19,6 +19,7 @@ from jakcheck.report._shared import (
     actions_by_timing,
     age_label,
     checklist_title,
+    clinical_text,
     current_therapy_label,
     dose_label,
     drugs_label,
@@ -30,6 +31,8 @@ from jakcheck.report._shared import (
     is_missing,
     is_web_url,
     mode_label,
+    monitoring_test_label,
+    page_sources,
     patient_identity,
     phase_label,
     region_label,
@@ -73,6 +76,8 @@ def _environment() -> jinja2.Environment:
         score_result=score_result_label,
         score_ra=score_ra_label,
         score_inputs=score_inputs_label,
+        clinical=clinical_text,
+        test_label=monitoring_test_label,
     )
     env.tests.update(missing=is_missing, web_url=is_web_url)
     env.globals.update(
@@ -91,6 +96,7 @@ def render_html(assessment: Assessment) -> str:
     position = {id(f): pos for pos, f in enumerate(assessment.findings)}
     severity_groups = [(sev, [(finding_ids[position[id(f)]], f) for f in group])
                        for sev, group in findings_by_severity(assessment)]
+    listed = page_sources(assessment)
     return _environment().get_template(TEMPLATE).render(
         a=assessment,
         region=region_label(assessment.region),
@@ -105,4 +111,6 @@ def render_html(assessment: Assessment) -> str:
         identity=patient_identity(assessment),
         tone=headline_tone(assessment),
         checklist_title=checklist_title(assessment),
+        page_sources=listed,
+        cited={ref.id: (n, short) for n, short, ref, _ in listed},
     )

@@ -9,8 +9,14 @@
     button.addEventListener("click", function () {
       var what = button.getAttribute("data-print");
       if (what === "checklist") { document.body.classList.add("print-checklist"); }
-      if (what === "all") { document.body.classList.add("print-all"); }
+      var opened = [];
+      if (what === "all") {
+        document.body.classList.add("print-all");
+        // The full report prints the evidence too: open every closed section for the print, close them after.
+        each("details:not([open])", function (d) { d.open = true; opened.push(d); });
+      }
       window.print();
+      opened.forEach(function (d) { d.open = false; });
     });
   });
   window.addEventListener("afterprint", function () {
