@@ -141,7 +141,7 @@ def test_eu_rheumatologist_68_year_old_former_smoker_without_work_up(page: Any) 
     assert "Trial results: ORAL Surveillance" in page.inner_text("#trial-h")
     assert page.locator("#trial-not-shown").count() == 0
     assert running_header_repeats(page)
-    assert printed_pages(page) <= 3 < printed_pages(page, full=True)
+    assert printed_pages(page) <= 2 < printed_pages(page, full=True)
     assert_clinical_language(page)
     check_page(page, "02-eu-report-68-former-smoker")
 
