@@ -98,3 +98,21 @@ def test_a_deceased_patient_is_refused_naming_the_date() -> None:
     with pytest.raises(PatientDeceased, match="died on 2025-03-01") as exc:
         assess(facts, default_knowledge(), region="EU")
     assert exc.value.exit_code == 2
+
+
+def test_patient_view_card_uses_the_headline_and_covers_each_indication() -> None:
+    """One headline: the card's summary is it, amber unless green; several indications: one line each."""
+    from jakcheck.service.cards import CardContext, patient_view_card
+
+    k = default_knowledge()
+    one = assess(_ra(68).smoking("former").build(), k, region="EU")
+    card = patient_view_card(one, CardContext(knowledge=k))[0].card
+    assert one.headline is not None and one.headline.text[:60] in card["summary"]
+    assert card["indicator"] == "warning"
+    green = assess(_ra(50).screened().build(), k, region="EU")
+    assert patient_view_card(green, CardContext(knowledge=k))[0].card["indicator"] == "info"
+    several = assess(_ra(50).screened().with_condition("psoriatic-arthritis").build(), k, region="EU")
+    card = patient_view_card(several, CardContext(knowledge=k))[0].card
+    assert "depends on the indication" in card["summary"]
+    for h in several.headlines:
+        assert f"**{h.indication}**: {h.text}" in card["detail"]
