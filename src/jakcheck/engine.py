@@ -93,8 +93,8 @@ def choose_scope(facts: PatientFacts, knowledge: Knowledge, region: Region, indi
             hits.append(Hit(
                 code="indication.unspecified", severity="warning",
                 summary=("No indication given and none recorded: doses and label limits by indication cannot be "
-                         "set; give --indication." if not candidates else
-                         f"Several possible indications on record ({names}): give --indication to set doses."),
+                         "set; choose the indication." if not candidates else
+                         f"Several possible indications on record ({names}): choose the indication to set doses."),
                 detail="Doses, line-of-therapy requirements and approvals depend on the indication.",
                 evidence=tuple(s for _, ev in candidates for s in ev) or ("missing:indication",),
                 cites=cites,
