@@ -967,7 +967,9 @@ def render_report(request: Request, result: Assessment, facts: PatientFacts | No
         mode=extras["mode"], current_therapy=extras["current_therapy"],
         payload=payload if payload is not None and len(payload) <= MAX_CARRIED_INPUT else None,
         source_kind=source_kind, drug_names={d: knowledge.drugs[d].name for d in knowledge.drugs},
-        identity=patient_identity(result), tone=headline_tone(result), on_treatment=result.mode == "on-treatment",
+        identity=(patient_identity(result) if source_kind != "form" else
+                  [("Patient", "entered in the short form (no name or record number)")]),
+        tone=headline_tone(result), on_treatment=result.mode == "on-treatment",
         checklist_title=checklist_title(result), dose_heading=lambda drug: dose_heading(result, drug),
         indication_names={i.id: i.label for i in knowledge.indications.values()},
         page_sources=listed, cited={ref.id: (n, short) for n, short, ref, _ in listed},
