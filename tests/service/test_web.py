@@ -442,3 +442,16 @@ def test_form_units_default_by_region(client: TestClient) -> None:  # noqa: F811
 def test_the_diagnosis_is_required_in_the_form() -> None:
     problems = web.form_problems({**FORM, "indication": ""}, default_knowledge())
     assert [p[0] for p in problems] == ["diagnosis"]
+
+
+def test_cv_box_and_cardiovascular_finding_give_the_same_figure(client: TestClient) -> None:  # noqa: F811
+    """A current smoker of 68 with high blood pressure and cholesterol on record, diabetes not answered: the risk
+    box and the finding both come from the region's default model and quote the same figure."""
+    form = {**FORM, "region": "EU", "as_of": "2026-11-26", "age": "68", "smoking": "current",
+            "lab_systolic-bp": "165", "lab_cholesterol-total": "6.5", "unit_cholesterol-total": "mmol/L",
+            "lab_hdl": "0.9", "unit_hdl": "mmol/L"}
+    html = post(client, form).text
+    found = re.search(r"calculated 10-year CVD risk at least ([0-9.]+)%", html)
+    assert found is not None
+    box = html[html.index('id="cv-h"'):html.index("</figure>", html.index('id="cv-h"'))]
+    assert f"{found.group(1)}%" in re.sub(r"<[^>]+>", "", box)

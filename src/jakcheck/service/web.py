@@ -886,10 +886,13 @@ def cv_risk(result: Assessment) -> CvRisk:
     preferred = ("score2", "score2-op", "prevent", "pce") if result.region == "EU" else \
         ("prevent", "pce", "score2", "score2-op")
 
-    def rank(s: Mapping[str, Any]) -> tuple[int, int]:
+    def rank(s: Mapping[str, Any]) -> tuple[int, int, int]:
+        # The region's default model first, whatever its state: the cardiovascular finding is made from it, so
+        # the box and the finding give the same figure (a value, or the same range).
         name = str(s.get("calculator", "")).lower()
         has_value = any(_number_or_none((s.get("results") or {}).get(k)) is not None for k in CV_RESULT_KEYS)
-        return (0 if has_value else 1, preferred.index(name) if name in preferred else len(preferred))
+        return (0 if s.get("default") else 1, 0 if has_value else 1,
+                preferred.index(name) if name in preferred else len(preferred))
 
     best = sorted(scores, key=rank)[0]
     name = str(best.get("calculator", "")).lower()
@@ -905,6 +908,9 @@ def cv_risk(result: Assessment) -> CvRisk:
                      and len(bounds[k]) == 2), None)
         if span is not None and best.get("status") == "incomplete":
             lo, hi = (max(0.0, min(100.0, float(v))) for v in span)
+            if _pct(lo) == _pct(hi):  # the unknown answers do not change the figure as shown
+                return CvRisk(name, lo, None, None, f"{label}: 10-year risk of cardiovascular disease", sources, (),
+                              None, missing)
             return CvRisk(name, None, None, None, f"{label}: 10-year risk", sources, (), (lo, hi), missing)
         if best.get("status") == "not-applicable" and best.get("reason"):
             why = str(best["reason"])
