@@ -82,6 +82,9 @@ class DoseOut(Out):
 class DrugAssessment(Out):
     drug: str
     verdict: Verdict
+    # The verdict once every open blocking action (a test to order, a vaccine to give, a confirmation, a treatment
+    # to complete) is done and comes back normal; results already on record keep their effect. Null on treatment.
+    verdict_when_ready: Verdict | None = None
     dose: DoseOut | None
     findings: list[str]
 
@@ -191,10 +194,56 @@ class KnowledgeStamp(Out):
     settings_digest: str | None = None
 
 
+class PatientIdentifierOut(Out):
+    """A business identifier (e.g. a medical record number) to identify the patient on screen and on paper.
+    Never written to a log."""
+
+    value: str
+    system: str | None = None
+    label: str | None = None
+
+
 class PatientSummary(Out):
     id: str
+    name: str | None = None
+    birth_date: str | None = None  # YYYY-MM-DD as recorded; null when unknown or only estimated from a stated age
+    identifiers: list[PatientIdentifierOut] = []
+    deceased: bool = False
     age: int | None
     sex: str
+
+
+# The words a headline opens with, per verdict (before treatment) and per verdict of the current drug (on
+# treatment: "Continue?").
+HEADLINE_START: dict[Verdict, str] = {
+    "appropriate": "Appropriate",
+    "caution": "Appropriate with caution",
+    "only-if-no-alternative": "Only if no suitable alternative",
+    "defer": "Defer",
+    "not-recommended": "Not recommended",
+    "contraindicated": "Contraindicated",
+}
+HEADLINE_CONTINUE: dict[Verdict, str] = {
+    "appropriate": "yes",
+    "caution": "yes, with caution",
+    "only-if-no-alternative": "only if no suitable alternative",
+    "defer": "pause and review before the next dose",
+    "not-recommended": "not recommended: review or switch",
+    "contraindicated": "no: contraindicated",
+}
+
+
+class Headline(Out):
+    """The answer at a glance, like a CDS card summary. Before treatment: the best verdict once the work-up is
+    done (`verdict`, the best `verdict_when_ready`) and why (`reasons`), with the number of blocking steps still
+    open (`open_steps`). On treatment: whether to continue the current drug (its `verdict`) and the number of
+    actions to do now. Shown green only when `verdict` is appropriate and `open_steps` is 0."""
+
+    indication: str | None = None
+    text: str
+    verdict: Verdict | None
+    reasons: list[str]
+    open_steps: int
 
 
 class Assessment(Out):
@@ -206,7 +255,10 @@ class Assessment(Out):
     patient: PatientSummary
     indication: str | None
     current_therapy: CurrentTherapyOut | None = None
-    ready_to_start: bool
+    ready_to_start: bool | None  # null on treatment
+    headline: Headline | None = None
+    # With several possible indications on record and none chosen: one headline per indication.
+    headlines: list[Headline] = []
     drugs: list[DrugAssessment]
     findings: list[Finding]
     actions: list[Action]

@@ -19,6 +19,8 @@ from typing import Any
 
 from jakcheck.assessment import (
     ALLOWS_START,
+    HEADLINE_CONTINUE,
+    HEADLINE_START,
     SCHEMA_ID,
     SEVERITY_ORDER,
     STOP_VERDICTS,
@@ -29,7 +31,7 @@ from jakcheck.assessment import (
     Verdict,
 )
 from jakcheck.calculators.base import EULAR_CV_SOURCE
-from jakcheck.errors import ConfigError, InputError
+from jakcheck.errors import ConfigError, InputError, PatientDeceased
 from jakcheck.knowledge.coverage import section_for
 from jakcheck.knowledge.evidence import cite_grade, cite_jurisdiction, grade_text
 from jakcheck.knowledge.loader import Knowledge
@@ -118,8 +120,8 @@ def choose_scope(facts: PatientFacts, knowledge: Knowledge, region: Region, indi
             hits.append(Hit(
                 code="indication.unspecified", severity="warning",
                 summary=("No indication given and none recorded: doses and label limits by indication cannot be "
-                         "set; give --indication." if not candidates else
-                         f"Several possible indications on record ({names}): give --indication to set doses."),
+                         "set; choose the indication." if not candidates else
+                         f"Several possible indications on record ({names}): choose the indication to set doses."),
                 detail="Doses, line-of-therapy requirements and approvals depend on the indication.",
                 evidence=tuple(s for _, ev in candidates for s in ev) or ("missing:indication",),
                 cites=cites,
@@ -235,6 +237,82 @@ def _verdict(hits: Iterable[Hit], drug: str) -> Verdict:
         if v is not None and _VERDICT_RANK[v] > _VERDICT_RANK[worst]:
             worst = v
     return worst
+
+
+def _verdict_when_ready(hits: Iterable[Hit], drug: str) -> Verdict:
+    """The verdict once every open blocking action is done and comes back normal: the hits whose verdict lasts
+    only until their actions are done (`Hit.until_done`) no longer count; every other hit keeps its effect."""
+    return _verdict((h for h in hits if not h.until_done), drug)
+
+
+def _reason(h: Hit, drug: str) -> str:
+    """The few words a headline gives for a hit: its own `reason`, else its summary (without a leading drug name)
+    up to the first colon."""
+    if h.reason:
+        return h.reason
+    summary = h.summary.removeprefix(f"{drug}: ")
+    head = summary.split(": ", 1)[0].rstrip(".")
+    first = head.split(" ", 1)[0]
+    # "Chronic hepatitis B" -> "chronic hepatitis B"; a name or abbreviation ("Child-Pugh", "HBV") keeps its case.
+    return head[:1].lower() + head[1:] if first[1:] == first[1:].lower() else head
+
+
+def _open_steps(actions: Sequence[Doc], drugs: Sequence[str]) -> int:
+    """The blocking actions still open for any of `drugs`."""
+    return sum(1 for a in actions if a["blocking"] and (not a["drugs"] or set(a["drugs"]) & set(drugs)))
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _headline(hits: Sequence[Hit], drug_out: Sequence[Doc], actions: Sequence[Doc], indication: str | None,
+              current: str | None, missing_indication: bool) -> Doc:
+    """One line a busy clinician reads first. Before treatment: the best verdict once the work-up is done, the
+    drugs that reach it when not all do, its reasons and the blocking steps still open. On treatment: continue
+    the current drug? with the reasons for its verdict and the number of actions to do now."""
+    if current is not None:
+        d = next(x for x in drug_out if x["drug"] == current)
+        verdict: Verdict = d["verdict"]
+        reasons = _reasons_for(hits, current, verdict, when_ready=False)
+        now = [a for a in actions if not a["drugs"] or current in a["drugs"]]
+        text = f"Continue {current}? {HEADLINE_CONTINUE[verdict][:1].upper()}{HEADLINE_CONTINUE[verdict][1:]}"
+        text += (": " + ", ".join(reasons)) if reasons and verdict != "appropriate" else ""
+        text += f" · to do now: {_plural(len(now), 'action')}" if now else ""
+        return {"indication": indication, "text": text, "verdict": verdict, "reasons": reasons,
+                "open_steps": len(now)}
+    startable = [x for x in drug_out if x["drug"] != current]
+    if not startable:
+        return {"indication": indication, "verdict": None, "reasons": [],
+                "open_steps": _open_steps(actions, ()) + (1 if missing_indication else 0),
+                "text": "No JAK inhibitor to assess: none is approved in this region for the indication and age."}
+    best: Verdict = min((x["verdict_when_ready"] for x in startable), key=_VERDICT_RANK.__getitem__)
+    reaching = [x["drug"] for x in startable if x["verdict_when_ready"] == best]
+    steps = _open_steps(actions, reaching) + (1 if missing_indication else 0)
+    reasons = _reasons_for(hits, reaching[0], best, when_ready=True) if best != "appropriate" else []
+    text = HEADLINE_START[best]
+    if len(reaching) < len(startable):
+        text += f" ({', '.join(reaching)})"
+    text += (": " + ", ".join(reasons)) if reasons else ""
+    if missing_indication:
+        text += " · indication not given"
+    text += f" · work-up: {_plural(steps, 'step')} open" if steps else ""
+    return {"indication": indication, "text": text, "verdict": best, "reasons": reasons, "open_steps": steps}
+
+
+def _reasons_for(hits: Iterable[Hit], drug: str, verdict: Verdict, *, when_ready: bool) -> list[str]:
+    """The reasons of the hits that give `drug` its `verdict` (once the work-up is done when `when_ready`),
+    each once, in hit order; a caution that comes only from a dose change counts when no other reason does."""
+    explicit: list[str] = []
+    by_dose: list[str] = []
+    for h in hits:
+        if not _applies(h, drug) or (when_ready and h.until_done):
+            continue
+        if h.verdict == verdict:
+            explicit.append(_reason(h, drug))
+        elif h.verdict is None and verdict == "caution" and any(dd == drug for dd, _ in h.doses):
+            by_dose.append(_reason(h, drug))
+    return list(dict.fromkeys(explicit or by_dose))
 
 
 def _dose(base: Dose | None, hits: Iterable[Hit], drug: str) -> Dose | None:
@@ -499,6 +577,16 @@ def _alternatives(ctx: Context, hits: Sequence[Hit]) -> list[Doc]:
     return out
 
 
+def _patient(facts: PatientFacts) -> Doc:
+    """Who the patient is (shown to the clinician, never logged); a birth date estimated from a stated age is not
+    shown as a recorded one."""
+    return {"id": facts.patient_id, "name": facts.name,
+            "birth_date": (facts.birth_date.isoformat() if facts.birth_date is not None
+                           and not facts.birth_date_estimated else None),
+            "identifiers": [{"value": i.value, "system": i.system, "label": i.label} for i in facts.identifiers],
+            "deceased": facts.deceased, "age": age_years(facts), "sex": facts.sex}
+
+
 def run_rules(ctx: Context, rules: Sequence[Rule] = ALL_RULES) -> list[Hit]:
     hits: list[Hit] = []
     for rule in rules:
@@ -556,6 +644,8 @@ def assess_document(facts: PatientFacts, knowledge: Knowledge, *, region: Region
     """`assess` as the published JSON document (`Assessment.to_json_dict()` of `assess`'s result), without
     making the model. Parts of it are shared with other documents of the same release: read it, do not change
     it."""
+    if facts.deceased:
+        raise PatientDeceased(facts.deceased_date.isoformat() if facts.deceased_date is not None else None)
     check_settings(knowledge, settings)
     # Entries recorded as current but older than their concept's window are read as history by every rule and
     # reported (data.stale-entry).
@@ -583,6 +673,7 @@ def assess_document(facts: PatientFacts, knowledge: Knowledge, *, region: Region
         gap = dose_note(applicable, d)
         drug_out.append({
             "drug": d, "verdict": verdict,
+            "verdict_when_ready": _verdict_when_ready(applicable, d) if med is None else None,
             "dose": None if dose is None or verdict in STOP_VERDICTS else {
                 "amount": float(dose.amount), "unit": dose.unit, "frequency": dose.frequency, "phase": dose.phase,
                 "formulation": dose.formulation,
@@ -593,6 +684,12 @@ def assess_document(facts: PatientFacts, knowledge: Knowledge, *, region: Region
     startable = [a for a in drug_out if a["verdict"] in ALLOWS_START
                  and a["drug"] != ctx.current_drug]
     ready = bool(startable) and not any(a["blocking"] for a in actions) and chosen is not None
+    headline = _headline(hits, drug_out, actions, chosen, ctx.current_drug, chosen is None and bool(scope))
+    headlines: list[Doc] = []
+    if chosen is None and med is None and len(candidates := candidate_indications(facts, knowledge)) > 1:
+        # Several possible indications and none chosen: the answer for each, so none is hidden.
+        headlines = [assess_document(facts, knowledge, region=region, indication=ind, drugs=drugs, rules=rules,
+                                     settings=settings)["headline"] for ind, _ in candidates]
     alternatives = _alternatives(ctx, hits) if chosen is not None else []
     return {
         "schema": SCHEMA_ID,
@@ -601,10 +698,12 @@ def assess_document(facts: PatientFacts, knowledge: Knowledge, *, region: Region
         "as_of": facts.as_of.isoformat(),
         "region": region,
         "mode": "on-treatment" if med is not None else "pre-treatment",
-        "patient": {"id": facts.patient_id, "age": age_years(facts), "sex": facts.sex},
+        "patient": _patient(facts),
         "indication": chosen,
         "current_therapy": therapy,
-        "ready_to_start": ready,
+        "ready_to_start": ready if med is None else None,
+        "headline": headline,
+        "headlines": headlines,
         "drugs": drug_out,
         "findings": findings,
         "actions": actions,

@@ -40,6 +40,17 @@ class InputError(JakcheckError):
                           resource=self.resource, field=field)
 
 
+class PatientDeceased(InputError):
+    """The record says the patient has died: no assessment is made (exit code 2, HTTP 422, an information card
+    in CDS Hooks). The message names the date of death when the record gives it."""
+
+    def __init__(self, deceased_on: str | None) -> None:
+        self.deceased_on = deceased_on
+        when = f"on {deceased_on}" if deceased_on else "(no date of death recorded)"
+        super().__init__(f"the record says the patient died {when}: no treatment assessment is made",
+                         resource="Patient", field="deceased")
+
+
 class KnowledgeError(JakcheckError):
     """A knowledge file does not validate; jakcheck refuses to start."""
 

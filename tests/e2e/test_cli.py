@@ -68,7 +68,7 @@ def test_subprocess_text_report_shows_the_region() -> None:
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""
     assert "Region: EU" in proc.stdout
-    assert "rheumatoid-arthritis" in proc.stdout and "READY TO START" in proc.stdout
+    assert "rheumatoid-arthritis" in proc.stdout and "Ready to start" in proc.stdout
     assert "\x1b[" not in proc.stdout, "no colour codes when stdout is not a terminal"
 
 
@@ -342,3 +342,15 @@ def test_version_names_the_knowledge_release() -> None:
     assert proc.returncode == 0, proc.stderr
     assert f"knowledge {default_knowledge().release.version}" in proc.stdout
     assert re.fullmatch(r"jakcheck \S+; knowledge \S+ \(\d{4}-\d{2}-\d{2}\)", proc.stdout.strip())
+
+
+def test_a_deceased_patient_exits_2_naming_the_date_of_death(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    doc = example()
+    next(e for e in doc["entry"] if e["resource"]["resourceType"] == "Patient")["resource"][
+        "deceasedDateTime"] = "2026-10-02"
+    code, out, err = run(["assess", str(write(tmp_path, "dead.json", doc)), "--region", "EU", *AS_OF], capsys)
+    assert code == 2 and out == ""
+    assert "died on 2026-10-02" in err and "Traceback" not in err
+    for detail in PATIENT_DETAILS[:3]:
+        assert detail not in err

@@ -225,7 +225,12 @@ def _golden(entry_file: str) -> dict[str, Any]:
 def test_ra_71_smoker_is_ready_but_only_without_alternative() -> None:
     g = _golden("ra-71-smoker-eu.json")
     assert g["ready_to_start"] is True and g["indication"] == "rheumatoid-arthritis"
-    assert g["patient"] == {"id": "ra-71-smoker", "age": 71, "sex": "male"}
+    assert g["patient"] == {"id": "ra-71-smoker", "name": "Henrik Aalborg-Example", "birth_date": "1955-03-14",
+                            "identifiers": [{"value": "EX-0001", "system": "https://ehr.example.org/mrn",
+                                             "label": None}],
+                            "deceased": False, "age": 71, "sex": "male"}
+    assert g["headline"]["text"] == ("Only if no suitable alternative: age 71, current smoker, essential "
+                                     "hypertension")
     drugs = _drugs("ra-71-smoker-eu.json")
     assert {d["verdict"] for d in drugs.values()} == {"only-if-no-alternative"}
     assert (drugs["baricitinib"]["dose"]["amount"], drugs["filgotinib"]["dose"]["amount"]) == (2.0, 100.0)

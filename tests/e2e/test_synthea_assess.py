@@ -10,6 +10,7 @@ from datetime import date
 import pytest
 
 from jakcheck.engine import assess
+from jakcheck.errors import PatientDeceased
 from jakcheck.fhir.reader import read_file
 from jakcheck.knowledge.loader import default_knowledge
 from tests.shared_data import synthea_patient_files as _files
@@ -20,8 +21,14 @@ AS_OF = date(2021, 6, 1)  # after both folders' latest encounters
 def test_every_synthea_patient_is_assessed_in_both_regions() -> None:
     k = default_knowledge()
     seen_codes: set[str] = set()
+    deceased = 0
     for path in _files():
         facts = read_file(path, as_of=AS_OF, knowledge=k)
+        if facts.deceased:  # a deceased patient is refused, never assessed as a candidate
+            with pytest.raises(PatientDeceased):
+                assess(facts, k, region="EU")
+            deceased += 1
+            continue
         for region in ("EU", "US"):
             result = assess(facts, k, region=region)  # type: ignore[arg-type]
             assert result.region == region
@@ -34,6 +41,7 @@ def test_every_synthea_patient_is_assessed_in_both_regions() -> None:
                 assert "tb.screening-missing" in {f.code for f in result.findings}
                 assert result.ready_to_start is False
     assert {"risk.age-65-plus", "risk.cardiovascular", "vaccine.zoster-due"} <= seen_codes
+    assert deceased > 0  # the shared Synthea set holds deceased patients
 
 
 def test_hershel_marvin_ra_on_methotrexate() -> None:

@@ -165,6 +165,11 @@ def test_output_files_have_the_promised_rows(example_run: Path) -> None:
     assert {r["as_of"] for r in rows} == {EXAMPLES_AS_OF}
     overdue = [r for r in rows if r["overdue_monitoring"]]
     assert any("lipid" in r["overdue_monitoring"] for r in overdue)  # the baricitinib lipids-overdue example
+    by_patient = {a["patient"]["id"]: a for a in ndjson}
+    for r in rows:  # each row carries its assessment's headline; the verdict when ready only before treatment
+        a = by_patient[r["patient_id"]]
+        assert r["headline"] == a["headline"]["text"] and r["headline"]
+        assert (r["verdict_when_ready"] == "") == (a["mode"] == "on-treatment")
 
 
 def test_bad_lines_are_rejected_with_file_line_and_reason(example_run: Path, example_export: Path) -> None:

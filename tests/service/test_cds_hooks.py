@@ -235,3 +235,22 @@ def test_insecure_dev_is_visible_on_every_card_and_response(dev_client: TestClie
     assert "X-Jakcheck-Insecure-Dev" in dev_client.get("/healthz").headers
     page = dev_client.get(r.json()["cards"][0]["links"][0]["url"].removeprefix(BASE))
     assert "insecure" in page.text.lower()
+
+
+def _deceased(bundle: dict[str, Any]) -> dict[str, Any]:
+    for e in bundle["entry"]:
+        if e["resource"]["resourceType"] == "Patient":
+            e["resource"]["deceasedDateTime"] = "2026-10-02T08:00:00Z"
+    return bundle
+
+
+def test_a_deceased_patient_gets_one_information_card(client: TestClient, make_token: TokenFactory) -> None:
+    """The record says the patient died: no assessment, one info card naming the date of death."""
+    b = _deceased(load("ra-71-smoker-eu.json"))
+    r = client.post("/cds-services/jakcheck-order-select",
+                    json=hook_request("order-select", b, [draft_order("tofacitinib", "ra-71-smoker")]),
+                    headers=auth(make_token(aud=f"{BASE}/cds-services/jakcheck-order-select")))
+    body = r.json()
+    check_response(body)
+    assert [c["indicator"] for c in body["cards"]] == ["info"]
+    assert "died" in body["cards"][0]["summary"] and "2026-10-02" in body["cards"][0]["detail"]

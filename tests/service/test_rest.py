@@ -88,3 +88,19 @@ def test_unknown_path_is_a_404_with_message(client: TestClient) -> None:
 
 def test_openapi_schema_is_json_serialisable(client: TestClient) -> None:
     assert orjson.dumps(client.get("/openapi.json").json())
+
+
+def test_a_deceased_patient_is_refused_with_422(client: TestClient) -> None:
+    bundle = load("ra-71-smoker-eu.json")
+    for e in bundle["entry"]:
+        if e["resource"]["resourceType"] == "Patient":
+            e["resource"]["deceasedDateTime"] = "2026-10-02"
+    r = client.post("/api/assess?region=EU&as_of=2026-11-26", json=bundle)
+    assert r.status_code == 422 and "died on 2026-10-02" in r.json()["issue"][0]["diagnostics"]
+
+
+def test_the_assessment_carries_the_headline_and_the_patient(client: TestClient) -> None:
+    doc = client.post("/api/assess?region=EU&as_of=2026-11-26", json=load("ra-71-smoker-eu.json")).json()
+    assert doc["headline"]["verdict"] == "only-if-no-alternative" and doc["headline"]["text"]
+    assert doc["patient"]["name"] == "Henrik Aalborg-Example"
+    assert all("verdict_when_ready" in d for d in doc["drugs"])

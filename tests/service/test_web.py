@@ -157,8 +157,11 @@ def test_fill_the_form_and_get_the_verdicts(client: TestClient) -> None:  # noqa
     # Every source is shown with the copy it was read in; a secondary copy never reads as the label itself.
     assert '<span class="grade grade-secondary">secondary copy of the EU SmPC</span>' in html
     assert '<span class="grade grade-regulator">regulator&#39;s text (EU)</span>' in html
-    sources = re.findall(r'<ul class="sources">(.*?)</ul>', html, re.S)
-    assert sources and all(li.count('class="grade grade-') == li.count("<li>") for li in sources)
+    # each inline citation and each entry of the page's one list of sources names the copy
+    refs = re.findall(r'<p class="source-refs">(.*?)</p>', html, re.S)
+    assert refs and all(p.count('class="grade grade-') == p.count('<a href="#src-') > 0 for p in refs)
+    listed = re.findall(r'<li id="src-\d+".*?</li>', html, re.S)
+    assert listed and all('class="grade grade-' in li for li in listed)
 
 
 def test_report_carries_the_record_to_switch_region(client: TestClient) -> None:  # noqa: F811
@@ -211,7 +214,7 @@ def test_upload_a_fhir_bundle(client: TestClient) -> None:  # noqa: F811
     assert "Rheumatoid arthritis" in r.text
     assert verdicts(r.text)
     # The data behind a finding: the lab as recorded and in the canonical unit.
-    assert "lymphocytes: 400 /uL (= 0.4 10*9/L) on 2026-11-01" in r.text
+    assert "lymphocytes: 400 /uL (= 0.4 ×10⁹/L) on 2026-11-01" in r.text  # units as clinicians write them
 
 
 def test_paste_a_yaml_patient_card(client: TestClient) -> None:  # noqa: F811
@@ -294,9 +297,16 @@ def test_oral_surveillance_icon_arrays_and_source(client: TestClient) -> None:  
     assert cancer.count('class="ia-extra"') == 13 and cancer.count('class="ia-event"') == 29
     caption = html[html.index('class="source-caption"'):]
     assert "Ytterberg" in caption and "oral-surveillance-2022" in caption and "doi.org/10.1056/NEJMoa2109927" in caption
-    for o in web.ORAL_SURVEILLANCE:  # the published percentages match the patient counts
-        assert round(100 * o.jaki_events / o.jaki_n, 1) == o.jaki_percent
-        assert round(100 * o.tnfi_events / o.tnfi_n, 1) == o.tnfi_percent
+    assert "Trial results: ORAL Surveillance" in html and "a median of 4 years" in html
+
+
+def test_trial_results_in_the_knowledge_match_their_patient_counts() -> None:
+    trials = default_knowledge().trials
+    assert "oral-surveillance" in trials
+    for t in trials.values():  # the published percentages match the patient counts
+        for o in t.outcomes:
+            for arm in (o.treated, o.comparator):
+                assert round(100 * arm.events / arm.n, 1) == arm.percent
 
 
 def test_cv_risk_says_why_it_is_missing(client: TestClient) -> None:  # noqa: F811
@@ -335,14 +345,25 @@ def test_cv_risk_icon_array_when_a_score_is_present(client: TestClient,  # noqa:
     fig = html[html.index('id="cv-h"'):html.index('id="trial-h"')]
     assert "SCORE2-OP: 10-year risk of cardiovascular disease: <strong>17.4%</strong> (very high)" in fig
     assert fig.count('class="ia-event"') == 17 and fig.count('class="ia-none"') == 83
-    assert "cvd_10y_ra_x1_5 26.1%" in fig
-    assert "source: SCORE2-OP (secondary copy of the paper)" in fig
+    assert "multiplied by 1.5 for rheumatoid arthritis (EULAR) 26.1%" in fig
+    assert "(secondary copy of the paper)" in fig
 
 
 def test_cv_risk_reason_from_the_calculator(monkeypatch: pytest.MonkeyPatch, client: TestClient) -> None:  # noqa: F811
     _with(monkeypatch, scores=[{"calculator": "score2-op", "results": {}, "missing": ["total_cholesterol", "hdl"]}])
     r = post(client, FORM)
-    assert "could not be calculated: missing total_cholesterol, hdl" in r.text
+    assert "could not be calculated: to calculate it, record total cholesterol, HDL cholesterol" in r.text
+
+
+def test_cv_risk_range_when_only_yes_no_inputs_are_unknown(monkeypatch: pytest.MonkeyPatch,
+                                                            client: TestClient) -> None:  # noqa: F811
+    """Diabetes not recorded: the box gives the range over both answers in words, as the finding does."""
+    _with(monkeypatch, scores=[{"calculator": "score2", "status": "incomplete", "results": {},
+                                "bounds": {"cvd_10y": [8.1, 12.6]}, "missing": ["diabetes"]}])
+    html = post(client, FORM).text
+    box = html[html.index('id="cv-h"'):html.index('id="trial-h"')]
+    assert "between <strong>8.1%</strong> and <strong>12.6%</strong>, depending on diabetes (yes or no)" in box
+    assert "diabetes" in box and "on_antihypertensive" not in box
 
 
 def test_on_treatment_mode_and_current_therapy(monkeypatch: pytest.MonkeyPatch, client: TestClient) -> None:  # noqa: F811
@@ -387,3 +408,62 @@ def test_insecure_dev_mode_is_shown_on_every_page() -> None:
         assert "INSECURE DEV MODE" in post(c, FORM).text
     with TestClient(web_app()) as c:
         assert "INSECURE DEV MODE" not in c.get("/").text
+
+
+def test_form_problems_are_all_listed_and_nothing_typed_is_lost(client: TestClient) -> None:  # noqa: F811
+    """No diagnosis, a bad age and a bad lab value: one answer lists all three, inline and in a summary, and the
+    form comes back with every typed value, tick and unit."""
+    data = {**FORM, "indication": "", "age": "seventy", "lab_platelets": "2x5", "unit_hemoglobin": "mmol/L"}
+    r = post(client, data)
+    assert r.status_code == 422
+    html = r.text
+    summary = html[html.index('id="error-summary"'):html.index("</ul>", html.index('id="error-summary"'))]
+    assert "3 answers to correct" in summary
+    for field in ("#diagnosis", "#age", "#lab_platelets"):
+        assert f'href="{field}"' in summary
+    assert 'id="age"' in html and 'value="seventy"' in html and 'aria-invalid="true"' in html
+    assert 'value="1.4"' in html and 'value="3200"' in html  # typed lab values kept
+    assert re.search(r'name="cv" value="hypertension" checked', html)
+    assert re.search(r'name="current" value="methotrexate" checked', html)
+    assert re.search(r'<option value="mmol/L" selected>', html)
+
+
+def test_form_asks_what_the_risk_calculators_need() -> None:
+    """Diabetes no, blood pressure treated, statin yes, height: the card states each, so the calculators run."""
+    from datetime import date
+
+    form = {**FORM, "diabetes": "no", "bp_treated": "yes", "statin": "yes", "lab_height": "170",
+            "lab_systolic-bp": "150", "lab_cholesterol-total": "5.2", "unit_cholesterol-total": "mmol/L",
+            "lab_hdl": "1.3", "unit_hdl": "mmol/L"}
+    card = web.card_from_form(form, default_knowledge(), date(2026, 11, 26)).card
+    assert "diabetes" in card["known_absent"]
+    assert {"drug": "antihypertensive", "status": "active"} in card["medications"]
+    assert {"drug": "statin", "status": "active"} in card["medications"]
+    assert any(lab["test"] == "height" and lab["value"] == 170 for lab in card["labs"])
+
+
+def test_form_units_default_by_region(client: TestClient) -> None:  # noqa: F811
+    html = client.get("/").text
+    hb = html[html.index('id="unit_hemoglobin"'):html.index("</select>", html.index('id="unit_hemoglobin"'))]
+    region = re.search(r'name="region" value="(EU|US)" checked', html)
+    assert region is not None
+    assert ('<option value="g/L" selected>' in hb) == (region.group(1) == "EU")
+    assert 'data-eu="g/L"' in hb and 'data-us="g/dL"' in hb
+
+
+def test_the_diagnosis_is_required_in_the_form() -> None:
+    problems = web.form_problems({**FORM, "indication": ""}, default_knowledge())
+    assert [p[0] for p in problems] == ["diagnosis"]
+
+
+def test_cv_box_and_cardiovascular_finding_give_the_same_figure(client: TestClient) -> None:  # noqa: F811
+    """A current smoker of 68 with high blood pressure and cholesterol on record, diabetes not answered: the risk
+    box and the finding both come from the region's default model and quote the same figure."""
+    form = {**FORM, "region": "EU", "as_of": "2026-11-26", "age": "68", "smoking": "current",
+            "lab_systolic-bp": "165", "lab_cholesterol-total": "6.5", "unit_cholesterol-total": "mmol/L",
+            "lab_hdl": "0.9", "unit_hdl": "mmol/L"}
+    html = post(client, form).text
+    found = re.search(r"calculated 10-year CVD risk at least ([0-9.]+)%", html)
+    assert found is not None
+    box = html[html.index('id="cv-h"'):html.index("</figure>", html.index('id="cv-h"'))]
+    assert f"{found.group(1)}%" in re.sub(r"<[^>]+>", "", box)

@@ -132,7 +132,7 @@ def test_text_header(text: str) -> None:
     assert "patient-001" in text and "67" in text and "female" in text
     assert "rheumatoid-arthritis" in text
     assert "2025-07-15" in text
-    assert "READY TO START: NO" in text
+    assert "Ready to start: no" in text
 
 
 def test_text_us_region_and_unknowns() -> None:
@@ -141,7 +141,7 @@ def test_text_us_region_and_unknowns() -> None:
     assert "Region: US (FDA)" in out
     assert "Indication: not specified" in out
     assert "Age: unknown" in out
-    assert "READY TO START: YES" in out
+    assert "Ready to start: yes" in out
 
 
 def test_text_verdicts_and_doses(text: str, assessment: Assessment) -> None:
@@ -284,7 +284,7 @@ def test_html_header_meta_and_region(page: str) -> None:
     header = page[page.index("<header"):page.index("</header>")]
     assert "Region" in header and "EU (EMA)" in header
     assert "2025.06.1" in header and "patient-001" in header and "rheumatoid-arthritis" in header
-    assert "READY TO START: NO" in header
+    assert "Ready to start: no" in header
     us = render_html(make_assessment(region="US", indication=None))
     assert "US (FDA)" in us and "not specified" in us
 
@@ -401,7 +401,7 @@ def test_on_treatment_text_shows_therapy_and_monitoring_status() -> None:
     out = render_text(on_treatment_assessment(), color=False)
     assert "Mode: On treatment" in out
     assert "Current therapy: baricitinib 4 mg/day since 2025-01-10 (26 weeks)" in out
-    assert "READY TO START" not in out  # only the current drug is assessed: nothing to start
+    assert "Ready to start" not in out  # only the current drug is assessed: nothing to start
     assert "Status: overdue (due 2025-04-04; last 2024-12-20)" in out
     assert "Status: done (last 2025-07-01)" in out
     assert out.count("Status:") == 2  # the skin item has no schedule to check
@@ -414,4 +414,4 @@ def test_on_treatment_html_shows_therapy_and_status_column() -> None:
     assert '<th scope="col">Status</th>' in out
     assert '<span class="status status-overdue">overdue (due 2025-04-04; last 2024-12-20)</span>' in out
     assert "no schedule to check" in out
-    assert "READY TO START" not in out
+    assert "Ready to start" not in out

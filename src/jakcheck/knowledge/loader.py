@@ -34,6 +34,8 @@ from jakcheck.knowledge.schema import (
     SourcesFile,
     Thresholds,
     ThresholdValue,
+    Trial,
+    TrialsFile,
     ValueSetsFile,
 )
 
@@ -72,6 +74,8 @@ class Knowledge:
     code_index: dict[tuple[str, str], tuple[str, ...]]
     text_index: tuple[tuple[str, str], ...]  # (lower-case phrase, concept id), longest phrase first
     coverage: Matrix  # every drug x region x indication x dimension: encoded, no-change or not-encoded
+    # Trial results shown to patients as pictures (trials.yaml), by id.
+    trials: dict[str, Trial] = field(default_factory=dict)
     # Derived look-up structures and per-process memos (not part of the release; built on first use).
     _by_first_word: dict[str, tuple[tuple[int, tuple[str, ...], str], ...]] = field(
         default_factory=dict, init=False, repr=False, compare=False)
@@ -276,10 +280,16 @@ def load_knowledge(data_dir: Path | None = None) -> Knowledge:
     ind_file = _read(d / "indications.yaml", IndicationsFile)
     indications = {i.id: i for i in ind_file.indications}
     thresholds = _read(d / "thresholds.yaml", Thresholds)
+    trials_file = _read(d / "trials.yaml", TrialsFile) if (d / "trials.yaml").exists() else None
 
     # Cross-checks: sources cited, indications and concepts referenced.
     checked: list[tuple[str, BaseModel]] = [(f"drugs/{k}.yaml", v) for k, v in drugs.items()]
     checked += [("valuesets.yaml", vs), ("indications.yaml", ind_file), ("thresholds.yaml", thresholds)]
+    if trials_file is not None:
+        checked.append(("trials.yaml", trials_file))
+        for trial in trials_file.trials:
+            if trial.population.indication not in indications:
+                raise KnowledgeError(f"trials.yaml: {trial.id}: unknown indication {trial.population.indication!r}")
     for fname, model in checked:
         for path, cite in _cites(model):
             if cite.source not in sources:
@@ -331,6 +341,7 @@ def load_knowledge(data_dir: Path | None = None) -> Knowledge:
         code_index={k: tuple(v) for k, v in code_index.items()},
         text_index=tuple(text_pairs),
         coverage=coverage,
+        trials={t.id: t for t in trials_file.trials} if trials_file is not None else {},
     )
 
 

@@ -414,6 +414,45 @@ class IndicationsFile(Strict):
     indications: list[Indication]
 
 
+class TrialArm(Strict):
+    events: int = Field(ge=0)
+    n: int = Field(gt=0)
+    percent: float = Field(ge=0, le=100)  # as the publication gives it (events / n over the follow-up)
+
+
+class TrialOutcome(Strict):
+    key: str
+    name: str
+    plain: str  # what it means, in words for a patient
+    treated: TrialArm
+    comparator: TrialArm
+
+
+class TrialPopulation(Strict):
+    """Who the trial enrolled: its pictures are shown only for patients who resemble them."""
+
+    text: str
+    indication: str
+    min_age: int
+    cv_risk_factor_required: bool
+
+
+class Trial(Strict):
+    id: str
+    name: str
+    drug: str
+    comparator: str
+    follow_up: str
+    population: TrialPopulation
+    cite: list[Cite]
+    outcomes: list[TrialOutcome]
+
+
+class TrialsFile(Strict):
+    provenance: Provenance
+    trials: list[Trial]
+
+
 class Thresholds(Strict):
     """Class-wide numbers used by rules that are not drug-specific (each with its source)."""
 

@@ -169,12 +169,26 @@ class TextMatch:
 
 
 @dataclass(frozen=True)
+class PatientIdentifier:
+    """A business identifier of the patient (e.g. a medical record number): shown to the clinician to identify
+    the patient, never written to a log."""
+
+    value: str
+    system: str | None = None
+    label: str | None = None  # what kind of number it is, e.g. "Medical record number"
+
+
+@dataclass(frozen=True)
 class PatientFacts:
     patient_id: str
     as_of: date
     birth_date: date | None
     sex: Sex
     deceased: bool = False
+    deceased_date: date | None = None  # the recorded date of death, when the record gives one
+    # Who the patient is, for the clinician's eyes only (never logged): display name and business identifiers.
+    name: str | None = None
+    identifiers: tuple[PatientIdentifier, ...] = ()
     conditions: tuple[ConditionFact, ...] = ()
     labs: tuple[LabValue, ...] = ()
     results: tuple[CodedResult, ...] = ()

@@ -32,8 +32,8 @@ OUTPUT_FILES = ("patients.csv", "assessments.csv", "assessments.parquet", "findi
                 "rejects.ndjson", "summary.json", "report.html")
 PATIENT_COLUMNS = ("patient_id", "cohorts", "assessed", "excluded")
 ASSESSMENT_COLUMNS = ("patient_id", "cohort", "mode", "region", "indication", "drug", "current_drug", "verdict",
-                      "dose", "finding_codes", "ready_to_start", "overdue_monitoring", "knowledge_version",
-                      "settings_digest", "as_of")
+                      "verdict_when_ready", "dose", "finding_codes", "ready_to_start", "overdue_monitoring",
+                      "headline", "knowledge_version", "settings_digest", "as_of")
 FINDING_COLUMNS = ("patient_id", "patient_reference", "cohort", "mode", "code", "severity", "drugs", "summary",
                    "evidence", "knowledge_version", "settings_digest", "as_of")
 _LIST_COLUMNS = frozenset({"finding_codes", "overdue_monitoring", "drugs", "evidence"})
@@ -170,12 +170,13 @@ def _assessment_parts(pid: str, cohort: str, a: dict[str, Any], kv: str
     monitoring = a.get("monitoring", [])
     sd = a["knowledge"]["settings_digest"]
     arows: list[tuple[Any, ...]] = []
+    headline = (a.get("headline") or {}).get("text") or ""
     for d in a.get("drugs", []):
         overdue = sorted({m["test"] for m in monitoring if m.get("status") == "overdue"
                           and (not m.get("drugs") or d["drug"] in m["drugs"])})
         arows.append((pid, cohort, a["mode"], a["region"], a.get("indication") or "", d["drug"], d["drug"] == current,
-                      d["verdict"], dose_text(d.get("dose")), list(d["findings"]),
-                      bool(a.get("ready_to_start")) and d["drug"] != current, overdue, kv, sd, a["as_of"]))
+                      d["verdict"], d.get("verdict_when_ready") or "", dose_text(d.get("dose")), list(d["findings"]),
+                      bool(a.get("ready_to_start")) and d["drug"] != current, overdue, headline, kv, sd, a["as_of"]))
     findings = a.get("findings", [])
     frows = [(pid, f"Patient/{pid}", cohort, a["mode"], f["code"], f["severity"], f["drugs"], f["summary"],
               [e if isinstance(e, str) else f"missing:{e.get('missing')}" for e in f.get("evidence", [])],

@@ -6,6 +6,7 @@ codes into labels. No clinical logic lives here.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from jakcheck.assessment import (
@@ -19,6 +20,7 @@ from jakcheck.assessment import (
     MonitoringItemOut,
     ScoreOut,
     Severity,
+    SourceRef,
     Timing,
     Verdict,
 )
@@ -224,3 +226,105 @@ def score_ra_label(s: ScoreOut) -> str | None:
 def score_inputs_label(s: ScoreOut) -> str:
     return ", ".join(f"{k} {str(v).lower() if isinstance(v, bool) else f'{v:g}' if isinstance(v, float) else v}"
                      for k, v in s.inputs.items())
+
+
+def headline_tone(assessment: Assessment) -> str:
+    """'green' only when the best verdict is appropriate and no blocking step is open; 'red' when even the best
+    option is deferred, not recommended or contraindicated; otherwise 'amber' (caution included)."""
+    h = assessment.headline
+    if h is None or h.verdict is None:
+        return "amber"
+    if h.verdict == "appropriate" and h.open_steps == 0:
+        return "green"
+    return "red" if h.verdict in ("defer", "not-recommended", "contraindicated") else "amber"
+
+
+def patient_identity(assessment: Assessment) -> list[tuple[str, str]]:
+    """What identifies the patient on screen and on paper: name, birth date, record numbers (the record's id when
+    none is given). Shown only; never logged."""
+    p = assessment.patient
+    out: list[tuple[str, str]] = []
+    if p.name:
+        out.append(("Name", p.name))
+    if p.birth_date:
+        out.append(("Born", p.birth_date))
+    for i in p.identifiers[:2]:
+        out.append((i.label or "Record number", i.value))
+    if not p.identifiers:
+        out.append(("Record", p.id))
+    return out
+
+
+def dose_heading(assessment: Assessment, drug: str) -> str:
+    """'Current label dose' for the drug already being taken, 'Starting dose' otherwise."""
+    current = assessment.current_therapy.drug if assessment.current_therapy else None
+    return "Label dose now" if drug == current else "Starting dose"
+
+
+def checklist_title(assessment: Assessment) -> str:
+    return "To do now" if assessment.mode == "on-treatment" else "Before-start checklist"
+
+
+def resembles_trial_population(assessment: Assessment, indication: str, min_age: int,
+                                cv_risk_factor_required: bool) -> bool:
+    """True when the patient resembles a trial's enrolled population (knowledge `trials.yaml`): the same
+    indication, at least the minimum age, and, when the trial required one, a cardiovascular risk factor on record
+    (a cardiovascular-risk finding, or current smoking). Unknown age or indication: False (not shown)."""
+    age = assessment.patient.age
+    if assessment.indication != indication or age is None or age < min_age:
+        return False
+    return not cv_risk_factor_required or any(
+        f.code == "risk.cardiovascular" or (f.code == "risk.smoking" and "current smoker" in f.summary)
+        for f in assessment.findings)
+
+
+# Units as the record codes them (UCUM) and as a clinician writes them.
+_READABLE_UNITS = (("10*9/L", "×10⁹/L"), ("10*12/L", "×10¹²/L"), ("10*6/L", "×10⁶/L"), ("mm[Hg]", "mmHg"),
+                   ("mL/min/{1.73_m2}", "mL/min/1.73 m²"), ("kg/m2", "kg/m²"), ("[IU]/mL", "IU/mL"),
+                   ("{score}", ""), ("{#}", ""))
+
+
+def clinical_text(text: str) -> str:
+    """Text for a clinical page: record units written as clinicians write them ("10*9/L" -> "×10⁹/L")."""
+    for code, words in _READABLE_UNITS:
+        if code in text:
+            text = text.replace(f" {code}", f" {words}" if words else "").replace(code, words)
+    return _RULE_CODE.sub(lambda m: f"the {m.group(1).replace('-', ' ')} finding", text)
+
+
+# A finding's code quoted in another finding's text ("see risk.lower-dose").
+_RULE_CODE = re.compile(r"\b(?:age|data|ddi|hbv|hcv|indication|infection|lab|label|review|risk|tb|vaccine)\."
+                        r"([a-z0-9-]+)\b")
+
+
+MONITORING_TEST_LABELS: dict[str, str] = {
+    "cbc": "Full blood count", "liver": "Liver tests (ALT, AST)", "lipids": "Lipids (cholesterol)",
+    "tb": "Tuberculosis review", "skin": "Skin examination", "platelets": "Platelet count",
+    "lymphocytes": "Lymphocyte count", "renal": "Kidney function (creatinine, eGFR)", "hbv-dna": "Hepatitis B DNA",
+    "label-schedule": "Label monitoring schedule",
+}
+
+
+def monitoring_test_label(test: str) -> str:
+    """A monitoring test in words ('cbc' -> 'Full blood count')."""
+    return MONITORING_TEST_LABELS.get(test, test.replace("-", " ").capitalize())
+
+
+def short_source_label(title: str) -> str:
+    """A source's title shortened for an inline citation: up to its first ' - ' or ': ', at most 60 characters."""
+    short = re.split(r" - |: | \u2013 ", title, maxsplit=1)[0].strip()
+    return short if len(short) <= 60 else short[:57].rstrip() + "..."
+
+
+def page_sources(assessment: Assessment) -> list[tuple[int, str, SourceRef, list[str]]]:
+    """Each source cited anywhere on the page once: (number, short label, reference, sections cited), in order of
+    first citation (findings, monitoring, alternatives)."""
+    seen: dict[str, tuple[SourceRef, list[str]]] = {}
+    refs = [s for f in assessment.findings for s in f.sources]
+    refs += [s for m in assessment.monitoring for s in m.sources]
+    refs += [s for alt in assessment.alternatives for s in alt.sources]
+    for s in refs:
+        ref, sections = seen.setdefault(s.id, (s, []))
+        if s.section and s.section not in sections:
+            sections.append(s.section)
+    return [(n, short_source_label(ref.title), ref, sections) for n, (ref, sections) in enumerate(seen.values(), 1)]

@@ -19,16 +19,22 @@ from jakcheck.report._shared import (
     VERDICT_MARKS,
     actions_by_timing,
     age_label,
+    checklist_title,
+    clinical_text,
     current_therapy_label,
     dose_label,
     drugs_label,
     evidence_label,
     finding_anchor_ids,
     findings_by_severity,
+    headline_tone,
     indication_label,
     is_missing,
     is_web_url,
     mode_label,
+    monitoring_test_label,
+    page_sources,
+    patient_identity,
     phase_label,
     region_label,
     score_inputs_label,
@@ -63,6 +69,8 @@ def _environment() -> jinja2.Environment:
         score_result=score_result_label,
         score_ra=score_ra_label,
         score_inputs=score_inputs_label,
+        clinical=clinical_text,
+        test_label=monitoring_test_label,
     )
     env.tests.update(missing=is_missing, web_url=is_web_url)
     env.globals.update(
@@ -81,6 +89,7 @@ def render_html(assessment: Assessment) -> str:
     position = {id(f): pos for pos, f in enumerate(assessment.findings)}
     severity_groups = [(sev, [(finding_ids[position[id(f)]], f) for f in group])
                        for sev, group in findings_by_severity(assessment)]
+    listed = page_sources(assessment)
     return _environment().get_template(TEMPLATE).render(
         a=assessment,
         region=region_label(assessment.region),
@@ -92,4 +101,9 @@ def render_html(assessment: Assessment) -> str:
         severity_groups=severity_groups,
         finding_id_by_code=finding_id_by_code,
         actions_by_timing=actions_by_timing(assessment),
+        identity=patient_identity(assessment),
+        tone=headline_tone(assessment),
+        checklist_title=checklist_title(assessment),
+        page_sources=listed,
+        cited={ref.id: (n, short) for n, short, ref, _ in listed},
     )

@@ -23,14 +23,17 @@ from jakcheck.report._shared import (
     TIMING_LABELS,
     actions_by_timing,
     age_label,
+    checklist_title,
     current_therapy_label,
     dose_label,
     drugs_label,
     evidence_label,
     findings_by_severity,
+    headline_tone,
     indication_label,
     is_missing,
     mode_label,
+    patient_identity,
     phase_label,
     region_label,
     score_inputs_label,
@@ -91,13 +94,17 @@ def render_text(assessment: Assessment, *, width: int = 100, color: bool = True)
 
 
 def _parts(a: Assessment) -> list[RenderableType]:
+    on_treatment = a.mode == "on-treatment"
     parts: list[RenderableType] = [_header(a), Text("")]
-    parts += [_section("Verdicts by drug"), _verdict_table(a), Text("")]
+    if on_treatment:  # on treatment the monitoring status comes first
+        parts += [_section("Monitoring"), *_monitoring(a)]
+    parts += [_section("Continue or change?" if on_treatment else "Verdicts by drug"), _verdict_table(a), Text("")]
+    parts += [_section(checklist_title(a)), *_checklist(a)]
     parts += [_section("Findings"), *_findings(a)]
-    parts += [_section("Checklist"), *_checklist(a)]
     if a.scores:
         parts += [_section("Scores"), *_scores(a)]
-    parts += [_section("Monitoring plan"), *_monitoring(a)]
+    if not on_treatment:
+        parts += [_section("Monitoring plan"), *_monitoring(a)]
     if a.alternatives:
         parts += [_section("Alternatives"), *_alternatives(a)]
     parts.append(_footer(a))
@@ -117,13 +124,11 @@ def _line(*fields: Text) -> Text:
 
 
 def _header(a: Assessment) -> Panel:
-    ready = Text.assemble(
-        ("READY TO START: ", "bold"),
-        ("YES", "bold green") if a.ready_to_start else ("NO", "bold red"),
-    )
+    tone = {"green": "bold green", "amber": "bold yellow", "red": "bold red"}[headline_tone(a)]
+    ready = Text.assemble(("Ready to start: ", "bold"), ("yes" if a.ready_to_start else "no", tone))
     lines: list[RenderableType] = [
-        _line(_field("Patient", a.patient.id), _field("Age", age_label(a.patient.age)),
-              _field("Sex", a.patient.sex)),
+        _line(*(_field(k, v) for k, v in patient_identity(a))),
+        _line(_field("Age", age_label(a.patient.age)), _field("Sex", a.patient.sex)),
         _line(_field("Region", region_label(a.region)), _field("Indication", indication_label(a.indication))),
         _line(_field("As of", a.as_of), _field("Knowledge", _knowledge_text(a))),
         _field("Mode", mode_label(a.mode)),
@@ -131,7 +136,10 @@ def _header(a: Assessment) -> Panel:
     therapy = current_therapy_label(a)
     if therapy:
         lines.append(_field("Current therapy", therapy, "bold"))
-    if shows_ready(a):
+    if a.headline is not None:
+        lines.insert(0, Text(a.headline.text, style=tone))
+        lines.extend(Text(f"{h.indication}: {h.text}") for h in a.headlines)
+    if shows_ready(a) and a.ready_to_start is not None:
         lines.append(ready)
     body = Group(*lines)
     return Panel(body, title=Text("jakcheck: JAK inhibitor assessment", style="bold"), title_align="left",
@@ -157,7 +165,12 @@ def _verdict_table(a: Assessment) -> RenderableType:
         if d.dose is not None and d.dose.note:
             dose.append(f"\nNote: {d.dose.note}", style="dim")
         codes = Text("\n".join(d.findings)) if d.findings else Text("none", style="dim")
-        table.add_row(Text(d.drug, style="bold"), Text(d.verdict, style=VERDICT_STYLES[d.verdict]), dose, codes)
+        if a.current_therapy is not None and d.drug == a.current_therapy.drug:
+            dose = Text("label dose now: ", style="dim") + dose
+        verdict = Text(d.verdict, style=VERDICT_STYLES[d.verdict])
+        if d.verdict_when_ready is not None and d.verdict_when_ready != d.verdict:
+            verdict.append(f"\nwhen ready:\n{d.verdict_when_ready}", style=VERDICT_STYLES[d.verdict_when_ready])
+        table.add_row(Text(d.drug, style="bold"), verdict, dose, codes)
     return table
 
 

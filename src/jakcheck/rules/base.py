@@ -42,6 +42,12 @@ class Hit:
     verdict: Verdict | None = None  # imposed on `drugs` (or on all when empty)
     doses: tuple[tuple[str, Dose], ...] = ()  # (drug, adjusted dose)
     actions: tuple[ActionSpec, ...] = ()
+    # True when the verdict exists only because the hit's blocking actions are open (a test not yet done, a
+    # confirmation not yet recorded, a treatment not yet completed): once they are done and come back normal the
+    # hit imposes nothing, so it does not count in the verdict when ready.
+    until_done: bool = False
+    # A few words naming the reason for the headline ("age 71", "current smoker"); None = the summary's opening.
+    reason: str | None = None
 
 
 @dataclass(frozen=True)

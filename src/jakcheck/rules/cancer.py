@@ -31,6 +31,7 @@ def malignancy(ctx: Context) -> list[Hit]:
     state = "active" if active else "history of"
     return [Hit(
         code="risk.malignancy", severity=severity_for(verdict), drugs=drugs, verdict=verdict,
+        reason="active cancer" if active else "past cancer",
         summary=f"Malignancy ({state}): {names}.",
         detail=("EULAR 2024: decide with the oncologist; JAK inhibitors only with caution when no therapeutic "
                 "alternative exists; no fixed waiting time once the cancer is in remission. "

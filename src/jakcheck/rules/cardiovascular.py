@@ -55,6 +55,10 @@ def cardiovascular(ctx: Context) -> list[Hit]:
                "patients with other CV risk factors.")
     return [Hit(
         code="risk.cardiovascular", severity=severity_for(verdict), drugs=drugs, verdict=verdict,
+        reason=", ".join((["atherosclerotic cardiovascular disease"] if ascvd else [])
+                         + sorted({(c.concept if c.display.isdigit() else c.display).lower().replace("-", " ")
+                                   for c in factors})
+                         + (["high calculated cardiovascular risk"] if calculated is not None else [])),
         summary="Increased cardiovascular risk: " + "; ".join(parts) + ".",
         detail=detail,
         evidence=tuple(c.source for c in ascvd + factors) + (calculated.score.evidence if calculated else ()),
@@ -96,6 +100,7 @@ def venous_thromboembolism(ctx: Context) -> list[Hit]:
         parts.append("oestrogen-containing medicine (" + ", ".join(sorted({m.display for m in estrogen})) + ")")
     return [Hit(
         code="risk.vte", severity=severity_for(verdict), drugs=drugs, verdict=verdict,
+        reason=", ".join((["past venous thromboembolism"] if vte else []) + (["oestrogen"] if estrogen else [])),
         summary="VTE risk: " + "; ".join(parts) + ".",
         detail=("Thrombosis, including pulmonary embolism, occurred more often on tofacitinib than on TNF "
                 "inhibitors in ORAL Surveillance (dose-dependent: 10 mg more than 5 mg twice daily), and prior VTE "

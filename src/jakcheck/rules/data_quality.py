@@ -150,7 +150,7 @@ def incomplete_record(ctx: Context) -> list[Hit]:
                     "that depend on it may be missing. Check the full record before relying on this "
                     "assessment."),
             evidence=(missing(f"{gap.what} ({gap.reason})"),), cites=(FHIR_PAGING, CDS_HOOKS_PREFETCH),
-            verdict="defer" if part in DECISIVE_PARTS else "caution",
+            verdict="defer" if part in DECISIVE_PARTS else "caution", until_done=part in DECISIVE_PARTS,
             actions=(ActionSpec(f"complete-record-{part}",
                                 f"Review {words} in the full record: this assessment did not see all of it.",
                                 "before-start", part in DECISIVE_PARTS),),

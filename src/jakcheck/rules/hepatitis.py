@@ -162,7 +162,7 @@ def _hbv_absent(ctx: Context, days: int) -> tuple[str, ...]:
 
 def _hbv_missing(absent: tuple[str, ...], days: int, cites: tuple[Cite, ...]) -> Hit:
     return Hit(
-        code="hbv.screening-missing", severity="critical", verdict="defer",
+        code="hbv.screening-missing", severity="critical", verdict="defer", until_done=True,
         summary=f"Hepatitis B screening incomplete: no {' or '.join(absent)} result in {days} days.",
         detail="Screen for hepatitis B (HBsAg and anti-HBc, with anti-HBs for vaccination status) before start.",
         evidence=tuple(missing(f"{a} within {days} days") for a in absent), cites=cites,
@@ -206,7 +206,7 @@ def hcv_status(ctx: Context) -> list[Hit]:
             code="hcv.active", severity="critical", verdict="defer",
             summary=("Anti-HCV positive with no HCV RNA result: active infection not excluded." if rna is None else
                      "Anti-HCV positive after the last negative HCV RNA: active infection not excluded."),
-            detail="A positive antibody needs an HCV RNA test to tell past from active infection.",
+            detail="A positive antibody needs an HCV RNA test to tell past from active infection.", until_done=True,
             evidence=(anti.source, missing("HCV RNA")), cites=cites,
             actions=(ActionSpec("order-hcv-rna", "Order HCV RNA.", "before-start", True),),
         )]
@@ -235,7 +235,7 @@ def _hcv_absent(ctx: Context, days: int) -> bool:
 
 def _hcv_missing(ctx: Context, days: int, cites: tuple[Cite, ...]) -> Hit:
     return Hit(
-        code="hcv.screening-missing", severity="critical", verdict="defer",
+        code="hcv.screening-missing", severity="critical", verdict="defer", until_done=True,
         summary=f"No hepatitis C screening result in {days} days.",
         detail="Screen for hepatitis C (anti-HCV, with HCV RNA if positive) before start.",
         evidence=(missing(f"anti-HCV within {days} days"),),

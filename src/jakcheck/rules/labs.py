@@ -39,7 +39,7 @@ def cbc_missing(ctx: Context) -> list[Hit]:
     if not absent:
         return []
     return [Hit(
-        code="lab.cbc-missing", severity="critical", verdict="defer", drugs=scope,
+        code="lab.cbc-missing", severity="critical", verdict="defer", until_done=True, drugs=scope,
         summary=f"Baseline blood count incomplete: no {', '.join(NAME[a] for a in absent)} in {days} days.",
         detail="Labels set start thresholds on lymphocyte and neutrophil counts and haemoglobin (platelets for "
                "abrocitinib and ritlecitinib); these must be known before the first dose.",
@@ -127,6 +127,7 @@ def low_counts(ctx: Context) -> list[Hit]:
                        "applied as the nearest verified rule." for d, o in borrowed_from.items())
         hits.append(Hit(
             code=code, severity="critical", drugs=tuple(d for d, _ in below), verdict="defer",
+            reason=f"low {NAME[analyte]}",
             summary=(f"{NAME[analyte].capitalize()} {shown_value(lab)} {lab.unit} on {lab.effective.isoformat()} is "
                      f"below the start threshold ({per_drug})."),
             detail=("Do not start until the value is above the label threshold; repeat the test and look for a "

@@ -101,6 +101,7 @@ def _hit(ctx: Context, drug: str, analyte: str, latest: LabValue, previous: LabV
     notes = " ".join(t.note for t in {id(t): t for t in (top, acting) if t is not None}.values() if t.note)
     return Hit(
         code=CODE[rank], severity="critical" if acting is not None else "warning", drugs=(drug,), verdict=verdict,
+        reason=f"low {NAME[analyte]}",
         summary=f"{value} is " + "; ".join(parts) + ".",
         detail=(notes + note).strip() or "Label dose interruption table.",
         evidence=(latest.source,) + ((previous.source,) if previous is not None and not repeat else ()),

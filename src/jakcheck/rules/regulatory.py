@@ -51,7 +51,7 @@ def age_65_plus(ctx: Context) -> list[Hit]:
                       "already counts; with no cardiovascular disease or risk factor on record it is not counted "
                       "a second time as cardiovascular risk (see `scores`).")
     return [Hit(
-        code="risk.age-65-plus", severity=severity_for(verdict), drugs=drugs, verdict=verdict,
+        code="risk.age-65-plus", severity=severity_for(verdict), drugs=drugs, verdict=verdict, reason=f"age {age}",
         summary=f"Age {age}: 65 or older - {rule}.",
         detail=("In ORAL Surveillance, patients aged 65 or over had higher rates of MACE, malignancy and serious "
                 "infection on tofacitinib than on a TNF inhibitor; regulators extended this to the class."
@@ -85,7 +85,7 @@ def smoking(ctx: Context) -> list[Hit]:
             " The EMA measure names current or past long-time smokers; the record does not give the duration, "
             "so a former smoker is flagged until the history shows otherwise.")
     return [Hit(
-        code="risk.smoking", severity=severity_for(verdict), drugs=drugs, verdict=verdict,
+        code="risk.smoking", severity=severity_for(verdict), drugs=drugs, verdict=verdict, reason=what,
         summary=f"Smoking: {what}." + (" Use only if no suitable alternative." if ctx.region == "EU" else
                                        " Weigh MACE and malignancy risk (boxed warning)."),
         detail=("Ever smokers had higher rates of MACE, malignancy (notably lung cancer) and death on "
@@ -120,7 +120,7 @@ def tnf_inadequate_response_required(ctx: Context) -> list[Hit]:
                 note = f" {rule.tnf_ir_note}" if rule.tnf_ir_note else ""
                 hits.append(Hit(
                     code="label.tnf-inadequate-response-required", severity="critical", drugs=(d,),
-                    verdict="not-recommended",
+                    verdict="not-recommended", reason="no TNF blocker tried",
                     summary=(f"{d}: the {ctx.region} label for {ctx.indication} requires an inadequate response "
                              "or intolerance to a TNF blocker; none is on record."),
                     detail=("No TNF blocker (current or past) is in the medication record. A TNF blocker that was "
@@ -140,7 +140,7 @@ def _tnf_alternative_route(ctx: Context, drug: str, rule: IndicationRule) -> Hit
     TNF-naive patient is neither passed nor refused: the finding asks the prescriber to confirm one of the two
     routes before the first dose (caution, blocking action)."""
     return Hit(
-        code="label.tnf-route-confirm", severity="warning", drugs=(drug,), verdict="caution",
+        code="label.tnf-route-confirm", severity="warning", drugs=(drug,), verdict="caution", until_done=True,
         summary=(f"{drug}: no TNF blocker on record; the {ctx.region} label for {ctx.indication} also allows use "
                  "when TNF blockers are clinically inadvisable and at least one other approved systemic therapy "
                  "was given - confirm which applies."),

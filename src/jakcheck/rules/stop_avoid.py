@@ -152,6 +152,7 @@ def thrombosis_risk(ctx: Context) -> list[Hit]:
         names = ", ".join(sorted({m.display for m in unexplained}))
         hits.append(Hit(
             code="thrombosis.anticoagulant-confirm", severity="critical", drugs=drugs, verdict="defer",
+            until_done=True,
             summary=f"Anticoagulant on record ({names}) with no recorded reason: confirm its indication.",
             detail=(f"If it treats or prevents venous thromboembolism, the {ctx.region} labels say to avoid JAK "
                     "inhibitors (increased risk of thrombosis); if it is for atrial fibrillation, weigh the "

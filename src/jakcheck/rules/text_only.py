@@ -87,8 +87,9 @@ def cap_text_only(ctx: Context, hits: Iterable[Hit]) -> list[Hit]:
         said = "; ".join(dict.fromkeys(f"'{t}'" for _, _, t, _ in quotes))
         verdict: Verdict = "defer" if capped else h.verdict
         kept = tuple(a for a in h.actions if not capped or h.verdict == "defer")
+        # a capped finding lasts only until the confirm step is done (the verdict when ready leaves it out)
         out[i] = replace(
-            h, verdict=verdict, severity=severity_for(verdict),
+            h, verdict=verdict, severity=severity_for(verdict), until_done=h.until_done or capped,
             summary=f"Text only ({said}), to be confirmed: {h.summary}",
             detail=(h.detail + " Known from free text only: "
                     + ("the start is deferred until the entry is confirmed and coded (a text entry never gives a "

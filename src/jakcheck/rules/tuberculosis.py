@@ -71,7 +71,7 @@ def latent_tb_untreated(ctx: Context) -> list[Hit]:
         return []
     evidence = tuple(c.source for c in latent) + ((test.source,) if test and positive else ())
     return [Hit(
-        code="tb.latent-untreated", severity="critical", verdict="defer",
+        code="tb.latent-untreated", severity="critical", verdict="defer", until_done=True,
         summary=("Latent tuberculosis without preventive therapy on record: treat before starting."
                  if ctx.current_drug is None else
                  f"Latent tuberculosis without preventive therapy on record while on {ctx.current_drug}: exclude "
@@ -95,7 +95,7 @@ def _tb_missing(ctx: Context, days: int, *, on_treatment: bool = False) -> Hit |
            and test.result in ("positive", "negative") else
            ("indeterminate result " + test.source) if test else f"no IGRA or tuberculin skin test {window}")
     return Hit(
-        code="tb.screening-missing", severity="critical", verdict="defer",
+        code="tb.screening-missing", severity="critical", verdict="defer", until_done=True,
         summary=f"No TB screening result on record ({why}).",
         detail=("Labels require screening for active and latent tuberculosis before the first dose; none is on "
                 "record, so screen now and watch for active TB." if on_treatment else

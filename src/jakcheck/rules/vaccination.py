@@ -209,7 +209,7 @@ def live_vaccine_recent(ctx: Context) -> list[Hit]:
     last = max(recent, key=lambda i: (i.occurred, i.source))
     earliest = last.occurred + timedelta(days=days)
     return [Hit(
-        code="vaccine.live-recent", severity="critical", verdict="defer", drugs=scope,
+        code="vaccine.live-recent", severity="critical", verdict="defer", drugs=scope, until_done=True,
         summary=(f"Live vaccine ({last.display}) on {last.occurred.isoformat()}: wait until "
                  f"{earliest.isoformat()} ({days} days) before starting."),
         detail="Live attenuated vaccines should be given at least the minimum interval before a JAK inhibitor "

@@ -202,6 +202,27 @@ def _install_handlers(app: FastAPI, insecure: bool) -> None:
                               insecure=insecure)
 
 
+APP_LINK = '<a href="/">Back to the jakcheck app (assess a patient)</a>'
+# Swagger UI's version badges are white on light grey: darker backgrounds give them readable contrast.
+DOCS_CONTRAST_CSS = (".swagger-ui .info .title small { background-color: #3b4151 !important; } "
+                     ".swagger-ui .info .title small.version-stamp { background-color: #2f6b00 !important; } "
+                     ".swagger-ui .opblock-get .opblock-summary-method { background: #0b5cad !important; } "
+                     ".swagger-ui .opblock-post .opblock-summary-method { background: #1e6b45 !important; } "
+                     ".swagger-ui .opblock-put .opblock-summary-method { background: #8a4b00 !important; } "
+                     ".swagger-ui .opblock-delete .opblock-summary-method { background: #a4161a !important; } "
+                     ".swagger-ui .info .url, .swagger-ui .info .base-url { color: #3b4151; } "
+                     ".swagger-ui .opblock-summary-path__deprecated, .swagger-ui .parameter__in, "
+                     ".swagger-ui .response-col_links, .swagger-ui .opblock-description-wrapper p { color: #3b4151; } "
+                     ".swagger-ui .json-schema-2020-12-expand-deep-button { color: #3b4151 !important; }")
+
+
+def _with_app_link(html: str) -> str:
+    """The API docs page in English with a link back to the clinician app above the API description."""
+    html = html.replace("<html>", '<html lang="en">', 1)
+    html = html.replace("</head>", f"<style>{DOCS_CONTRAST_CSS}</style>\n</head>", 1)
+    return html.replace("<body>", f'<body>\n<p style="margin:1rem 2rem;font:16px sans-serif">{APP_LINK}</p>', 1)
+
+
 def _install_docs(app: FastAPI) -> None:
     spec = importlib.util.find_spec("fastapi_offline")
     static = Path(spec.origin).parent / "static" if spec and spec.origin else None
@@ -210,16 +231,18 @@ def _install_docs(app: FastAPI) -> None:
 
         @app.get("/docs", include_in_schema=False)
         async def docs() -> HTMLResponse:
-            return get_swagger_ui_html(openapi_url="/openapi.json", title="jakcheck API",
+            page = get_swagger_ui_html(openapi_url="/openapi.json", title="jakcheck API",
                                        swagger_js_url=f"{DOCS_STATIC}/swagger-ui-bundle.js",
                                        swagger_css_url=f"{DOCS_STATIC}/swagger-ui.css",
                                        swagger_favicon_url=f"{DOCS_STATIC}/favicon.png")
+            return HTMLResponse(_with_app_link(bytes(page.body).decode("utf-8")))
     else:  # the OpenAPI JSON still works offline; the page would need the CDN
 
         @app.get("/docs", include_in_schema=False)
         async def docs_plain() -> HTMLResponse:
-            return HTMLResponse("<!doctype html><title>jakcheck API</title><p>Swagger UI assets are not "
-                                "installed; the OpenAPI description is at <a href=/openapi.json>/openapi.json</a>.")
+            return HTMLResponse("<!doctype html><html lang=en><title>jakcheck API</title><p>" + APP_LINK
+                                + "<p>Swagger UI assets are not installed; the OpenAPI description is at "
+                                "<a href=/openapi.json>/openapi.json</a>.")
 
 
 def _install_report(app: FastAPI) -> None:

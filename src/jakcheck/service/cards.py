@@ -35,6 +35,7 @@ from jakcheck.assessment import (
     DoseOut,
     DrugAssessment,
     Finding,
+    Headline,
     SourceRef,
 )
 from jakcheck.knowledge.evidence import source_grade_text
@@ -367,6 +368,10 @@ def _verdict_card(a: Assessment, drug: DrugAssessment, order: OrderedDrug, start
         summary = f"{name}: {VERDICT_PHRASE['appropriate']} ({a.region}); start {_dose_text(dose)}"
     elif dose_changed and dose is not None and drug.verdict not in BLOCKS_START:
         summary = f"{name}: {VERDICT_PHRASE[drug.verdict]}; use {_dose_text(dose)}{why}"
+    elif drug.verdict_when_ready is not None and drug.verdict_when_ready != drug.verdict:
+        # The verdict the open work-up hides is said at once, so that ordering the tests is not read as "fine".
+        summary = (f"{name}: {VERDICT_PHRASE[drug.verdict]} until the work-up is done, then "
+                   f"{VERDICT_PHRASE[drug.verdict_when_ready]} ({a.region})")
     else:
         summary = f"{name}: {VERDICT_PHRASE[drug.verdict]} ({a.region}){why}"
     lab = k.label(drug.drug, a.region)
@@ -376,6 +381,10 @@ def _verdict_card(a: Assessment, drug: DrugAssessment, order: OrderedDrug, start
                           grade_text=source_grade_text(label_src)) if label_src else None
     md = [f"**{name}: {VERDICT_PHRASE[drug.verdict]}** for this patient ({a.region} label"
           + (f", indication {a.indication}" if a.indication else "") + ")."]
+    if drug.verdict_when_ready is not None and drug.verdict_when_ready != drug.verdict:
+        md.append(f"**Once the open steps are done:** {VERDICT_PHRASE[drug.verdict_when_ready]}.")
+    if a.headline is not None:
+        md.append(f"**All options:** {a.headline.text}")
     if dose is not None:
         line = f"**Dose:** {_dose_text(dose)}"
         if dose_changed and order.daily_mg is not None:
@@ -496,12 +505,21 @@ def order_cards(a: Assessment, ordered: Sequence[OrderedDrug], starts: dict[str,
     return out
 
 
+def is_green(h: Headline | None) -> bool:
+    """Green (an info card) only when the best verdict is appropriate and no blocking step is open."""
+    return h is not None and h.verdict == "appropriate" and h.open_steps == 0
+
+
 def _indication_section(a: Assessment, ctx: CardContext, shared: frozenset[str] = frozenset()) -> list[str]:
-    """The part of a patient-view card for one indication: its drugs with verdict and dose, and the steps before
-    the start (except `shared`, the steps every section has, which the card lists once)."""
+    """The part of a patient-view card for one indication: its headline, its drugs with verdict (and the verdict
+    once the open steps are done) and dose, and the steps before the start (except `shared`, the steps every
+    section has, which the card lists once)."""
     blocking = [x for x in a.actions if x.blocking and x.summary not in shared]
-    md = [f"**{a.indication}** — JAK inhibitor options for this patient ({a.region} labels)."]
+    md = [f"**{a.indication}**: {a.headline.text}" if a.headline is not None else f"**{a.indication}**",
+          f"JAK inhibitor options for this patient ({a.region} labels)."]
     md.append("\n".join(f"- {_drug_name(ctx.knowledge, d.drug)}: **{VERDICT_PHRASE[d.verdict]}**"
+                        + (f" (once the open steps are done: {VERDICT_PHRASE[d.verdict_when_ready]})"
+                           if d.verdict_when_ready not in (None, d.verdict) else "")
                         + (f", {_dose_text(d.dose)}" if d.dose else "") for d in a.drugs))
     if blocking:
         md.append(("**Before start, for this indication**\n" if shared else "**Before start**\n")
@@ -524,15 +542,17 @@ def patient_view_card(a: Assessment, ctx: CardContext, more: Sequence[tuple[Asse
     every = [x for x, _ in sections]
     steps = [[x.summary for x in y.actions if x.blocking] for y in every]
     blocking = list(dict.fromkeys(s for per in steps for s in per))
-    indicator = "info" if all(x.ready_to_start for x in every) else "warning"
+    # green (info) only when every section's headline is: the best verdict appropriate and nothing blocking open
+    indicator = "info" if all(is_green(x.headline) for x in every) else "warning"
     counts = [(x.indication, sum(1 for d in x.drugs if d.verdict in ALLOWS_START), len(x.drugs)) for x in every]
     if len(every) == 1:
-        summary = (f"JAK inhibitor check ({a.region}, {a.indication}): {counts[0][1]} of {counts[0][2]} drugs "
+        summary = (f"JAK inhibitor ({a.region}, {a.indication}): {a.headline.text}" if a.headline is not None else
+                   f"JAK inhibitor check ({a.region}, {a.indication}): {counts[0][1]} of {counts[0][2]} drugs "
                    f"possible; {len(blocking)} step(s) before start")
         md = _indication_section(a, ctx)
     else:
-        summary = (f"JAK inhibitor check ({a.region}): " + ", ".join(f"{i} {n} of {m}" for i, n, m in counts)
-                   + f" drugs possible; {len(blocking)} step(s) before start")
+        summary = (f"JAK inhibitor ({a.region}): depends on the indication - " + "; ".join(
+            f"{x.indication}: {x.headline.verdict if x.headline is not None else '?'}" for x in every))
         shared = frozenset(set(steps[0]).intersection(*steps[1:]))
         md = [f"**{len(every)} approved-use indications on record:** {', '.join(str(i) for i, _, _ in counts)}. "
               "One section for each: the drugs, doses and label limits differ by indication."]

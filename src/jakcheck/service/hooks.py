@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from jakcheck.assessment import Assessment, DoseOut
 from jakcheck.engine import assess, assess_order, patient_view_indications
-from jakcheck.errors import InputError
+from jakcheck.errors import InputError, PatientDeceased
 from jakcheck.fhir.reader import read_document
 from jakcheck.patient.facts import IncompleteData
 from jakcheck.service import fhir_client
@@ -190,19 +190,26 @@ async def call_service(service_id: str, request: Request) -> Response:
     usual_start: dict[str, DoseOut | None] = {}
     per: list[Assessment] = []
     left_out: list[str] = []
-    if ordered:
-        order = assess_order(facts, s.knowledge, region=s.settings.region, drugs=[o.drug for o in ordered],
-                             indication=indication_for(ordered, s.knowledge), settings=s.settings)
-        a, usual_start = order.assessment, order.usual_start
-    else:
-        # One card for every patient with an approved-use indication: with several, one section for each.
-        shown, left_out = patient_view_indications(facts, s.knowledge, s.settings)
-        if len(shown) > 1 or left_out:
-            per = [assess(facts, s.knowledge, region=s.settings.region, indication=i, settings=s.settings)
-                   for i in shown]
-        else:  # none or one on record: the engine finds it
-            per = [assess(facts, s.knowledge, region=s.settings.region, settings=s.settings)]
-        a = per[0]
+    try:
+        if ordered:
+            order = assess_order(facts, s.knowledge, region=s.settings.region, drugs=[o.drug for o in ordered],
+                                 indication=indication_for(ordered, s.knowledge), settings=s.settings)
+            a, usual_start = order.assessment, order.usual_start
+        else:
+            # One card for every patient with an approved-use indication: with several, one section for each.
+            shown, left_out = patient_view_indications(facts, s.knowledge, s.settings)
+            if len(shown) > 1 or left_out:
+                per = [assess(facts, s.knowledge, region=s.settings.region, indication=i, settings=s.settings)
+                       for i in shown]
+            else:  # none or one on record: the engine finds it
+                per = [assess(facts, s.knowledge, region=s.settings.region, settings=s.settings)]
+            a = per[0]
+    except PatientDeceased as exc:
+        built = [notice_card("jakcheck did not assess this patient: the record says the patient has died",
+                             "The record says the patient died"
+                             + (f" on {exc.deceased_on}" if exc.deceased_on else "")
+                             + "; no treatment assessment is made.", cctx, "patient-deceased")]
+        return _answer(s, service_id, built, started, "not assessed (deceased)")
     token = s.reports.put(a)  # first: the answer cache checks this report, which expires before the others
     more = [(x, f"{s.settings.service_base_url}/report/{s.reports.put(x)}") for x in per[1:]]
     cctx.report_url = f"{s.settings.service_base_url}/report/{token}"

@@ -44,12 +44,13 @@ from starlette.datastructures import FormData, UploadFile
 
 from jakcheck.assessment import Assessment, Finding
 from jakcheck.engine import assess
-from jakcheck.errors import InputError, JakcheckError
+from jakcheck.errors import InputError, JakcheckError, PatientDeceased
 from jakcheck.fhir.reader import read_document, read_json_text
 from jakcheck.knowledge.evidence import cite_grade_text, source_grade_text
 from jakcheck.knowledge.loader import Knowledge, default_knowledge
 from jakcheck.knowledge.schema import Cite, Region
 from jakcheck.patient.card import parse_yaml, read_card
+from jakcheck.patient.derived import age_years
 from jakcheck.patient.facts import PatientFacts
 from jakcheck.report._shared import (
     SEVERITY_LABELS,
@@ -58,15 +59,23 @@ from jakcheck.report._shared import (
     VERDICT_MARKS,
     actions_by_timing,
     age_label,
+    checklist_title,
+    clinical_text,
+    dose_heading,
     dose_label,
     drugs_label,
     evidence_label,
     finding_anchor_ids,
     findings_by_severity,
+    headline_tone,
     is_missing,
     is_web_url,
+    monitoring_test_label,
+    page_sources,
+    patient_identity,
     phase_label,
     region_label,
+    resembles_trial_population,
 )
 from jakcheck.rules import MODULES, text_only
 from jakcheck.settings import Settings
@@ -98,34 +107,9 @@ MAX_CARRIED_INPUT = 2 * 1024 * 1024
 REGIONS: tuple[Region, ...] = ("EU", "US")
 
 # ---------------------------------------------------------------------------------------------------------
-# ORAL Surveillance (Ytterberg SR et al., N Engl J Med 2022;386:316-26; knowledge source oral-surveillance-2022):
-# patients with events over the trial's follow-up (median 4.0 years), combined tofacitinib doses (N=2911) vs
-# TNF inhibitor (N=1451). MACE 98 vs 37 (3.4% vs 2.5%); cancer excluding NMSC 122 vs 42 (4.2% vs 2.9%).
-ORAL_SURVEILLANCE_SOURCE = "oral-surveillance-2022"
-ORAL_SURVEILLANCE_FOLLOW_UP = "a median of 4 years"
-
-
-@dataclass(frozen=True)
-class TrialOutcome:
-    key: str
-    name: str
-    plain: str  # what it means, for a patient
-    jaki_percent: float
-    tnfi_percent: float
-    jaki_events: int
-    jaki_n: int
-    tnfi_events: int
-    tnfi_n: int
-
-
-ORAL_SURVEILLANCE = (
-    TrialOutcome("mace", "Major adverse cardiovascular events (MACE)",
-                 "a heart attack, a stroke or death from a heart or blood-vessel cause",
-                 3.4, 2.5, 98, 2911, 37, 1451),
-    TrialOutcome("cancer", "Cancer (excluding non-melanoma skin cancer)",
-                 "a new cancer, not counting the common skin cancers other than melanoma",
-                 4.2, 2.9, 122, 2911, 42, 1451),
-)
+# The trial whose results the report shows as pictures (knowledge trials.yaml), when the patient resembles its
+# population.
+TRIAL_PICTURES = "oral-surveillance"
 
 # ---------------------------------------------------------------------------------------------------------
 # The short form: what it asks and how each answer becomes part of a patient card.
@@ -135,7 +119,7 @@ SMOKING = (("never", "Never smoked"), ("former", "Former smoker"), ("current", "
            ("unknown", "Not known"))
 CV_HISTORY = (("ascvd", "Atherosclerotic CV disease (heart attack, stroke, coronary or peripheral artery disease)"),
               ("heart-failure", "Heart failure"), ("hypertension", "High blood pressure"),
-              ("diabetes", "Diabetes"), ("hyperlipidemia", "High cholesterol (dyslipidaemia)"),
+              ("hyperlipidemia", "High cholesterol (dyslipidaemia)"),
               ("ckd", "Chronic kidney disease"))
 CANCER = (("unknown", "Not known"), ("none", "No cancer ever"), ("past", "Past cancer, in remission"),
           ("active", "Active cancer"), ("nmsc", "Non-melanoma skin cancer only"))
@@ -163,7 +147,23 @@ LABS: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = (
     ("ldl", "LDL cholesterol", (("mg/dL", "mg/dL"), ("mmol/L", "mmol/L"))),
     ("systolic-bp", "Systolic blood pressure", (("mm[Hg]", "mmHg"),)),
     ("weight", "Weight", (("kg", "kg"), ("[lb_av]", "lb"))),
+    ("height", "Height", (("cm", "cm"), ("[in_i]", "in"))),
+    ("bmi", "BMI (if height is not given)", (("kg/m2", "kg/m²"),)),
 )
+# The unit each lab's selector starts on: SI in the EU, conventional US units in the US (one can still choose).
+UNIT_DEFAULTS: dict[str, dict[str, str]] = {
+    "EU": {"lymphocytes": "10*9/L", "neutrophils": "10*9/L", "platelets": "10*9/L", "hemoglobin": "g/L",
+           "creatinine": "umol/L", "cholesterol-total": "mmol/L", "hdl": "mmol/L", "ldl": "mmol/L", "weight": "kg",
+           "height": "cm"},
+    "US": {"lymphocytes": "10*3/uL", "neutrophils": "10*3/uL", "platelets": "10*3/uL", "hemoglobin": "g/dL",
+           "creatinine": "mg/dL", "cholesterol-total": "mg/dL", "hdl": "mg/dL", "ldl": "mg/dL", "weight": "kg",
+           "height": "cm"},
+}
+# Yes/no questions the risk calculators need: (form field, label, concept when yes, word in known_absent when no).
+CALCULATOR_QUESTIONS = (("diabetes", "Diabetes", "diabetes", "condition"),
+                        ("bp_treated", "Treated for high blood pressure", "antihypertensive", "medication"),
+                        ("statin", "Takes a statin", "statin", "medication"))
+MULTI_FIELDS = ("cv", "infections", "prior", "current")
 VACCINES = (("zoster-recombinant", "Recombinant zoster vaccine (Shingrix)"),
             ("pneumococcal", "Pneumococcal vaccine"), ("influenza", "Influenza vaccine"),
             ("zoster-live", "Live zoster vaccine (Zostavax)"))
@@ -211,7 +211,8 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(dose=dose_label, phase=phase_label, drugs=drugs_label, evidence=evidence_label, pct=_pct)
+    env.filters.update(dose=dose_label, phase=phase_label, drugs=drugs_label, evidence=evidence_label, pct=_pct,
+                       clinical=clinical_text, test_label=monitoring_test_label)
     env.tests.update(missing=is_missing, web_url=is_web_url)
     env.globals.update(
         VERDICT_LABELS=VERDICT_LABELS, SEVERITY_LABELS=SEVERITY_LABELS, TIMING_LABELS=TIMING_LABELS,
@@ -289,12 +290,79 @@ def form_options(knowledge: Knowledge) -> dict[str, Any]:
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 def start_page(request: Request) -> HTMLResponse:
-    return render(request, "start.html.j2", today=date.today().isoformat(), values={},
-                  **form_options(_knowledge(request)))
+    return start_form(request, {}, [])
+
+
+def start_form(request: Request, values: Mapping[str, Any], errors: Sequence[tuple[str, str, str]],
+               status_code: int = 200) -> HTMLResponse:
+    """The start page; after a form problem, with every typed value kept and every problem listed at once."""
+    region = str(values.get("region") or _settings(request).region).upper()
+    return render(request, "start.html.j2", status_code=status_code, today=date.today().isoformat(),
+                  values=values, errors=list(errors), error_fields={f: m for f, _, m in errors},
+                  region_now=region if region in REGIONS else _settings(request).region,
+                  unit_defaults=UNIT_DEFAULTS, **form_options(_knowledge(request)))
+
+
+def form_values(form: FormData) -> dict[str, Any]:
+    """What was typed, to put back in the form: each field's text, and the ticked boxes as `name[]` lists."""
+    out: dict[str, Any] = {}
+    for key in form:
+        if key in ("bundle", "pasted", "source"):
+            continue
+        if key in MULTI_FIELDS:
+            out[key + "[]"] = _many(form, key)
+        else:
+            v = form.get(key)
+            if isinstance(v, str):
+                out[key] = v
+    return out
+
+
+def form_problems(form: FormData | Mapping[str, Any], knowledge: Knowledge) -> list[tuple[str, str, str]]:
+    """Every answer of the short form that cannot be used, at once: (field id, question, what is wrong)."""
+    out: list[tuple[str, str, str]] = []
+    diagnosis = _one(form, "diagnosis") or _one(form, "indication")
+    if not diagnosis:
+        out.append(("diagnosis", "Diagnosis to treat", "choose the diagnosis the JAK inhibitor would treat"))
+    elif diagnosis not in knowledge.indications:
+        out.append(("diagnosis", "Diagnosis to treat", f"unknown diagnosis {diagnosis!r}"))
+    age_text = _one(form, "age")
+    if not age_text:
+        out.append(("age", "Age", "is required (whole years)"))
+    elif not age_text.isdigit() or not 0 <= int(age_text) <= 130:
+        out.append(("age", "Age", f"must be a whole number of years from 0 to 130, not {age_text!r}"))
+    for test, label, _ in LABS:
+        value = _one(form, f"lab_{test}")
+        if value:
+            try:
+                _number(value, label)
+            except FormProblem as exc:
+                out.append((f"lab_{test}", label, exc.message))
+    dose = _one(form, "glucocorticoid_dose")
+    if dose:
+        try:
+            _number(dose, "Glucocorticoid dose")
+        except FormProblem as exc:
+            out.append(("glucocorticoid_dose", "Glucocorticoid dose (mg per day)", exc.message))
+        ticked = [knowledge.concepts.get(d) for d in _many(form, "current")]
+        if not any(c is not None and "glucocorticoid" in c.classes for c in ticked):
+            out.append(("glucocorticoid_dose", "Glucocorticoid dose (mg per day)",
+                        "given, but no glucocorticoid is ticked"))
+    if _one(form, "cv_none") and _many(form, "cv"):
+        out.append(("cv", "Cardiovascular history", "'none of these' is ticked together with a condition"))
+    return out
 
 
 # ---------------------------------------------------------------------------------------------------------
 # The short form -> patient card
+
+
+class FormErrors(Exception):
+    """Every unusable answer of the short form: (field id, question, what is wrong)."""
+
+    def __init__(self, problems: list[tuple[str, str, str]]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(f"{label}: {msg}" for _, label, msg in problems))
 
 
 class FormProblem(Exception):
@@ -386,11 +454,12 @@ def card_from_form(form: FormData | Mapping[str, Any], knowledge: Knowledge, as_
         b.labels[f"medications[{len(meds)}]"] = label
         meds.append(item)
 
-    indication = _one(form, "indication")
-    if indication:
-        if indication not in knowledge.indications:
-            raise FormProblem("Indication", f"unknown indication {indication!r}")
-        condition("Indication", concept=knowledge.indications[indication].concept)
+    indication = _one(form, "diagnosis") or _one(form, "indication")
+    if not indication:
+        raise FormProblem("Diagnosis to treat", "choose the diagnosis the JAK inhibitor would treat")
+    if indication not in knowledge.indications:
+        raise FormProblem("Diagnosis to treat", f"unknown diagnosis {indication!r}")
+    condition("Diagnosis to treat", concept=knowledge.indications[indication].concept)
 
     known_absent: list[str] = []
     smoking = _choice(form, "smoking", SMOKING, "Smoking", "unknown")
@@ -407,6 +476,15 @@ def card_from_form(form: FormData | Mapping[str, Any], knowledge: Knowledge, as_
         if cv:
             raise FormProblem("Cardiovascular history", "'none of these' is ticked together with a condition")
         known_absent.append("ascvd")
+
+    for key, label, asked, kind in CALCULATOR_QUESTIONS:
+        answer = _choice(form, key, YES_NO_UNKNOWN, label, "unknown")
+        if answer == "yes" and kind == "condition":
+            condition(label, concept=asked)
+        elif answer == "yes":
+            medication(label, drug=asked, status="active")
+        elif answer == "no":
+            known_absent.append(asked)
 
     cancer = _choice(form, "cancer", CANCER, "Cancer history", "unknown")
     if cancer == "none":
@@ -561,6 +639,7 @@ async def assess_page(request: Request) -> HTMLResponse:
         form = await request.form(max_files=2, max_fields=400, max_part_size=limit)
     except Exception as exc:  # noqa: BLE001 - malformed multipart bodies of every kind
         return error_page(request, 400, "The form could not be read", f"The request is not a valid form: {exc}.")
+    values = form_values(form)
     try:
         common = _common(form, knowledge, settings.region)
         facts, payload, source_kind = await _facts_from_form(form, knowledge, common, limit)
@@ -568,9 +647,15 @@ async def assess_page(request: Request) -> HTMLResponse:
                         settings=settings)
     except BadRequest as exc:
         return error_page(request, exc.status, exc.title, exc.message)
+    except FormErrors as exc:  # every problem at once, on the form with what was typed
+        return start_form(request, values, exc.problems, 422)
     except FormProblem as exc:
-        return error_page(request, 422, "The form has a problem", str(exc),
-                          "Go back, correct the answer and assess again.")
+        return start_form(request, values, [("form-h", exc.label, exc.message)], 422)
+    except PatientDeceased as exc:
+        return error_page(request, 422, "This patient has died",
+                          "The record says the patient died" + (f" on {exc.deceased_on}" if exc.deceased_on else "")
+                          + ". No treatment assessment is made.",
+                          "Check that this is the right patient's record.")
     except InputError as exc:
         return error_page(request, 422, "The record could not be read", str(exc),
                           "Nothing was assessed. Correct the record (the message names the place) and try again.")
@@ -598,7 +683,7 @@ async def _facts_from_form(form: FormData, knowledge: Knowledge, common: WebInpu
         chosen = next((k for k, present in kinds.items() if present), "")
     if not chosen:
         if _one(form, "source") == "form":
-            raise FormProblem("Age", "is required (whole years)")
+            raise FormErrors(form_problems(form, knowledge))
         raise BadRequest("No patient record given",
                          "Upload a FHIR Bundle file, paste JSON, or fill in the short form (age is required).")
     if chosen == "upload":
@@ -618,6 +703,9 @@ async def _facts_from_form(form: FormData, knowledge: Knowledge, common: WebInpu
         assert isinstance(pasted, str)
         facts = read_text_input(pasted, "pasted text", common.as_of, knowledge, limit)
         return facts, pasted, "paste"
+    problems = form_problems(form, knowledge)
+    if problems:
+        raise FormErrors(problems)
     built = card_from_form(form, knowledge, common.as_of)
     try:
         facts = read_card(built.card, source_name="web form", as_of=common.as_of, knowledge=knowledge)
@@ -660,8 +748,10 @@ def evidence_index(facts: PatientFacts) -> dict[str, str]:
     for u in facts.unusable:
         add(u.source, f"not usable ({u.field}): {u.reason}")
     if facts.birth_date:
-        add(facts.patient_source, f"sex {facts.sex}, born {facts.birth_date.isoformat()}"
-            + (" (estimated from the stated age)" if facts.birth_date_estimated else ""))
+        # A birth date estimated from a stated age is not shown as if recorded.
+        add(facts.patient_source, f"sex {facts.sex}, " + (f"age {age_years(facts)} (as stated)"
+                                                          if facts.birth_date_estimated
+                                                          else f"born {facts.birth_date.isoformat()}"))
     return {k: "; ".join(dict.fromkeys(v)) for k, v in out.items()}
 
 
@@ -713,6 +803,29 @@ class CvRisk:
     label: str
     sources: tuple[str, ...]
     extra: tuple[tuple[str, str], ...]  # other figures, e.g. the RA-multiplied value
+    # When only yes/no inputs are unknown: the lowest and highest result over their possible answers.
+    bounds: tuple[float, float] | None = None
+    missing: tuple[str, ...] = ()  # the inputs not on record, in words
+
+
+# What a risk calculator's input is, in words (for "record ... to calculate the risk").
+CV_INPUT_WORDS = {
+    "systolic_bp": "systolic blood pressure", "diabetes": "diabetes (yes or no)", "bmi": "BMI (or height and weight)",
+    "on_statin": "whether a statin is taken", "on_antihypertensive": "whether high blood pressure is treated",
+    "total_cholesterol": "total cholesterol", "hdl": "HDL cholesterol", "hdl_cholesterol": "HDL cholesterol",
+    "smoking": "smoking status", "current_smoker": "smoking status",
+    "egfr": "kidney function (eGFR)", "age": "age", "sex": "sex", "race": "race (pooled cohort equations)",
+}
+
+
+CV_RESULT_WORDS = {"cvd_10y_ra_x1_5": "multiplied by 1.5 for rheumatoid arthritis (EULAR)",
+                   "ascvd_10y": "atherosclerotic cardiovascular disease in 10 years",
+                   "cvd_10y": "cardiovascular disease in 10 years", "hf_10y": "heart failure in 10 years",
+                   "cvd_30y": "cardiovascular disease in 30 years", "ascvd_30y": "atherosclerotic disease in 30 years"}
+
+
+def input_words(name: str) -> str:
+    return CV_INPUT_WORDS.get(name, name.replace("_", " "))
 
 
 CV_CALCULATORS = {"score2": "SCORE2", "score2-op": "SCORE2-OP", "prevent": "PREVENT", "pce": "Pooled cohort equations"}
@@ -775,10 +888,13 @@ def cv_risk(result: Assessment) -> CvRisk:
     preferred = ("score2", "score2-op", "prevent", "pce") if result.region == "EU" else \
         ("prevent", "pce", "score2", "score2-op")
 
-    def rank(s: Mapping[str, Any]) -> tuple[int, int]:
+    def rank(s: Mapping[str, Any]) -> tuple[int, int, int]:
+        # The region's default model first, whatever its state: the cardiovascular finding is made from it, so
+        # the box and the finding give the same figure (a value, or the same range).
         name = str(s.get("calculator", "")).lower()
         has_value = any(_number_or_none((s.get("results") or {}).get(k)) is not None for k in CV_RESULT_KEYS)
-        return (0 if has_value else 1, preferred.index(name) if name in preferred else len(preferred))
+        return (0 if s.get("default") else 1, 0 if has_value else 1,
+                preferred.index(name) if name in preferred else len(preferred))
 
     best = sorted(scores, key=rank)[0]
     name = str(best.get("calculator", "")).lower()
@@ -788,13 +904,25 @@ def cv_risk(result: Assessment) -> CvRisk:
     sources = tuple(str(x.get("title") or x.get("id") or x) + (f" ({x['grade_text']})" if x.get("grade_text") else "")
                     if isinstance(x, Mapping) else str(x) for x in best.get("sources") or [])
     if key is None:
-        missing = _missing_inputs(best)
-        why = best.get("reason") or best.get("error") or (
-            "missing " + ", ".join(missing) if missing else "the calculator gave no result")
-        return CvRisk(name, None, None, str(why), label, sources, ())
+        missing = tuple(input_words(m) for m in _missing_inputs(best))
+        bounds = best.get("bounds") or {}
+        span = next((bounds[k] for k in CV_RESULT_KEYS if isinstance(bounds.get(k), list | tuple)
+                     and len(bounds[k]) == 2), None)
+        if span is not None and best.get("status") == "incomplete":
+            lo, hi = (max(0.0, min(100.0, float(v))) for v in span)
+            if _pct(lo) == _pct(hi):  # the unknown answers do not change the figure as shown
+                return CvRisk(name, lo, None, None, f"{label}: 10-year risk of cardiovascular disease", sources, (),
+                              None, missing)
+            return CvRisk(name, None, None, None, f"{label}: 10-year risk", sources, (), (lo, hi), missing)
+        if best.get("status") == "not-applicable" and best.get("reason"):
+            why = str(best["reason"])
+        else:
+            why = ("to calculate it, record " + ", ".join(missing) if missing else
+                   str(best.get("error") or "the calculator gave no result"))
+        return CvRisk(name, None, None, why, label, sources, (), None, missing)
     percent = _number_or_none(results[key])
     assert percent is not None
-    extra = tuple((str(k), f"{_pct(v)}%") for k, raw in results.items()
+    extra = tuple((CV_RESULT_WORDS.get(str(k), str(k).replace("_", " ")), f"{_pct(v)}%") for k, raw in results.items()
                   if k != key and (v := _number_or_none(raw)) is not None)
     what = "cardiovascular disease" if key == "cvd_10y" else "atherosclerotic cardiovascular disease"
     category = best.get("category")
@@ -826,11 +954,15 @@ def render_report(request: Request, result: Assessment, facts: PatientFacts | No
     knowledge = _knowledge(request)
     _, finding_id_by_code = finding_anchor_ids(result)
     risk = cv_risk(result)
-    oral_source = knowledge.sources.get(ORAL_SURVEILLANCE_SOURCE)
-    trial = [(o, icon_array(o.name, 1000, round(o.tnfi_percent * 10),
-                            round(o.jaki_percent * 10) - round(o.tnfi_percent * 10), columns=50, size=11))
-             for o in ORAL_SURVEILLANCE]
+    study = knowledge.trials.get(TRIAL_PICTURES)
+    shown = study is not None and resembles_trial_population(
+        result, study.population.indication, study.population.min_age, study.population.cv_risk_factor_required)
+    trial = [(o, icon_array(o.name, 1000, round(o.comparator.percent * 10),
+                            round(o.treated.percent * 10) - round(o.comparator.percent * 10), columns=50, size=11))
+             for o in study.outcomes] if study is not None and shown else []
+    oral_source = knowledge.sources.get(study.cite[0].source) if study is not None and study.cite else None
     extras = {k: _plain(getattr(result, k, None)) for k in ("mode", "current_therapy")}
+    listed = page_sources(result)
     return render(
         request, "report.html.j2",
         a=result, age=age_label(result.patient.age), indication_label=_indication_label(knowledge, result.indication),
@@ -839,10 +971,16 @@ def render_report(request: Request, result: Assessment, facts: PatientFacts | No
         actions_by_timing=actions_by_timing(result), evidence_data=evidence_index(facts) if facts else {},
         cv=risk, cv_icons=icon_array("10-year CV risk", 100, round(risk.percent)) if risk.percent is not None
         else None,
-        trial=trial, trial_source=oral_source, trial_follow_up=ORAL_SURVEILLANCE_FOLLOW_UP,
+        trial=trial, trial_source=oral_source, study=study,
         mode=extras["mode"], current_therapy=extras["current_therapy"],
         payload=payload if payload is not None and len(payload) <= MAX_CARRIED_INPUT else None,
         source_kind=source_kind, drug_names={d: knowledge.drugs[d].name for d in knowledge.drugs},
+        identity=(patient_identity(result) if source_kind != "form" else
+                  [("Patient", "entered in the short form (no name or record number)")]),
+        tone=headline_tone(result), on_treatment=result.mode == "on-treatment",
+        checklist_title=checklist_title(result), dose_heading=lambda drug: dose_heading(result, drug),
+        indication_names={i.id: i.label for i in knowledge.indications.values()},
+        page_sources=listed, cited={ref.id: (n, short) for n, short, ref, _ in listed},
     )
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from jakcheck.fhir.fields import BadDate, as_dict, as_list, as_str, parse_fhir_date
 from jakcheck.fhir.record import Record
-from jakcheck.patient.facts import PatientFacts, Race, Sex, SmokingFact, StatedFact, Tri
+from jakcheck.patient.facts import PatientFacts, PatientIdentifier, Race, Sex, SmokingFact, StatedFact, Tri
 
 MAX_AGE_YEARS = 130
 
@@ -55,6 +55,12 @@ def patient_facts(r: Record, patient: dict[str, Any]) -> PatientFacts:
                 raise r.error(f"birthDate gives an age over {MAX_AGE_YEARS} years", resource="Patient",
                               field="birthDate")
     deceased = patient.get("deceasedBoolean") is True or patient.get("deceasedDateTime") is not None
+    deceased_date: date | None = None
+    if patient.get("deceasedDateTime") is not None:
+        try:
+            deceased_date = parse_fhir_date(patient["deceasedDateTime"])
+        except BadDate:
+            r.add_unusable(source, "deceasedDateTime", "not a date: the date of death is not known")
 
     smoking = r.smoking[2] if r.smoking else (r.smoking_condition or SmokingFact("unknown"))
     if smoking.status == "never" and r.ever_smoked is not None and smoking.source:
@@ -71,6 +77,9 @@ def patient_facts(r: Record, patient: dict[str, Any]) -> PatientFacts:
         birth_date=birth,
         sex=sex,
         deceased=deceased,
+        deceased_date=deceased_date,
+        name=patient_name(patient),
+        identifiers=patient_identifiers(patient),
         conditions=tuple(r.conditions),
         labs=tuple(r.labs),
         results=tuple(r.results),
@@ -86,6 +95,44 @@ def patient_facts(r: Record, patient: dict[str, Any]) -> PatientFacts:
         patient_source=source,
         race=_race(patient),
     )
+
+
+def _text_of(value: object) -> str | None:
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def patient_name(patient: dict[str, Any]) -> str | None:
+    """The patient's display name: the official (else usual, else first) HumanName as its text, or given names
+    then family name. For the clinician's eyes only; never logged."""
+    names = [n for n in as_list(patient.get("name")) if isinstance(n, dict)]
+    if not names:
+        return None
+    rank = {"official": 0, "usual": 1}
+    chosen = min(names, key=lambda n: rank.get(str(n.get("use")), 2))
+    if text := _text_of(chosen.get("text")):
+        return text
+    given = [g.strip() for g in as_list(chosen.get("given")) if isinstance(g, str) and g.strip()]
+    family = _text_of(chosen.get("family"))
+    return " ".join([*given, *([family] if family else [])]) or None
+
+
+_IDENTIFIER_LABELS = {"MR": "Medical record number", "SS": "Social security number", "DL": "Driver's license",
+                      "PPN": "Passport number", "NI": "National identifier", "PT": "Patient number"}
+
+
+def patient_identifiers(patient: dict[str, Any]) -> tuple[PatientIdentifier, ...]:
+    """The patient's business identifiers with a readable label (medical record number first)."""
+    out = []
+    for ident in as_list(patient.get("identifier")):
+        if not isinstance(ident, dict) or (value := _text_of(ident.get("value"))) is None:
+            continue
+        kind = as_dict(ident.get("type"))
+        codes = [c.get("code") for c in as_list(kind.get("coding")) if isinstance(c, dict)]
+        label = _text_of(kind.get("text")) or next((_IDENTIFIER_LABELS[c] for c in codes if c in _IDENTIFIER_LABELS),
+                                                   None)
+        out.append((0 if "MR" in codes else 1, PatientIdentifier(value=value, system=_text_of(ident.get("system")),
+                                                                 label=label)))
+    return tuple(i for _, i in sorted(out, key=lambda x: x[0]))
 
 
 def _us_core_sex(patient: dict[str, Any]) -> Sex | None:

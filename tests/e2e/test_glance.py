@@ -1,0 +1,276 @@
+"""The clinician's answer at a glance, walked in real headless Chromium as three clinicians would use the app:
+
+1. an EU rheumatologist with a 68-year-old former smoker with hypertension and no work-up yet (short form);
+2. a US dermatologist with a 30-year-old with atopic dermatitis (short form);
+3. uploads of FHIR bundles: a complete record, a patient 52 weeks into upadacitinib, a deceased patient.
+
+Each page is screenshotted at 1366x768 and 820x1180 into test-artifacts/glance/ and checked with axe-core: no
+serious or critical violation on any page. Uses the app, browser and server set-up of test_browser.py.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.test_browser import AS_OF, base_url, browser  # noqa: F401 - the shared server and browser fixtures
+
+axe_module = pytest.importorskip("axe_playwright_python.sync_playwright",
+                                 reason="axe-playwright-python is not installed (pip install -e '.[dev]')")
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts" / "glance"
+VIEWPORTS = {"1366x768": {"width": 1366, "height": 768}, "820x1180": {"width": 820, "height": 1180}}
+
+
+@pytest.fixture()
+def page(browser: Any, base_url: str) -> Iterator[Any]:  # noqa: F811
+    context = browser.new_context(viewport=VIEWPORTS["1366x768"], base_url=base_url)
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield pg
+    context.close()
+    assert not errors, f"browser errors: {errors}"
+
+
+def check_page(pg: Any, name: str) -> None:
+    """Screenshots at both sizes, and axe-core: zero serious or critical violations."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for label, size in VIEWPORTS.items():
+        pg.set_viewport_size(size)
+        pg.evaluate("window.scrollTo(0, 0)")
+        path = ARTIFACTS / f"{name}-{label}.png"
+        pg.screenshot(path=str(path), full_page=True)
+        assert path.stat().st_size > 10_000
+    pg.set_viewport_size(VIEWPORTS["1366x768"])
+    results = axe_module.Axe().run(pg)
+    bad = [(v["id"], v["impact"], [n["target"] for n in v["nodes"][:3]])
+           for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+    assert not bad, f"{name}: axe-core serious/critical violations: {bad}"
+
+
+def printed_pages(pg: Any, *, full: bool = False) -> int:
+    """The number of A4 pages the report prints to (the summary by default, the full report when asked)."""
+    if full:  # as the "Print full report" button does
+        pg.evaluate("document.body.classList.add('print-all'); "
+                    "document.querySelectorAll('details:not([open])')"
+                    ".forEach(d => d.setAttribute('data-was-closed', ''));"
+                    "document.querySelectorAll('details').forEach(d => d.open = true)")
+    pg.emulate_media(media="print")
+    data = pg.pdf(format="A4")
+    pg.emulate_media(media="screen")
+    if full:
+        pg.evaluate("document.body.classList.remove('print-all'); "
+                    "document.querySelectorAll('details[data-was-closed]').forEach(d => { d.open = false; "
+                    "d.removeAttribute('data-was-closed'); })")
+    return len(re.findall(rb"/Type\s*/Page[^s]", data))
+
+
+def running_header_repeats(pg: Any) -> bool:
+    """In print the patient line is the header row of the page frame, which the browser repeats on every page."""
+    pg.emulate_media(media="print")
+    shown = pg.evaluate("getComputedStyle(document.querySelector('table.print-frame > thead')).display")
+    text = pg.inner_text("table.print-frame > thead .running-header")
+    pg.emulate_media(media="screen")
+    return bool(shown == "table-header-group" and text.strip())
+
+
+def assert_clinical_language(pg: Any) -> None:
+    """What a clinician sees: no rule codes, record units or source ids; each source listed once on the page."""
+    visible = pg.inner_text("main")  # closed disclosures are not rendered
+    assert not re.search(r"\b(hbv|hcv|tb|lab|risk|vaccine)\.[a-z-]+", visible), "rule code shown"
+    for raw in ("10*9/L", "mm[Hg]", "{1.73_m2}", "[ema-", "card:"):
+        assert raw not in visible, raw
+    listed = pg.eval_on_selector_all("ol.page-sources > li", "items => items.map(li => li.id)")
+    assert listed and len(listed) == len(set(listed))
+    for href in pg.eval_on_selector_all("p.source-refs a", "links => links.map(a => a.getAttribute('href'))"):
+        assert href.lstrip("#") in listed
+
+
+def upload(pg: Any, path: Path, region: str = "EU") -> None:
+    pg.goto("/")
+    pg.check(f"input[name=region][value={region}]")
+    pg.fill("#as_of", AS_OF)
+    pg.set_input_files("#bundle", str(path))
+    pg.click("button[value=upload]")
+    pg.wait_for_load_state("networkidle")
+
+
+def fill_form(pg: Any, *, region: str, indication: str, age: int, sex: str, smoking: str,
+              cv: tuple[str, ...] = ()) -> None:
+    pg.goto("/")
+    pg.check(f"input[name=region][value={region}]")
+    pg.fill("#as_of", AS_OF)
+    pg.select_option("#diagnosis", indication)
+    pg.fill("#age", str(age))
+    pg.check(f"input[name=sex][value={sex}]")
+    pg.check(f"input[name=smoking][value={smoking}]")
+    for c in cv:
+        pg.check(f"input[name=cv][value={c}]")
+
+
+def test_eu_rheumatologist_68_year_old_former_smoker_without_work_up(page: Any) -> None:
+    """The restriction stays visible while the work-up is open; never green; the trial pictures apply."""
+    fill_form(page, region="EU", indication="rheumatoid-arthritis", age=68, sex="female", smoking="former",
+              cv=("hypertension",))
+    check_page(page, "01-eu-form-filled")
+    page.click("button[value=form]")
+    page.wait_for_selector("#headline")
+    headline = page.inner_text("#headline")
+    assert "Only if no suitable alternative" in headline and "age 68" in headline and "former smoker" in headline
+    assert re.search(r"work-up: \d+ steps? open", headline)
+    assert "tone-green" not in page.get_attribute("#headline", "class")
+    assert "Ready to start: no" in page.inner_text("#ready")
+    assert "tone-green" not in (page.get_attribute("#ready", "class") or "")
+    # Every drug is deferred now; each card says what it will be once the tests come back normal.
+    cards = page.locator(".verdict-card")
+    assert cards.count() >= 3
+    for i in range(cards.count()):
+        text = cards.nth(i).inner_text()
+        assert "Defer" in text and "Once the work-up is done: Only if no alternative" in text
+    # The headline sits above the fold.
+    assert page.locator("#headline").bounding_box()["y"] + 40 < 768
+    # RA, 68, hypertension: like the ORAL Surveillance population: trial pictures titled as trial results.
+    assert "Trial results: ORAL Surveillance" in page.inner_text("#trial-h")
+    assert page.locator("#trial-not-shown").count() == 0
+    assert running_header_repeats(page)
+    assert printed_pages(page) <= 2 < printed_pages(page, full=True)
+    assert_clinical_language(page)
+    check_page(page, "02-eu-report-68-former-smoker")
+
+
+def test_us_dermatologist_30_year_old_atopic_dermatitis(page: Any) -> None:
+    """Far outside the trial population: no ORAL Surveillance pictures, said in words."""
+    fill_form(page, region="US", indication="atopic-dermatitis", age=30, sex="male", smoking="never")
+    page.click("button[value=form]")
+    page.wait_for_selector("#headline")
+    assert page.locator("#trial-h").count() == 0
+    assert "not shown" in page.inner_text("#trial-not-shown")
+    assert page.inner_text("#headline").strip()
+    check_page(page, "03-us-report-30-atopic-dermatitis")
+
+
+def test_uploaded_record_shows_who_the_patient_is(page: Any) -> None:
+    """Name, birth date and record number in the header and in the printed running header."""
+    upload(page, ROOT / "examples" / "ra-71-smoker-eu.json")
+    header = page.inner_text(".report-header")
+    for detail in ("Henrik Aalborg-Example", "1955-03-14", "EX-0001"):
+        assert detail in header
+    running = page.locator("table.print-frame > thead .running-header").text_content() or ""
+    assert "Henrik Aalborg-Example" in running and "EX-0001" in running
+    assert "Only if no suitable alternative: age 71, current smoker" in page.inner_text("#headline")
+    # Alternatives are in the verdict section, before the findings.
+    assert page.locator("#verdicts #alternatives-brief").count() == 1
+    assert printed_pages(page) <= 2
+    assert_clinical_language(page)
+    # Evidence is collapsed; a reason in a verdict card opens the finding it links to.
+    assert not page.locator("#findings details.section-details").evaluate("d => d.open")
+    link = page.locator("#verdicts .reasons a").first
+    target = link.get_attribute("href")
+    link.click()
+    assert page.locator(target).is_visible()
+    check_page(page, "04-upload-ra-71-smoker")
+
+
+def test_on_treatment_record_speaks_on_treatment(page: Any) -> None:
+    """52 weeks into upadacitinib: Continue?, current dose, monitoring first; nothing about starting."""
+    upload(page, ROOT / "examples" / "on-treatment" / "ra-upadacitinib-new-mi-eu.json")
+    assert page.inner_text("#headline").removeprefix("Result:").strip().startswith("Continue upadacitinib?")
+    body = page.inner_text("main")
+    for phrase in ("Ready to start", "Starting dose", "Pre-treatment checklist", "ready to start"):
+        assert phrase not in body, phrase
+    assert "Current dose:" in page.inner_text("#drug-upadacitinib")
+    assert page.inner_text("#checklist-h") == "To do now"
+    order = page.evaluate("[...document.querySelectorAll('section[id]')].map(s => s.id)")
+    assert order.index("monitoring") < order.index("verdicts")
+    assert printed_pages(page) <= 2
+    check_page(page, "05-upload-on-treatment-upadacitinib")
+
+
+def test_deceased_patient_is_refused(page: Any, tmp_path: Path) -> None:
+    doc = json.loads((ROOT / "examples" / "ra-71-smoker-eu.json").read_text())
+    doc = copy.deepcopy(doc)
+    next(e for e in doc["entry"] if e["resource"]["resourceType"] == "Patient")["resource"][
+        "deceasedDateTime"] = "2026-10-02"
+    path = tmp_path / "deceased.json"
+    path.write_text(json.dumps(doc))
+    upload(page, path)
+    assert "This patient has died" in page.inner_text("h1")
+    assert "2026-10-02" in page.inner_text("main")
+    assert page.locator("#headline").count() == 0
+    check_page(page, "06-deceased-refused")
+
+
+@pytest.mark.parametrize("path", ["/", "/knowledge", "/knowledge/drugs/tofacitinib", "/knowledge/sources",
+                                  "/knowledge/rules"])
+def test_every_app_page_passes_axe_and_links_the_api_docs(page: Any, path: str) -> None:
+    page.goto(path)
+    assert page.locator("header.site-header a[href='/docs']").count() == 1
+    check_page(page, "07-page" + (path.replace("/", "-").rstrip("-") or "-start"))
+
+
+def test_api_docs_link_back_to_the_app(page: Any) -> None:
+    page.goto("/docs")
+    assert page.locator("a[href='/']").first.inner_text().startswith("Back to the jakcheck app")
+
+
+def test_short_form_comes_first_and_keeps_what_was_typed(page: Any) -> None:
+    """The form is reached in a few Tab presses; units follow the region; every problem is listed at once and
+    nothing typed is lost; the focused field is never hidden under the sticky settings bar."""
+    page.goto("/")
+    page.check("input[name=region][value=EU]")
+    presses = 0
+    page.evaluate("document.activeElement && document.activeElement.blur()")
+    while page.evaluate("document.activeElement.id") != "age" and presses < 30:
+        page.keyboard.press("Tab")
+        presses += 1
+    assert presses <= 12, f"{presses} Tab presses to Age"
+    assert page.locator("#unit_hemoglobin").input_value() == "g/L"  # SI in the EU
+    page.check("input[name=region][value=US]")
+    assert page.locator("#unit_hemoglobin").input_value() == "g/dL"
+    page.check("input[name=region][value=EU]")
+    # Upload and paste are tabs below the form.
+    assert page.get_attribute("#tab-upload", "aria-selected") == "true" and page.locator("#panel-paste").is_hidden()
+    page.click("#tab-paste")
+    assert page.locator("#pasted").is_visible() and page.locator("#panel-upload").is_hidden()
+    check_page(page, "08-start-form-first")
+    # Focus not obscured: walking back up the form with Shift+Tab, the focused field stays below the bar.
+    page.focus("#glucocorticoid_dose")
+    stuck = 0
+    for _ in range(25):
+        page.keyboard.press("Shift+Tab")
+        box = page.evaluate("(() => { const r = document.activeElement.getBoundingClientRect();"
+                            " const b = document.getElementById('settings').getBoundingClientRect();"
+                            " return [r.top, r.bottom, b.bottom, b.top]; })()")
+        top, bottom, bar_bottom, bar_top = box
+        if bar_top <= 0:  # the bar is stuck at the top of the window
+            stuck += 1
+            assert bottom > bar_bottom and top >= bar_bottom - 2, box
+    assert stuck > 10
+    # Problems: no diagnosis, a bad age, a bad lab value; everything typed comes back.
+    page.fill("#age", "200")
+    page.fill("#lab_platelets", "2x5")
+    page.fill("#lab_lymphocytes", "1.2")
+    page.check("input[name=smoking][value=former]")
+    page.click("button[value=form]")
+    page.wait_for_selector("#error-summary")
+    summary = page.inner_text("#error-summary")
+    assert "3 answers to correct" in summary
+    for what in ("Diagnosis to treat", "Age", "Platelets"):
+        assert what in summary
+    assert page.input_value("#age") == "200" and page.input_value("#lab_lymphocytes") == "1.2"
+    assert page.is_checked("input[name=smoking][value=former]")
+    assert page.evaluate("document.activeElement.id") == "error-summary"
+    check_page(page, "09-form-problems-listed")
+    page.select_option("#diagnosis", "rheumatoid-arthritis")
+    page.fill("#age", "60")
+    page.fill("#lab_platelets", "250")
+    page.click("button[value=form]")
+    page.wait_for_selector("#headline")
