@@ -172,6 +172,14 @@ def cold() -> FastAPI:
 """
 LAUNCH = ("import sys, uvicorn; uvicorn.run(f'bench_apps:{sys.argv[1]}', factory=True, host='127.0.0.1', "
           "port=int(sys.argv[2]), workers=int(sys.argv[3]), log_level='warning', access_log=False)")
+WRK_DONE = """
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("RESULT %d %d %d %d %f %f %f\\n", summary.requests, summary.duration,
+    e.connect + e.read + e.write + e.timeout, e.status,
+    latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000))
+end
+"""
 WRK_COLD_SCRIPT = """
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
@@ -184,26 +192,14 @@ request = function()
   local body = string.gsub(template, "JAKBENCHPID", string.format("bench-%09d", counter))
   return wrk.format(nil, nil, nil, body)
 end
-done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format("RESULT %d %d %d %d %f %f %f\\n", summary.requests, summary.duration,
-    e.connect + e.read + e.write + e.timeout, e.status,
-    latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000))
-end
-"""
+""" + WRK_DONE
 WRK_SCRIPT = """
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 local f = assert(io.open(os.getenv("BENCH_BODY"), "rb"))
 wrk.body = f:read("*a")
 f:close()
-done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format("RESULT %d %d %d %d %f %f %f\\n", summary.requests, summary.duration,
-    e.connect + e.read + e.write + e.timeout, e.status,
-    latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000))
-end
-"""
+""" + WRK_DONE
 
 
 def start(kind: str, workers: int, tmp: Path) -> tuple[subprocess.Popen[bytes], str]:
