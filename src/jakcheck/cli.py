@@ -89,6 +89,8 @@ def assess(
     as_of: Annotated[str | None, typer.Option("--as-of", help="assessment date YYYY-MM-DD (default today)")] = None,
     format: Annotated[Format, typer.Option("--format", help="text, json or html")] = Format.text,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="write to this file")] = None,
+    print_full: Annotated[bool, typer.Option("--print-full", help="html: print the full report, not the summary")] = (
+        False),
 ) -> None:
     """Assess a patient for starting a JAK inhibitor."""
     from jakcheck.engine import assess as run_assessment
@@ -111,7 +113,7 @@ def assess(
     elif format is Format.html:
         from jakcheck.report.html import render_html
 
-        _write(render_html(result), output)
+        _write(render_html(result, full_print=print_full), output)
     else:
         from jakcheck.report.text import render_text
 

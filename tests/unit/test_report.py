@@ -415,3 +415,20 @@ def test_on_treatment_html_shows_therapy_and_status_column() -> None:
     assert '<span class="status status-overdue">overdue (due 2025-04-04; last 2024-12-20)</span>' in out
     assert "no schedule to check" in out
     assert "Ready to start" not in out
+
+
+def test_html_prints_a_summary_unless_the_full_report_is_asked_for() -> None:
+    """Printed, the page is the summary (headline, verdicts and doses, checklist); `full_print` prints everything."""
+    from jakcheck.engine import assess
+    from jakcheck.knowledge.loader import default_knowledge
+    from jakcheck.report.html import render_html
+    from tests.builders import PatientBuilder
+
+    facts = PatientBuilder().aged(71).with_condition("rheumatoid-arthritis").smoking("current").build()
+    a = assess(facts, default_knowledge(), region="EU")
+    summary, full = render_html(a), render_html(a, full_print=True)
+    assert "body:not(.print-all) .print-full { display: none !important; }" in summary
+    for section in ("findings", "scores", "alternatives", "sources", "monitoring"):
+        if f'<section id="{section}"' in summary:
+            assert f'<section id="{section}" class="print-full"' in summary
+    assert '<body>' in summary and '<body class="print-all">' in full

@@ -82,8 +82,9 @@ def _environment() -> jinja2.Environment:
     return env
 
 
-def render_html(assessment: Assessment) -> str:
-    """Render `assessment` as one self-contained HTML page (deterministic for the same assessment)."""
+def render_html(assessment: Assessment, *, full_print: bool = False) -> str:
+    """Render `assessment` as one self-contained HTML page (deterministic for the same assessment). Printed, the
+    page is a summary (headline, verdicts, checklist, monitoring) unless `full_print` asks for the full report."""
     finding_ids, finding_id_by_code = finding_anchor_ids(assessment)
     # Findings are grouped by severity; each keeps the id of its position in the assessment.
     position = {id(f): pos for pos, f in enumerate(assessment.findings)}
@@ -92,6 +93,7 @@ def render_html(assessment: Assessment) -> str:
     listed = page_sources(assessment)
     return _environment().get_template(TEMPLATE).render(
         a=assessment,
+        full_print=full_print,
         region=region_label(assessment.region),
         age=age_label(assessment.patient.age),
         indication=indication_label(assessment.indication),
