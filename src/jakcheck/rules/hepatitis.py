@@ -85,14 +85,20 @@ HBV_PLAN = ("Either antiviral prophylaxis (AGA 2025 suggests it over monitoring 
             "and anti-HBs alone (after vaccination, anti-HBc negative) needs no HBV DNA monitoring.")
 
 
-def hbv_dna(ctx: Context) -> CodedResult | None:
-    """The latest HBV DNA result: a coded detected/not detected answer, or a viral load (above 0 = detected)."""
-    coded = latest_result(ctx.facts, ("hbv-dna",))
-    load = latest_lab(ctx.facts, "hbv-dna")
+def viral_nucleic_acid(ctx: Context, concept: str) -> CodedResult | None:
+    """The latest result of a viral DNA/RNA test (`hbv-dna`, `hcv-rna`): a coded detected/not detected answer, or
+    a viral load (above 0 = detected), whichever is later."""
+    coded = latest_result(ctx.facts, (concept,))
+    load = latest_lab(ctx.facts, concept)
     if load is not None and (coded is None or load.effective > coded.effective):
-        return CodedResult("hbv-dna", "positive" if load.value > 0 else "negative", load.effective, load.source,
+        return CodedResult(concept, "positive" if load.value > 0 else "negative", load.effective, load.source,
                            load.original)
     return coded
+
+
+def hbv_dna(ctx: Context) -> CodedResult | None:
+    """The latest HBV DNA result (coded answer or viral load)."""
+    return viral_nucleic_acid(ctx, "hbv-dna")
 
 
 def _hbv_resolved(ctx: Context, ev: tuple[str, ...], cites: tuple[Cite, ...], *, hbsag_negative: bool) -> Hit:
@@ -171,13 +177,8 @@ def _hbv_missing(absent: tuple[str, ...], days: int, cites: tuple[Cite, ...]) ->
 
 
 def hcv_rna(ctx: Context) -> CodedResult | None:
-    """The latest HCV RNA result: a coded detected/not detected answer, or a viral load (above 0 = detected)."""
-    coded = latest_result(ctx.facts, ("hcv-rna",))
-    load = latest_lab(ctx.facts, "hcv-rna")
-    if load is not None and (coded is None or load.effective > coded.effective):
-        return CodedResult("hcv-rna", "positive" if load.value > 0 else "negative", load.effective, load.source,
-                           load.original)
-    return coded
+    """The latest HCV RNA result (coded answer or viral load)."""
+    return viral_nucleic_acid(ctx, "hcv-rna")
 
 
 def hcv_status(ctx: Context) -> list[Hit]:
