@@ -20,7 +20,7 @@ from vcastro/CVrisk's and preventr's tests.
 
 Race: the equations exist for White and African-American women and men. "other" uses the White equations, as
 the guideline advises for other groups and as preventr and CVrisk do (the guideline's wording on this was not
-re-read in this session); the result says so.
+re-read for this knowledge release); the result says so.
 
 Input ranges: age 40-79, total cholesterol 130-320 mg/dL, HDL 20-100 mg/dL, systolic BP 90-200 mmHg (as
 enforced by CVrisk, R/ascvd_10y_accaha.R).
