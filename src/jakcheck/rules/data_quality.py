@@ -144,7 +144,7 @@ def incomplete_record(ctx: Context) -> list[Hit]:
         words = RECORD_PARTS.get(part, gap.what)
         how = "only partly available" if gap.partial else "not available"
         hits.append(Hit(
-            code="data.incomplete-record", severity="warning",
+            code="data.incomplete-record", severity="warning", reason=f"record incomplete ({part})",
             summary=f"Record incomplete: {words} {how} ({gap.reason}).",
             detail=("The assessment used what arrived. It does not assume the patient has no such data: findings "
                     "that depend on it may be missing. Check the full record before relying on this "

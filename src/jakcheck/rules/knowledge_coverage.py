@@ -319,6 +319,8 @@ def not_encoded(ctx: Context) -> list[Hit]:
                                              for r in capping))
             hits.append(Hit(
                 code=CODE, severity="warning", drugs=(d,), verdict="caution",
+                reason="label rule not encoded: " + ", ".join(dict.fromkeys(dimension_text(r.cell.dimension)
+                                                                             for r in capping)),
                 summary=f"{d}: the {ctx.region} label's rule is not encoded for this patient - {listed}.",
                 detail=("jakcheck cannot confirm the verdict or the dose for these label rules; check the label "
                         "before starting or continuing. " + reasons),

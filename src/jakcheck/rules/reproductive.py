@@ -143,6 +143,7 @@ def pregnancy_planned(ctx: Context) -> list[Hit]:
         verdict: Verdict = "caution" if on_drug else "only-if-no-alternative"
         hits.append(Hit(
             code="pregnancy.planned", severity=severity_for(verdict), drugs=(d,), verdict=verdict,
+            reason="pregnancy planned",
             summary=(f"Pregnancy planned{' (text only)' if text_only else ''}: {d} - washout {washout}."
                      if not on_drug else
                      f"Pregnancy planned{' (text only)' if text_only else ''} while on {d}: stop it before "

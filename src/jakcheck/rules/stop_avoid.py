@@ -64,6 +64,7 @@ def stop_after_mi_or_stroke(ctx: Context) -> list[Hit]:
         what = f"{_event_name(first)} on {first.onset.isoformat() if first.onset else 'an unknown date'}"
         hits.append(Hit(
             code="mace.on-treatment-stop", severity="critical", drugs=(drug,), verdict="not-recommended",
+            reason="myocardial infarction or stroke on treatment",
             summary=f"{_event_name(first).capitalize()} while on {drug} (since {start}): the {ctx.region} label says "
                     "to discontinue it.",
             detail=(f"The {ctx.region} label ({section}) says to discontinue {drug} in patients who have had a "
@@ -140,6 +141,7 @@ def thrombosis_risk(ctx: Context) -> list[Hit]:
                                   on_treatment=True),)
         hits.append(Hit(
             code="thrombosis.avoid", severity="critical", drugs=drugs, verdict="not-recommended",
+            reason="increased risk of thrombosis",
             summary="Increased risk of thrombosis: " + "; ".join(parts) + f". The {ctx.region} labels say to avoid "
                     "JAK inhibitors.",
             detail=("Thrombosis (deep vein thrombosis, pulmonary embolism, arterial thrombosis) occurred more often "
