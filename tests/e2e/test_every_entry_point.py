@@ -22,8 +22,8 @@ from fastapi.testclient import TestClient
 from jakcheck.assessment import Assessment
 from jakcheck.cli import main
 from jakcheck.population import run
-from jakcheck.service import web
 from jakcheck.service.app import create_app
+from jakcheck.service.web import routes
 from jakcheck.settings import Settings, load_settings
 from tests.service.hookdata import hook_request
 
@@ -127,14 +127,14 @@ def test_cds_hooks(client: TestClient, site: dict[str, Any], reference: dict[str
 def test_web(client: TestClient, site: dict[str, Any], reference: dict[str, Any]) -> None:
     """The assessment the web app renders (taken where the page is rendered)."""
     seen: list[Assessment] = []
-    original = web.render_report
+    original = routes.render_report
 
     def capture(request: Any, result: Assessment, *args: Any, **kwargs: Any) -> Any:
         seen.append(result)
         return original(request, result, *args, **kwargs)
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(web, "render_report", capture)
+        mp.setattr(routes, "render_report", capture)
         r = client.post("/assess", data={"source": "paste", "pasted": json.dumps(site["bundle"]), "region": "EU",
                                          "as_of": AS_OF.isoformat()})
     assert r.status_code == 200, r.text

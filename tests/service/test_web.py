@@ -14,7 +14,8 @@ from markupsafe import escape
 
 from jakcheck.assessment import Assessment, CurrentDoseOut, CurrentTherapyOut
 from jakcheck.knowledge.loader import default_knowledge
-from jakcheck.service import web
+from jakcheck.service.web import form as web_form
+from jakcheck.service.web import routes
 from tests.service.web_client import client, web_app  # noqa: F401 - fixture
 
 AS_OF = "2026-11-26"
@@ -122,7 +123,7 @@ def test_form_builds_a_patient_card() -> None:
     k = default_knowledge()
     from datetime import date
 
-    built = web.card_from_form(FORM, k, date(2026, 11, 26))
+    built = web_form.card_from_form(FORM, k, date(2026, 11, 26))
     card = built.card
     assert card["patient"] == {"id": "web-form", "age": 71, "sex": "female"}
     assert {"concept": "rheumatoid-arthritis"} in card["conditions"]
@@ -300,6 +301,17 @@ def test_oral_surveillance_icon_arrays_and_source(client: TestClient) -> None:  
     assert "Trial results: ORAL Surveillance" in html and "a median of 4 years" in html
 
 
+def test_outside_the_trial_population_the_page_says_whom_it_enrolled(client: TestClient) -> None:  # noqa: F811
+    """A 45-year-old: no trial pictures, and the sentence saying why names the trial and its population as the
+    knowledge file records them."""
+    html = post(client, {**FORM, "age": "45"}).text
+    study = default_knowledge().trials["oral-surveillance"]
+    assert 'id="trial-h"' not in html
+    hint = html[html.index('id="trial-not-shown"'):]
+    hint = hint[:hint.index("</p>")]
+    assert f"({study.name})" in hint and str(escape(study.population.text)) in hint
+
+
 def test_trial_results_in_the_knowledge_match_their_patient_counts() -> None:
     trials = default_knowledge().trials
     assert "oral-surveillance" in trials
@@ -319,7 +331,7 @@ class WithScores(Assessment):
 
 
 def _with(monkeypatch: pytest.MonkeyPatch, **update: Any) -> None:
-    real = web.assess
+    real = routes.assess
 
     def fake(*args: Any, **kwargs: Any) -> Assessment:
         a = real(*args, **kwargs)
@@ -328,7 +340,7 @@ def _with(monkeypatch: pytest.MonkeyPatch, **update: Any) -> None:
                               scores=update["scores"])
         return a.model_copy(update=update)
 
-    monkeypatch.setattr(web, "assess", fake)
+    monkeypatch.setattr(routes, "assess", fake)
 
 
 def test_cv_risk_icon_array_when_a_score_is_present(client: TestClient,  # noqa: F811
@@ -435,7 +447,7 @@ def test_form_asks_what_the_risk_calculators_need() -> None:
     form = {**FORM, "diabetes": "no", "bp_treated": "yes", "statin": "yes", "lab_height": "170",
             "lab_systolic-bp": "150", "lab_cholesterol-total": "5.2", "unit_cholesterol-total": "mmol/L",
             "lab_hdl": "1.3", "unit_hdl": "mmol/L"}
-    card = web.card_from_form(form, default_knowledge(), date(2026, 11, 26)).card
+    card = web_form.card_from_form(form, default_knowledge(), date(2026, 11, 26)).card
     assert "diabetes" in card["known_absent"]
     assert {"drug": "antihypertensive", "status": "active"} in card["medications"]
     assert {"drug": "statin", "status": "active"} in card["medications"]
@@ -452,7 +464,7 @@ def test_form_units_default_by_region(client: TestClient) -> None:  # noqa: F811
 
 
 def test_the_diagnosis_is_required_in_the_form() -> None:
-    problems = web.form_problems({**FORM, "indication": ""}, default_knowledge())
+    problems = web_form.form_problems({**FORM, "indication": ""}, default_knowledge())
     assert [p[0] for p in problems] == ["diagnosis"]
 
 

@@ -14,14 +14,14 @@ from markupsafe import escape
 
 from jakcheck.knowledge.loader import default_knowledge
 from jakcheck.rules import MODULES
-from jakcheck.service import web
+from jakcheck.service.web import knowledge_pages, page
 from tests.service.web_client import client  # noqa: F401 - fixture
 from tests.spec.rules_doc import CASES  # every spec table the rules doc is built from
 from tools.rule_scenarios import render_scenarios
 
 
 def test_rule_scenarios_file_is_up_to_date() -> None:
-    shipped = (web.STATIC_DIR / "rule-scenarios.json").read_text(encoding="utf-8")
+    shipped = (page.STATIC_DIR / "rule-scenarios.json").read_text(encoding="utf-8")
     assert shipped == render_scenarios(), "rule-scenarios.json is out of date: run `make docs`"
 
 
@@ -69,7 +69,7 @@ def test_rule_pages_show_docstrings_and_spec_scenarios(client: TestClient) -> No
 
 
 def test_every_rule_with_spec_cases_shows_them() -> None:
-    modules = {m["name"]: m for m in web.rule_modules()}
+    modules = {m["name"]: m for m in knowledge_pages.rule_modules()}
     ids = {r["id"] for m in modules.values() for r in m["rules"]}
     documented = {c.rule for c in CASES if not c.rule.startswith("engine.")}
     assert documented <= ids

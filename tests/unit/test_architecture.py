@@ -52,3 +52,19 @@ def test_the_reader_entry_point_is_the_top_of_the_fhir_package() -> None:
             if mod.startswith("jakcheck.fhir.mappers") and rel != "reader.py" and not rel.startswith("mappers/"):
                 problems.append(f"fhir/{rel} imports {mod}")
     assert not problems, problems
+
+
+def test_the_web_app_view_models_know_no_http() -> None:
+    """The short form and the report view model are functions of their inputs: they import neither the web
+    framework, nor the templates, nor the modules that render pages; only the package itself imports its routes."""
+    web = SRC / "service" / "web"
+    problems = []
+    for path in web.glob("*.py"):
+        for mod in _imports(path):
+            if path.name in ("form.py", "report_view.py") and mod.startswith(
+                    ("fastapi", "jinja2", "jakcheck.service.web.page", "jakcheck.service.web.routes",
+                     "jakcheck.service.web.knowledge_pages")):
+                problems.append(f"service/web/{path.name} imports {mod}")
+            if mod == "jakcheck.service.web.routes" and path.name != "__init__.py":
+                problems.append(f"service/web/{path.name} imports the routes")
+    assert not problems, problems

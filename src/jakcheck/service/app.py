@@ -1,7 +1,7 @@
 """The FastAPI application: `create_app(settings)` wires the routers, middleware and error handling.
 
 Routes: CDS Hooks (`/cds-services...`, hooks.py), REST (`/api/...`, `/healthz`, rest.py), the clinician web app
-(`jakcheck.service.web`, mounted at "/" when present), the full report behind card links (`/report/{token}`),
+(`jakcheck.service.web`, mounted at "/"), the full report behind card links (`/report/{token}`),
 and the API docs at `/docs` with the OpenAPI JSON at `/openapi.json`. The docs page loads Swagger UI from files
 served by this app (package fastapi-offline), never from a CDN.
 
@@ -56,6 +56,7 @@ from jakcheck.service.state import (
     json_response,
     operation_outcome,
 )
+from jakcheck.service.web import router as web_router
 from jakcheck.settings import Settings
 
 log = logging.getLogger("jakcheck.service")
@@ -313,10 +314,7 @@ def create_app(settings: Settings, *, knowledge: Knowledge | None = None,
     _install_handlers(app, settings.insecure_dev)
     app.include_router(hooks_router)
     app.include_router(rest_router)
-    if importlib.util.find_spec("jakcheck.service.web") is not None:
-        from jakcheck.service.web import router as web_router
-
-        app.include_router(web_router)
+    app.include_router(web_router)
     _install_report(app)
     _install_docs(app)
     if settings.cors_origins:
