@@ -3,6 +3,7 @@ reported (data.stale-entry); inside the window it still counts as current."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -97,9 +98,9 @@ def test_a_stale_cancer_or_vte_still_counts_as_history() -> None:
 
 def test_an_entry_without_a_date_stays_current() -> None:
     facts = ra().screened().with_condition("serious-infection", display="Sepsis").build()
-    facts = facts.__class__(**{**facts.__dict__, "conditions": tuple(
+    facts = replace(facts, conditions=tuple(
         c if c.concept != "serious-infection" else c.__class__(c.concept, c.source, c.display, True)
-        for c in facts.conditions)})
+        for c in facts.conditions))
     windowed = apply_windows(facts, active_windows(KB, Settings()))
     assert windowed is facts
     assert conditions(windowed, "serious-infection", active_only=True)

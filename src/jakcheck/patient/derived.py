@@ -6,10 +6,9 @@ was computed from, so a finding can show its inputs.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from typing import TypeVar
 
 from jakcheck.patient.facts import (
     CodedResult,
@@ -23,8 +22,6 @@ from jakcheck.patient.facts import (
     StatedFact,
     Tri,
 )
-
-T = TypeVar("T")
 
 
 def age_on(birth: date, on: date) -> int:
@@ -40,29 +37,10 @@ def days_before(facts: PatientFacts, days: int) -> date:
     return facts.as_of - timedelta(days=days)
 
 
-def _kept_on(facts: PatientFacts, name: str, build: Callable[[], T]) -> T:
-    """A structure derived from the facts, built once and kept on the facts object itself.
-
-    Facts are immutable, so it never goes stale (`dataclasses.replace` makes a new object without it); keying a
-    table by the facts instead would hash the whole record on every lookup."""
-    kept: T | None = facts.__dict__.get(name)
-    if kept is None:
-        kept = build()
-        object.__setattr__(facts, name, kept)
-    return kept
-
-
-def _lab_index(facts: PatientFacts) -> dict[str, list[LabValue]]:
-    index: dict[str, list[LabValue]] = {}
-    for lab in facts.labs:
-        if lab.comparator is None:  # a bound is not a measurement: see latest_value_or_bound
-            index.setdefault(lab.concept, []).append(lab)
-    return index
-
-
-def labs_of(facts: PatientFacts, concept: str) -> list[LabValue]:
-    """The measured labs of one concept (an index built once per facts object); bounds ("< 0.5") are not in it."""
-    return _kept_on(facts, "_jakcheck_lab_index", lambda: _lab_index(facts)).get(concept, [])
+def labs_of(facts: PatientFacts, concept: str) -> tuple[LabValue, ...]:
+    """The measured labs of one concept in record order (`facts.index`); bounds ("< 0.5") are not in it: see
+    latest_value_or_bound."""
+    return facts.index.labs.get(concept, ())
 
 
 def latest_value_or_bound(facts: PatientFacts, concept: str, within_days: int | None = None) -> LabValue | None:
@@ -110,22 +88,12 @@ def shown_value(lab: LabValue) -> str:
 
 
 def latest_lab(facts: PatientFacts, concept: str, within_days: int | None = None) -> LabValue | None:
-    """The most recent usable value of a lab concept, optionally no older than `within_days`.
-
-    Rules ask the same questions many times: answers are kept on the facts object."""
-    memo: dict[tuple[str, int | None], LabValue | None] = _kept_on(facts, "_jakcheck_latest_lab", dict)
-    key = (concept, within_days)
-    if key in memo:
-        return memo[key]
-    start = days_before(facts, within_days) if within_days is not None else date.min
-    best: LabValue | None = None
-    for lab in labs_of(facts, concept):
-        if start <= lab.effective <= facts.as_of and (
-            best is None or (lab.effective, lab.source) > (best.effective, best.source)
-        ):
-            best = lab
-    memo[key] = best
-    return best
+    """The most recent measured value of a lab concept dated on or before `as_of`, optionally no older than
+    `within_days`. The latest one is in `facts.index`: when it is older than the window, every other one is too."""
+    latest = facts.index.latest_lab.get(concept)
+    if latest is None or within_days is None or latest.effective >= days_before(facts, within_days):
+        return latest
+    return None
 
 
 def lab_series(facts: PatientFacts, concept: str) -> list[LabValue]:
@@ -150,16 +118,9 @@ def latest_result(facts: PatientFacts, concepts: Iterable[str],
     return best
 
 
-def _condition_index(facts: PatientFacts) -> dict[str, list[tuple[int, ConditionFact]]]:
-    index: dict[str, list[tuple[int, ConditionFact]]] = {}
-    for i, cond in enumerate(facts.conditions):
-        index.setdefault(cond.concept, []).append((i, cond))
-    return index
-
-
 def _conditions_of(facts: PatientFacts, concepts: tuple[str, ...]) -> list[ConditionFact]:
-    """The conditions of some concepts in record order (an index built once per facts object)."""
-    index = _kept_on(facts, "_jakcheck_condition_index", lambda: _condition_index(facts))
+    """The conditions of some concepts in record order (`facts.index`)."""
+    index = facts.index.conditions
     if len(concepts) == 1:
         return [c for _, c in index.get(concepts[0], ())]
     return [c for _, c in sorted(entry for cid in set(concepts) for entry in index.get(cid, ()))]

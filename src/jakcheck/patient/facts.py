@@ -178,6 +178,39 @@ class PatientIdentifier:
     label: str | None = None  # what kind of number it is, e.g. "Medical record number"
 
 
+class FactsIndex:
+    """Look-ups over one PatientFacts, filled when the facts are made and not changed afterwards: the facts are
+    immutable, and `dataclasses.replace` makes new facts with a new index. Read through `patient.derived`.
+
+    `labs`: each concept's measured labs in record order (a bound such as "< 0.5" is not a measurement);
+    `latest_lab`: each concept's latest measured lab dated on or before `as_of` (by date, then source reference;
+    on a tie the first in the record); `conditions`: each concept's conditions with their place in the record."""
+
+    __slots__ = ("conditions", "labs", "latest_lab")
+
+    def __init__(self) -> None:
+        self.labs: dict[str, tuple[LabValue, ...]] = {}
+        self.latest_lab: dict[str, LabValue] = {}
+        self.conditions: dict[str, tuple[tuple[int, ConditionFact], ...]] = {}
+
+    def fill(self, facts: PatientFacts) -> None:
+        labs: dict[str, list[LabValue]] = {}
+        latest = self.latest_lab
+        for lab in facts.labs:
+            if lab.comparator is not None:
+                continue
+            labs.setdefault(lab.concept, []).append(lab)
+            if lab.effective <= facts.as_of:
+                best = latest.get(lab.concept)
+                if best is None or (lab.effective, lab.source) > (best.effective, best.source):
+                    latest[lab.concept] = lab
+        self.labs = {k: tuple(v) for k, v in labs.items()}
+        conditions: dict[str, list[tuple[int, ConditionFact]]] = {}
+        for i, cond in enumerate(facts.conditions):
+            conditions.setdefault(cond.concept, []).append((i, cond))
+        self.conditions = {k: tuple(v) for k, v in conditions.items()}
+
+
 @dataclass(frozen=True)
 class PatientFacts:
     patient_id: str
@@ -214,3 +247,8 @@ class PatientFacts:
     # Entries recorded as current but older than their concept's window (set by the engine, patient.derived
     # apply_windows): the matching conditions are already read as inactive, a stale pregnancy status as unknown.
     stale: tuple[StaleEntry, ...] = ()
+    # Look-ups over these facts (per-concept labs, latest lab, conditions), filled once below.
+    index: FactsIndex = field(default_factory=FactsIndex, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.index.fill(self)
