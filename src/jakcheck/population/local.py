@@ -19,7 +19,6 @@ every file is complete or absent, the outputs are identical to an uninterrupted 
 from __future__ import annotations
 
 import ctypes
-import gc
 import heapq
 import math
 import os
@@ -58,12 +57,12 @@ from jakcheck.population.process import Segment, assess_segments
 from jakcheck.population.progress import Progress
 from jakcheck.population.routing import compact_router, route_block
 from jakcheck.population.workers import worker_context
+from jakcheck.runtime import batch_gc
 
 BUCKET_BYTES = 48 * 1024 * 1024
 MAX_BUCKETS = 512
 SPILL_BYTES = 16 * 1024 * 1024
 STATE_VERSION = 4
-GC_EVERY = 64  # patients between two young-generation collections while assessing a bucket
 # A bucket file is a sequence of records, one per patient and segment of a read task: this header (patient id
 # length, payload length, number of resources, file, chunk, first position, kind "r"/"e"), the patient id
 # (UTF-8), the positions (int32: line numbers within the chunk, or Bundle entry indexes), then the resources
@@ -271,33 +270,17 @@ def _assess_bucket(work: Path, k: int, config: ScreenConfig) -> int:
     meds = _medications(work)
     tmp = work / "p2" / f"b{k:04d}.tmp"
     done = 0
-    # The bucket's records and the knowledge release live through the whole loop: frozen, the collector never
-    # scans them. The per-patient work makes no reference cycles (measured: none in a whole bucket), so automatic
-    # collections, which otherwise walk a patient's parsed resources again and again, are off; collecting the
-    # young generation every GC_EVERY patients still bounds memory should some input make a cycle. A worker
-    # process leaves what it froze frozen (frozen objects are still freed when no longer referenced): the full
-    # collection before its next bucket then walks only what is new, not the knowledge release again.
-    gc.collect()
-    gc.freeze()
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        with open(tmp, "wb") as out:
-            for patient in sorted(groups):
-                segments = groups.pop(patient)
-                segments.sort(key=_SEGMENT_ORDER)
-                result = assess_segments(patient, segments, meds, config, knowledge)
-                out.write(pack_result(result, kv))
-                done += 1
-                if done % 8 == 0:
-                    _bump(8)
-                    if done % GC_EVERY == 0:
-                        gc.collect(0)
-    finally:
-        if was_enabled:
-            gc.enable()
-        if not _WORKER:  # this process goes on with other work: the collector takes its objects back
-            gc.unfreeze()
+    # The bucket's records and the knowledge release live through the whole loop (jakcheck.runtime: why).
+    with batch_gc(keep_frozen=_WORKER) as patient_done, open(tmp, "wb") as out:
+        for patient in sorted(groups):
+            segments = groups.pop(patient)
+            segments.sort(key=_SEGMENT_ORDER)
+            result = assess_segments(patient, segments, meds, config, knowledge)
+            out.write(pack_result(result, kv))
+            done += 1
+            patient_done()
+            if done % 8 == 0:
+                _bump(8)
     _bump(done % 8)
     os.replace(tmp, work / "p2" / f"b{k:04d}.ndjson")
     # Done: the bucket's input is not read again (a resumed run skips a bucket with results), so the disk and

@@ -12,7 +12,6 @@ An already active SparkSession (e.g. on Databricks) is used as it is; otherwise 
 
 from __future__ import annotations
 
-import gc
 import os
 import shutil
 import sys
@@ -30,6 +29,7 @@ from jakcheck.population.outputs import ScreenWriter, pack_result, write_rejects
 from jakcheck.population.partition import plan_tasks, run_task
 from jakcheck.population.process import assess_records
 from jakcheck.population.progress import Progress
+from jakcheck.runtime import freeze_startup_heap
 
 SPARK_CONF = {
     "spark.ui.enabled": "false",
@@ -57,12 +57,11 @@ _FROZEN = False
 
 def worker_knowledge() -> Knowledge:
     """The knowledge release in a Spark Python worker, loaded once; afterwards kept out of the cyclic garbage
-    collector's scans (it lives as long as the worker)."""
+    collector's scans (it lives as long as the worker; jakcheck.runtime)."""
     global _FROZEN
     knowledge = default_knowledge()
     if not _FROZEN:
-        gc.collect()
-        gc.freeze()
+        freeze_startup_heap()
         _FROZEN = True
     return knowledge
 
