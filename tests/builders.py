@@ -16,6 +16,7 @@ from jakcheck.patient.facts import (
     LabValue,
     MedicationFact,
     PatientFacts,
+    ProcedureFact,
     SmokingFact,
     StatedFact,
     TextMatch,
@@ -113,6 +114,13 @@ class PatientBuilder:
         i = ImmunizationFact(concept=concept, live=bool(c.live), occurred=self._day(days_ago),
                              source=self._ref("Immunization"), display=c.label)
         self.facts = replace(self.facts, immunizations=self.facts.immunizations + (i,))
+        return self
+
+    def with_procedure(self, concept: str, *, days_ago: int = 30, display: str | None = None) -> PatientBuilder:
+        """A completed Procedure (e.g. a delivery: concept pregnancy-end-procedure)."""
+        p = ProcedureFact(concept=concept, performed=self._day(days_ago), source=self._ref("Procedure"),
+                          display=display or default_knowledge().concept(concept).label)
+        self.facts = replace(self.facts, procedures=self.facts.procedures + (p,))
         return self
 
     def smoking(self, status: Any) -> PatientBuilder:

@@ -68,6 +68,11 @@ def not_exact(facts: PatientFacts) -> list[str]:
     if facts.pregnant.state is Tri.UNKNOWN and facts.pregnant.source is not None \
             and not any(c.concept == "pregnancy" for c in facts.conditions):
         why.append("an unknown pregnancy status with a source has no answer the reader keeps")
+    ends = [p.performed for p in facts.procedures if p.concept == "pregnancy-end-procedure"]
+    if any(r.concept == "pregnancy-test" and r.result == "positive" and any(r.effective <= e for e in ends)
+           and facts.pregnant.source != r.source for r in facts.results):
+        why.append("a positive pregnancy test before a delivery: the reader also reads the test as a pregnancy "
+                   "status, which the delivery ends (a stale-entry finding the stated result alone does not give)")
     if facts.deceased:
         why.append("a deceased patient is excluded by the screen")
     return why
@@ -122,12 +127,14 @@ class NotWritable(ValueError):
 def _fact_concepts(facts: PatientFacts) -> list[str]:
     return ([c.concept for c in facts.conditions if c.matched_by == "code"] + [x.concept for x in facts.labs]
             + [r.concept for r in facts.results] + [m.concept for m in facts.medications]
-            + [i.concept for i in facts.immunizations] + [r for m in facts.medications for r in m.reasons])
+            + [i.concept for i in facts.immunizations] + [r for m in facts.medications for r in m.reasons]
+            + [p.concept for p in facts.procedures])
 
 
 def _sources(facts: PatientFacts) -> list[str]:
     return ([c.source for c in facts.conditions] + [x.source for x in facts.labs] + [r.source for r in facts.results]
             + [m.source for m in facts.medications] + [i.source for i in facts.immunizations]
+            + [p.source for p in facts.procedures]
             + [s for s in (facts.smoking.source, facts.pregnant.source, facts.child_pugh_source) if s])
 
 
@@ -250,6 +257,10 @@ def write_record(facts: PatientFacts, knowledge: Knowledge | None = None, *,
         out.append({"resourceType": "Immunization", "id": _rid(i.source, "Immunization"), "status": "completed",
                     "vaccineCode": concept(_unique_coding(k, i.concept), text=i.display), "patient": subject,
                     "occurrenceDateTime": i.occurred.isoformat(), "primarySource": True})
+    for p in facts.procedures:
+        out.append({"resourceType": "Procedure", "id": _rid(p.source, "Procedure"), "status": "completed",
+                    "code": concept(_unique_coding(k, p.concept), text=p.display), "subject": subject,
+                    "performedDateTime": p.performed.isoformat()})
     return out
 
 

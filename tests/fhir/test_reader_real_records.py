@@ -88,3 +88,50 @@ def test_gender_wins_and_disagreeing_extensions_stay_unknown(kb: FakeTerminology
     assert read(bundle({**patient(), "gender": "male", "extension": [female]}, with_patient=False), kb).sex == "male"
     p = {k: v for k, v in patient().items() if k != "gender"}
     assert read(bundle({**p, "extension": [female, male]}, with_patient=False), kb).sex == "unknown"
+
+
+# --- deliveries and terminations: a Procedure that ends the pregnancies recorded before it ---------------------
+
+
+def _procedure(pid: str, code: str, system: str = SNOMED, **extra: Any) -> dict[str, Any]:
+    res: dict[str, Any] = {"resourceType": "Procedure", "id": pid, "status": "completed",
+                           "code": cc(system, code, "delivery"), "subject": {"reference": "Patient/p1"}}
+    return {**res, **extra}
+
+
+def _real(obj: Any) -> PatientFacts:
+    from jakcheck.knowledge.loader import default_knowledge
+
+    return read_document(obj, source_name="test.json", as_of=AS_OF, knowledge=default_knowledge())
+
+
+def test_a_completed_delivery_procedure_is_read_with_its_date() -> None:
+    """SNOMED and CPT delivery codes; performedPeriod gives its end (the delivery is over then)."""
+    facts = _real(bundle(
+        _procedure("d1", "11466000", performedDateTime="2024-03-02T10:00:00Z"),
+        _procedure("d2", "59409", "http://www.ama-assn.org/go/cpt",
+                   performedPeriod={"start": "2023-01-04", "end": "2023-01-05"})))
+    assert [(p.concept, p.performed, p.source) for p in facts.procedures] == [
+        ("pregnancy-end-procedure", date(2024, 3, 2), "Procedure/d1"),
+        ("pregnancy-end-procedure", date(2023, 1, 5), "Procedure/d2")]
+
+
+@pytest.mark.parametrize("status", ["in-progress", "not-done", "entered-in-error", "preparation", "unknown"])
+def test_a_procedure_that_did_not_take_place_is_not_read(status: str) -> None:
+    facts = _real(bundle(_procedure("d1", "11466000", status=status, performedDateTime="2024-03-02")))
+    assert facts.procedures == () and facts.unusable == ()
+
+
+def test_an_undated_delivery_is_set_aside_and_named() -> None:
+    """A delivery without a date cannot be placed before or after a pregnancy: never dated by guess."""
+    facts = _real(bundle(_procedure("d1", "11466000", performedString="last spring")))
+    assert facts.procedures == ()
+    [u] = facts.unusable
+    assert (u.source, u.field, u.concept) == ("Procedure/d1", "performedString", "pregnancy-end-procedure")
+
+
+def test_other_procedures_and_delivery_named_in_text_only_are_not_read() -> None:
+    text_only = {"resourceType": "Procedure", "id": "d2", "status": "completed", "code": {"text": "Caesarean"},
+                 "performedDateTime": "2024-03-02"}
+    facts = _real(bundle(_procedure("d1", "80146002", performedDateTime="2024-03-02"), text_only))
+    assert facts.procedures == ()

@@ -15,7 +15,7 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 ATC = "http://www.whocc.no/atc"
 KEY_OF = {"Patient": "patient", "Condition": "conditions", "Observation": "observations",
-          "MedicationRequest": "medications", "Immunization": "immunizations"}
+          "MedicationRequest": "medications", "Immunization": "immunizations", "Procedure": "procedures"}
 DRUG_CODE = {  # codes from the knowledge value sets
     "tofacitinib": (RXNORM, "1357536", "tofacitinib 5 MG Oral Tablet"),
     "baricitinib": (RXNORM, "2047232", "baricitinib 2 MG Oral Tablet"),

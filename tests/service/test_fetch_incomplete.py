@@ -74,7 +74,7 @@ def _routes(base_holder: dict[str, str], pages: int, observation_status: int = 2
 
     return {"/fhir/Patient/ra-71-smoker": pf["patient"], "/fhir/Condition": pf["conditions"],
             "/fhir/Observation": observations, "/fhir/MedicationRequest": pf["medications"],
-            "/fhir/Immunization": pf["immunizations"]}
+            "/fhir/Immunization": pf["immunizations"], "/fhir/Procedure": pf["procedures"]}
 
 
 def _igra_search(paths: list[str]) -> int:

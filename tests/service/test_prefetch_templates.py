@@ -36,6 +36,19 @@ def test_every_observation_code_the_reader_recognises_is_requested_once() -> Non
     assert set(observation_codes(k)) == expected
 
 
+def test_every_procedure_code_the_reader_recognises_is_requested_once() -> None:
+    """The Procedure searches ask for exactly the codes of the procedure concepts (deliveries and terminations),
+    and a Procedure with any of them is read."""
+    k = default_knowledge()
+    searches = {key: t for key, t in prefetch_templates(k).items() if t.startswith("Procedure?")}
+    assert searches and all(key.startswith("procedures") for key in searches)
+    requested = [c for t in searches.values() for c in parse_qs(urlsplit(t).query)["code"][0].split(",")]
+    expected = {f"{c.system}|{c.code}" for concept in k.concepts.values() if concept.kind == "procedure"
+                for c in concept.codes}
+    assert set(requested) == expected and len(requested) == len(expected)
+    assert "http://snomed.info/sct|11466000" in requested and "http://www.ama-assn.org/go/cpt|59514" in requested
+
+
 def test_every_template_stays_within_url_limits() -> None:
     for template in prefetch_templates(default_knowledge()).values():
         filled = f"https://ehr.example.org/fhir/{template.replace('{{context.patientId}}', LONGEST_ID)}"
@@ -75,7 +88,7 @@ def test_a_server_that_filters_by_code_returns_the_blood_pressure_panel(settings
 
     routes = {"/fhir/Patient/bp-1": pf["patient"], "/fhir/Condition": pf["conditions"],
               "/fhir/Observation": observations, "/fhir/MedicationRequest": pf["medications"],
-              "/fhir/Immunization": pf["immunizations"]}
+              "/fhir/Immunization": pf["immunizations"], "/fhir/Procedure": pf["procedures"]}
     with serve(routes) as fhir:
         req = hook_request("order-select", None, [draft_order("tofacitinib", "bp-1")], pid="bp-1")
         req.pop("prefetch", None)

@@ -196,7 +196,7 @@ def _fhir_routes() -> dict[str, Any]:
     every_observation = {"resourceType": "Bundle", "type": "searchset", "entry": entries}
     return {"/fhir/Patient/ra-71-smoker": pf["patient"], "/fhir/Condition": pf["conditions"],
             "/fhir/Observation": every_observation, "/fhir/MedicationRequest": pf["medications"],
-            "/fhir/Immunization": pf["immunizations"]}
+            "/fhir/Immunization": pf["immunizations"], "/fhir/Procedure": pf["procedures"]}
 
 
 def test_fetches_missing_prefetch_from_an_allowed_server(settings: Settings, make_token: TokenFactory,

@@ -578,6 +578,17 @@ CASES: list[Case] = [
                                                                                 display="Pregnancy")
          .pregnant(Tri.PRESENT).build(), "pregnancy.current", True, indication=UC, for_drug="tofacitinib",
          verdict=("tofacitinib", "contraindicated")),
+    Case("reproductive.pregnancy", "positive hCG 25 days ago, delivery 10 days ago: the pregnancy has ended",
+         lambda: _unstated(_uc_screened(34).with_result("pregnancy-test", "positive", days_ago=25)
+                           .with_procedure("pregnancy-end-procedure", days_ago=10,
+                                           display="Normal delivery procedure")),
+         "pregnancy.current", False, indication=UC, verdict=("tofacitinib", "appropriate")),
+    Case("reproductive.pregnancy", "positive hCG 5 days ago, delivery 10 days ago: a new pregnancy",
+         lambda: _unstated(_uc_screened(34).with_procedure("pregnancy-end-procedure", days_ago=10,
+                                                          display="Normal delivery procedure")
+                           .with_result("pregnancy-test", "positive", days_ago=5)),
+         "pregnancy.current", True, indication=UC, for_drug="tofacitinib",
+         verdict=("tofacitinib", "contraindicated")),
     Case("reproductive.pregnancy_planned", "EU UC, 34, coded 'wants to become pregnant', hCG negative today: "
          "washout and pregnancy-compatible options, not a pregnancy", lambda: _uc_screened(34)
          .with_condition("pregnancy-planned", days_ago=0, display="Wants to become pregnant")
@@ -615,6 +626,10 @@ CASES: list[Case] = [
     Case("data_quality.incomplete_record", "Observation search refused (HTTP 403): every drug waits",
          lambda: ra().screened().incomplete("observations", "the FHIR server answered HTTP 403").build(),
          "data.incomplete-record", True, verdict=("tofacitinib", "defer")),
+    Case("data_quality.incomplete_record", "pregnant, deliveries not sent by the EHR: said, the pregnancy stays "
+         "current", lambda: ra(30).screened().pregnant().incomplete(
+             "procedures", "the EHR sent neither the prefetch nor FHIR server access").build(),
+         "data.incomplete-record", True, for_drug="baricitinib", verdict=("baricitinib", "contraindicated")),
     Case("data_quality.incomplete_record", "every part of the record arrived (a null prefetch means no data)",
          lambda: ra().screened().build(), "data.incomplete-record", False),
     Case("data_quality.stale_entries", "98 years old, 'Tubal pregnancy' active since 1972: a past pregnancy, not a "
@@ -632,6 +647,22 @@ CASES: list[Case] = [
     Case("data_quality.stale_entries", "'Pregnant' status observed 300 days ago: still pregnant",
          lambda: _pregnant_status(ra(30).screened(), 300), "data.stale-entry", False,
          verdict=("baricitinib", "contraindicated")),
+    Case("data_quality.stale_entries", "pregnancy 'active' since 150 days, caesarean section 20 days ago: a past "
+         "pregnancy, not a current one", lambda: _unstated(_uc_screened(31)
+         .with_condition("pregnancy", days_ago=150, display="Normal pregnancy")
+         .with_procedure("pregnancy-end-procedure", days_ago=20, display="Cesarean section")),
+         "data.stale-entry", True, indication=UC, also_absent=("pregnancy.current",),
+         verdict=("tofacitinib", "appropriate")),
+    Case("data_quality.stale_entries", "caesarean section 200 days ago, new pregnancy recorded 60 days ago: pregnant",
+         lambda: _unstated(_uc_screened(31).with_procedure("pregnancy-end-procedure", days_ago=200,
+                                                          display="Cesarean section")
+                           .with_condition("pregnancy", days_ago=60, display="Pregnancy")),
+         "data.stale-entry", False, indication=UC, for_drug="tofacitinib",
+         verdict=("tofacitinib", "contraindicated")),
+    Case("data_quality.stale_entries", "'Pregnant' status 90 days ago, miscarriage 30 days ago: pregnancy status "
+         "unknown, not pregnant", lambda: _pregnant_status(
+             _uc_screened(31).with_condition("pregnancy-end", active=False, days_ago=30, display="Miscarriage"), 90),
+         "data.stale-entry", True, indication=UC, also_absent=("pregnancy.current",), for_drug="tofacitinib"),
     Case("data_quality.stale_entries", "venous thromboembolism 'active' since 181 days: a past VTE, still a VTE risk",
          lambda: ra().screened().with_condition("vte", days_ago=181, display="Deep vein thrombosis").build(),
          "data.stale-entry", True, verdict=("tofacitinib", "caution")),
@@ -809,6 +840,13 @@ def _text_named(facts: PatientFacts, concept: str) -> PatientFacts:
                                         for r in facts.results),
                    text_matches=facts.text_matches + tuple(TextMatch(concept, r.source, "QuantiFERON")
                                                            for r in facts.results if r.concept == concept))
+
+
+def _unstated(builder: P) -> PatientFacts:
+    """The patient with no pregnancy status on record (a record without a pregnancy status observation)."""
+    from dataclasses import replace
+
+    return replace(builder.build(), pregnant=StatedFact(Tri.UNKNOWN))
 
 
 def _pregnant_status(builder: P, days_ago: int) -> PatientFacts:

@@ -145,3 +145,66 @@ def test_the_synthea_tubal_pregnancy_shape_known_from_its_text_is_windowed_too()
     result = assess(facts, KB, region="EU", indication="rheumatoid-arthritis")
     assert_no_finding(result, "pregnancy.current")
     assert any("Condition/preg" in f.summary for f in result.findings if f.code == "data.stale-entry")
+
+
+# --- a recorded end of pregnancy closes the pregnancy entries dated before it ------------------------------------
+
+
+def _procedure(pid: str, code: str, performed: str, system: str = SNOMED) -> dict[str, Any]:
+    return {"resource": {"resourceType": "Procedure", "id": pid, "status": "completed",
+                         "subject": {"reference": "Patient/p1"}, "performedDateTime": performed,
+                         "code": {"coding": [{"system": system, "code": code}], "text": "Delivery"}}}
+
+
+def _young_record(*entries: dict[str, Any]) -> dict[str, Any]:
+    record = _record(*entries)
+    record["entry"][0]["resource"]["birthDate"] = "1994-04-02"
+    return record
+
+
+def test_a_pregnancy_still_active_after_a_caesarean_section_is_a_past_pregnancy() -> None:
+    """Normal pregnancy active since June (inside the ~10-month window), caesarean section in October: the
+    pregnancy has ended; the entry is reported with both resources, and the drugs are no longer contraindicated."""
+    record = _young_record(_condition("preg", SNOMED, "72892002", "Normal pregnancy", "2026-06-01"),
+                           _procedure("cs", "11466000", "2026-10-20"))
+    facts = read_document(record, source_name="r.json", as_of=AS_OF, knowledge=KB)
+    a = assess(facts, KB, region="EU", indication="rheumatoid-arthritis")
+    assert_no_finding(a, "pregnancy.current")
+    [stale] = [f for f in a.findings if f.code == "data.stale-entry"]
+    assert {"Condition/preg", "Procedure/cs"} <= set(stale.evidence)
+    assert "2026-10-20" in stale.summary and "past pregnancy" in stale.summary
+    assert {s.id for s in stale.sources} == {"hl7-us-mihr-ig", "synthea-modules"}
+
+
+def test_a_pregnancy_recorded_after_the_delivery_is_current() -> None:
+    record = _young_record(_procedure("cs", "59514", "2026-02-01", "http://www.ama-assn.org/go/cpt"),
+                           _condition("preg", SNOMED, "72892002", "Normal pregnancy", "2026-09-01"))
+    a = assess(read_document(record, source_name="r.json", as_of=AS_OF, knowledge=KB), KB, region="EU",
+               indication="rheumatoid-arthritis")
+    assert_finding(a, "pregnancy.current")
+    assert_no_finding(a, "data.stale-entry")
+
+
+def test_an_undated_pregnancy_is_not_ended_by_a_delivery() -> None:
+    """Without an onset the entry cannot be placed before the delivery: it stays current (the cautious reading)."""
+    undated = _condition("preg", SNOMED, "72892002", "Normal pregnancy", "2026-06-01")
+    del undated["resource"]["onsetDateTime"]
+    record = _young_record(undated, _procedure("cs", "11466000", "2026-10-20"))
+    a = assess(read_document(record, source_name="r.json", as_of=AS_OF, knowledge=KB), KB, region="EU",
+               indication="rheumatoid-arthritis")
+    assert_finding(a, "pregnancy.current")
+
+
+def test_missing_deliveries_are_said_only_where_a_pregnancy_is_on_record() -> None:
+    """A missing procedures part can only leave an ended pregnancy looking current: an info finding when a
+    pregnancy is on record, nothing otherwise, and never a change of verdict."""
+    gap = "the EHR sent neither the prefetch nor FHIR server access"
+    plain = ra(30).screened()
+    a = assess(plain.incomplete("procedures", gap).build(), KB, region="EU", indication="rheumatoid-arthritis")
+    b = assess(ra(30).screened().build(), KB, region="EU", indication="rheumatoid-arthritis")
+    assert_no_finding(a, "data.incomplete-record")
+    assert [(d.drug, d.verdict) for d in a.drugs] == [(d.drug, d.verdict) for d in b.drugs]
+    pregnant = assess(ra(30).screened().pregnant().incomplete("procedures", gap).build(), KB, region="EU",
+                      indication="rheumatoid-arthritis")
+    [f] = [f for f in pregnant.findings if f.code == "data.incomplete-record"]
+    assert f.severity == "info" and "read as current" in f.summary

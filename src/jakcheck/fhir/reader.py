@@ -32,6 +32,7 @@ from jakcheck.fhir.mappers.immunizations import read_immunization
 from jakcheck.fhir.mappers.medications import read_medication
 from jakcheck.fhir.mappers.observations import read_observation
 from jakcheck.fhir.mappers.patients import patient_facts
+from jakcheck.fhir.mappers.procedures import read_procedure
 from jakcheck.fhir.record import Record
 from jakcheck.patient.card import parse_yaml, read_card
 from jakcheck.patient.facts import PatientFacts
@@ -45,6 +46,7 @@ MAPPERS: dict[str, Mapper] = {
     "MedicationRequest": read_medication,
     "MedicationStatement": read_medication,
     "Immunization": read_immunization,
+    "Procedure": read_procedure,
 }
 # Every resource type the reader looks at: the mapped ones and those they refer to.
 READ_TYPES = frozenset(MAPPERS) | REFERABLE

@@ -20,6 +20,7 @@ from jakcheck.patient.facts import (
     ImmunizationFact,
     LabValue,
     MedicationFact,
+    ProcedureFact,
     SmokingFact,
     StatedFact,
     Tri,
@@ -42,6 +43,7 @@ class Record:
         self.results: list[CodedResult] = []
         self.medications: list[MedicationFact] = []
         self.immunizations: list[ImmunizationFact] = []
+        self.procedures: list[ProcedureFact] = []
         self.unusable: list[UnusableValue] = []
         self.smoking: tuple[date, int, SmokingFact] | None = None
         self.smoking_condition: SmokingFact | None = None

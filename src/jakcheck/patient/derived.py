@@ -143,7 +143,9 @@ ACTIVE_WINDOWS: dict[str, str] = {
 
 
 def apply_windows(facts: PatientFacts, windows: Mapping[str, tuple[str, int]]) -> PatientFacts:
-    """The facts with every time-bound entry older than its window read as history.
+    """The facts with every time-bound entry older than its window read as history, and every pregnancy entry
+    (an active Condition, a "pregnant" status) dated on or before a recorded end of pregnancy (a delivery, a
+    termination, a miscarriage or stillbirth: `pregnancy_ends`) read as a past pregnancy whatever its age.
 
     `windows` maps a concept to (threshold key, days). An active Condition of such a concept whose onset is more
     than `days` before `as_of` becomes inactive (a past condition: it still counts wherever history counts); a
@@ -152,6 +154,11 @@ def apply_windows(facts: PatientFacts, windows: Mapping[str, tuple[str, int]]) -
     old). Returns `facts` itself when nothing is stale."""
     stale: list[StaleEntry] = []
     seen: set[tuple[str, str]] = set()
+    ends = pregnancy_ends(facts)
+
+    def ended(when: date | None) -> tuple[date, str] | None:
+        """The first recorded end of pregnancy on or after `when` (None for an undated entry)."""
+        return next((e for e in ends if when is not None and when <= e[0]), None)
 
     def too_old(concept: str, when: date | None) -> tuple[str, int] | None:
         window = windows.get(concept)
@@ -160,7 +167,16 @@ def apply_windows(facts: PatientFacts, windows: Mapping[str, tuple[str, int]]) -
         return window
 
     conds = list(facts.conditions)
+    pregnancy_window = windows.get("pregnancy")
     for i, c in enumerate(conds):
+        end = ended(c.onset) if c.active and c.concept == "pregnancy" and pregnancy_window else None
+        if end is not None and c.onset is not None and pregnancy_window is not None:
+            conds[i] = replace(c, active=False)
+            if (c.concept, c.source) not in seen:
+                seen.add((c.concept, c.source))
+                stale.append(StaleEntry(c.concept, c.source, c.display, c.onset, pregnancy_window[1],
+                                        pregnancy_window[0], ended_by=end[1], ended_on=end[0]))
+            continue
         window = too_old(c.concept, c.onset) if c.active else None
         if window is None or c.onset is None:  # (too_old is None without an onset)
             continue
@@ -171,14 +187,32 @@ def apply_windows(facts: PatientFacts, windows: Mapping[str, tuple[str, int]]) -
     pregnant = facts.pregnant
     when = pregnant.effective
     window = too_old("pregnancy", when) if pregnant.state == Tri.PRESENT else None
-    if window is not None and when is not None:
+    end = ended(when) if pregnant.state == Tri.PRESENT and pregnancy_window is not None else None
+    if when is not None and pregnancy_window is not None and (window is not None or end is not None):
+        window = pregnancy_window if end is not None else window
+        assert window is not None
         pregnant = StatedFact(Tri.UNKNOWN, pregnant.source, when)
         source = pregnant.source or facts.patient_source
         if ("pregnancy", source) not in seen:
-            stale.append(StaleEntry("pregnancy", source, "Pregnancy status: pregnant", when, window[1], window[0]))
+            stale.append(StaleEntry("pregnancy", source, "Pregnancy status: pregnant", when, window[1], window[0],
+                                    ended_by=end[1] if end else None, ended_on=end[0] if end else None))
     if not stale:
         return facts
     return replace(facts, conditions=tuple(conds), pregnant=pregnant, stale=facts.stale + tuple(stale))
+
+
+PREGNANCY_END_PROCEDURE = "pregnancy-end-procedure"  # a delivery or termination (Procedure)
+PREGNANCY_END = "pregnancy-end"  # a miscarriage or stillbirth (Condition)
+
+
+def pregnancy_ends(facts: PatientFacts) -> list[tuple[date, str]]:
+    """Recorded ends of pregnancy on or before `as_of`, oldest first: completed delivery or termination
+    procedures and miscarriage or stillbirth conditions (by onset, whatever their status), with their source."""
+    ends = [(p.performed, p.source) for p in facts.procedures
+            if p.concept == PREGNANCY_END_PROCEDURE and p.performed <= facts.as_of]
+    ends += [(c.onset, c.source) for c in facts.conditions
+             if c.concept == PREGNANCY_END and c.onset is not None and c.onset <= facts.as_of]
+    return sorted(ends)
 
 
 def medications_with_class(facts: PatientFacts, cls: str, *, current_only: bool = True) -> list[MedicationFact]:

@@ -97,6 +97,16 @@ class ImmunizationFact:
 
 
 @dataclass(frozen=True)
+class ProcedureFact:
+    """A completed procedure of a known concept (e.g. a delivery, which ends the pregnancies recorded before it)."""
+
+    concept: str  # procedure concept id
+    performed: date
+    source: str
+    display: str
+
+
+@dataclass(frozen=True)
 class SmokingFact:
     status: SmokingStatus
     source: str | None = None  # None when nothing is recorded
@@ -133,6 +143,9 @@ class StaleEntry:
     recorded: date  # the onset or observation date
     window_days: int  # the window applied
     window_key: str  # the threshold that sets it (knowledge/data/thresholds.yaml)
+    # Set when a later recorded end (a delivery, a miscarriage) closes the entry, whatever its age: that entry.
+    ended_by: str | None = None
+    ended_on: date | None = None
 
 
 TextReadAs = Literal["present", "history", "negated", "family", "hypothetical"]
@@ -227,6 +240,7 @@ class PatientFacts:
     results: tuple[CodedResult, ...] = ()
     medications: tuple[MedicationFact, ...] = ()
     immunizations: tuple[ImmunizationFact, ...] = ()
+    procedures: tuple[ProcedureFact, ...] = ()
     smoking: SmokingFact = field(default_factory=lambda: SmokingFact("unknown"))
     pregnant: StatedFact = field(default_factory=lambda: StatedFact(Tri.UNKNOWN))
     lactating: StatedFact = field(default_factory=lambda: StatedFact(Tri.UNKNOWN))

@@ -18,7 +18,7 @@ import orjson
 # What the reader looks at (jakcheck.fhir.reader.READ_TYPES, held equal by a test; not imported, so that the
 # screen's entry point stays free of the reader): everything else in an export is skipped.
 NEEDED_TYPES = frozenset({"Patient", "Condition", "Observation", "MedicationRequest", "MedicationStatement",
-                          "Immunization", "Medication"})
+                          "Immunization", "Procedure", "Medication"})
 # Resources that are about no patient and are shared by reference.
 SHARED_TYPES = frozenset({"Medication"})
 _SUBJECT_FIELDS = ("subject", "patient")

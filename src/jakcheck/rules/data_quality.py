@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re
 
-from jakcheck.patient.derived import age_years, latest_lab
-from jakcheck.patient.facts import LabValue, TextMatch, UnusableValue
+from jakcheck.patient.derived import PREGNANCY_END, PREGNANCY_END_PROCEDURE, age_years, latest_lab
+from jakcheck.patient.facts import LabValue, StaleEntry, TextMatch, UnusableValue
 from jakcheck.rules.base import ActionSpec, Context, Hit, missing
 from jakcheck.rules.cites import CDS_HOOKS_PREFETCH, FHIR_PAGING, FHIR_R4, FHIR_UCUM
 from jakcheck.rules.labs import bound_set_aside
 from jakcheck.rules.renal_hepatic import renal_edges, renal_function_now
+from jakcheck.rules.reproductive import is_pregnant
 from jakcheck.rules.text_only import confirm_action
 
 
@@ -126,9 +127,13 @@ RECORD_PARTS = {
                     "and kidney tests, lipids, smoking and pregnancy status)",
     "medications": "medication orders (MedicationRequests)",
     "immunizations": "vaccinations (Immunizations)",
+    "procedures": "deliveries and terminations of pregnancy (Procedures)",
 }
 # Without these parts a contraindication, a failed screen or an interacting drug could be missing from view.
 DECISIVE_PARTS = frozenset({"patient", "conditions", "observations", "medications"})
+# Parts that can only end something the rest of the record shows (a delivery ends a pregnancy): without them the
+# advice can only be more cautious, so their absence is said only where it matters (a pregnancy on record).
+ENDING_PARTS = frozenset({"procedures"})
 
 
 def incomplete_record(ctx: Context) -> list[Hit]:
@@ -136,13 +141,17 @@ def incomplete_record(ctx: Context) -> list[Hit]:
     or timed out, a search cut off by the fetch budget, a prefetch the EHR did not send), Then say what is missing
     and why, and do not read it as "no such data": a missing problem list, result list or medication list could
     hide a contraindication, so every drug waits (defer) until the record is complete; missing vaccinations only
-    make the advice cautious. The FHIR search paging and CDS Hooks prefetch sections define what a complete
-    answer is."""
+    make the advice cautious. Missing deliveries and terminations (procedures) can only leave an ended
+    pregnancy looking current: they are said, without changing a verdict, when a pregnancy is on record. The FHIR
+    search paging and CDS Hooks prefetch sections define what a complete answer is."""
     hits = []
     for gap in sorted(ctx.facts.incomplete, key=lambda g: (g.what, g.reason)):
         part = re.sub(r"-\d+$", "", gap.what)  # a search split over several prefetch keys: "observations-2"
         words = RECORD_PARTS.get(part, gap.what)
         how = "only partly available" if gap.partial else "not available"
+        if part in ENDING_PARTS:
+            hits.extend(_ending_part_missing(ctx, gap.what, words, how, gap.reason))
+            continue
         hits.append(Hit(
             code="data.incomplete-record", severity="warning", reason=f"record incomplete ({part})",
             summary=f"Record incomplete: {words} {how} ({gap.reason}).",
@@ -156,6 +165,20 @@ def incomplete_record(ctx: Context) -> list[Hit]:
                                 "before-start", part in DECISIVE_PARTS),),
         ))
     return hits
+
+
+def _ending_part_missing(ctx: Context, what: str, words: str, how: str, reason: str) -> list[Hit]:
+    """The procedures part missing while a pregnancy is on record: the pregnancy is read as current (the cautious
+    reading) and the clinician is told that an end of pregnancy may not have been seen."""
+    if not is_pregnant(ctx)[0]:
+        return []
+    return [Hit(
+        code="data.incomplete-record", severity="info", reason="record incomplete (procedures)",
+        summary=f"Record incomplete: {words} {how} ({reason}); the pregnancy on record is read as current.",
+        detail=("A delivery or termination after the pregnancy entry would end it; none could be looked for. If "
+                "the pregnancy has ended, close the entry and assess again."),
+        evidence=(missing(f"{what} ({reason})"),), cites=(FHIR_PAGING, CDS_HOOKS_PREFETCH),
+    )]
 
 
 # What a stale entry was, and what reading it as current would have meant, in a clinician's words.
@@ -176,6 +199,9 @@ def stale_entries(ctx: Context) -> list[Hit]:
     for e in sorted(ctx.facts.stale, key=lambda e: (e.source, e.concept)):
         current, past = STALE_CONCEPTS.get(e.concept, (f"current {e.concept}", f"past {e.concept}"))
         what = "Status" if e.source.startswith("Observation/") else "Entry"
+        if e.ended_by is not None and e.ended_on is not None:
+            hits.append(_ended_entry(ctx, e, what, current, past))
+            continue
         hits.append(Hit(
             code="data.stale-entry", severity="info" if e.concept == "vte" else "warning",
             summary=(f"{what} '{e.display}' ({e.source}) is recorded as current since {e.recorded.isoformat()}, "
@@ -189,6 +215,27 @@ def stale_entries(ctx: Context) -> list[Hit]:
                                 "before-start", False),),
         ))
     return hits
+
+
+def _ended_entry(ctx: Context, e: StaleEntry, what: str, current: str, past: str) -> Hit:
+    """A pregnancy entry dated on or before a recorded end of pregnancy (delivery, termination, miscarriage,
+    stillbirth): read as a past pregnancy, reported with both entries."""
+    assert e.ended_by is not None and e.ended_on is not None
+    cites = tuple(c for cid in (PREGNANCY_END_PROCEDURE, PREGNANCY_END)
+                  for c in ctx.knowledge.concepts[cid].cite)
+    return Hit(
+        code="data.stale-entry", severity="warning",
+        summary=(f"{what} '{e.display}' ({e.source}, {e.recorded.isoformat()}) is still recorded as current, but "
+                 f"the pregnancy ended on {e.ended_on.isoformat()} ({e.ended_by}): read as {past}, not as "
+                 f"{current}."),
+        detail=("A delivery, termination, miscarriage or stillbirth on record after a pregnancy entry ends that "
+                "pregnancy. If the patient is pregnant again, record the new pregnancy (or a pregnancy test) and "
+                "assess again; otherwise close the entry."),
+        evidence=(e.source, e.ended_by), cites=cites,
+        actions=(ActionSpec("review-stale-entry", f"Confirm that '{e.display}' ({e.source}, "
+                            f"{e.recorded.isoformat()}) is no longer {current} and update the record.",
+                            "before-start", False),),
+    )
 
 
 RULES = (unusable_values, text_matches, weight_needed_for_dose, incomplete_record, stale_entries)

@@ -12,7 +12,7 @@ from typing import Literal
 
 from jakcheck.assessment import STOP_VERDICTS, Verdict
 from jakcheck.knowledge.schema import Cite
-from jakcheck.patient.derived import age_years, conditions, latest_result
+from jakcheck.patient.derived import age_years, conditions, latest_result, pregnancy_ends
 from jakcheck.patient.facts import ConditionFact, Tri
 from jakcheck.rules.base import (
     ActionSpec,
@@ -32,8 +32,9 @@ EULAR_PREGNANCY = Cite(source="eular-2016-ptc-pregnancy",
 
 def is_pregnant(ctx: Context) -> tuple[bool, tuple[str, ...]]:
     """Pregnancy from current evidence: a recorded pregnancy status, an active pregnancy condition or a positive
-    test in the last 30 days - unless a negative pregnancy test (or a "not pregnant" status) is dated after every
-    piece of positive evidence. Positive evidence without a date is never overridden."""
+    test in the last 30 days - unless a negative pregnancy test, a "not pregnant" status or a recorded end of
+    pregnancy (delivery, termination, miscarriage, stillbirth) is dated after every piece of positive evidence.
+    Positive evidence without a date is never overridden."""
     f = ctx.facts
     positive: list[tuple[date | None, str]] = []
     if f.pregnant.state == Tri.PRESENT:
@@ -46,6 +47,8 @@ def is_pregnant(ctx: Context) -> tuple[bool, tuple[str, ...]]:
         return False, ()
     negatives = [r.effective for r in f.results if r.concept == "pregnancy-test" and r.result == "negative"
                  and r.effective <= f.as_of]
+    # A recorded delivery, termination, miscarriage or stillbirth ends the pregnancy evidence dated before it.
+    negatives += [d for d, _ in pregnancy_ends(f)]
     if f.pregnant.state == Tri.ABSENT and f.pregnant.effective is not None:
         negatives.append(f.pregnant.effective)
     latest_negative = max(negatives, default=None)

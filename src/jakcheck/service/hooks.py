@@ -10,6 +10,7 @@ check ran, where an HTTP error is usually swallowed by the EHR).
 from __future__ import annotations
 
 import logging
+import re
 import time
 from dataclasses import replace
 from typing import Any
@@ -23,6 +24,7 @@ from jakcheck.engine import assess, assess_order, patient_view_indications
 from jakcheck.errors import InputError, PatientDeceased
 from jakcheck.fhir.reader import read_document
 from jakcheck.patient.facts import IncompleteData
+from jakcheck.rules.data_quality import ENDING_PARTS
 from jakcheck.service import fhir_client
 from jakcheck.service.answers import answer_key, rebuild
 from jakcheck.service.cards import BuiltCard, CardContext, notice_card, order_cards, patient_view_card
@@ -77,18 +79,25 @@ async def _gather(s: ServiceState, req: CDSHooksRequest,
     reported = _reported_errors(data, templates)
     if not missing:
         return data, notes, reported, not reported
-    names = ", ".join(sorted(missing))
+    # A missing part that can only end something on record (procedures: a delivery) is said by the assessment
+    # where it matters (rules.data_quality), not in a note on every card.
+    names = ", ".join(sorted(k for k in missing if re.sub(r"-\d+$", "", k) not in ENDING_PARTS))
     why: str | None = None
     if req.fhirServer is None or req.fhirAuthorization is None:
         why = "the EHR sent neither the prefetch nor FHIR server access"
-        notes.append(f"The EHR sent no prefetch for {names} and no FHIR server access, so these were not read.")
+        if names:
+            notes.append(f"The EHR sent no prefetch for {names} and no FHIR server access, so these were not "
+                         "read.")
     elif not fhir_client.is_allowed(req.fhirServer, s.settings):
         why = "the EHR's FHIR server is not on this service's allowlist"
-        notes.append(f"The EHR sent no prefetch for {names}; its FHIR server is not on this service's "
-                     "allowlist, so nothing was fetched.")
+        if names:
+            notes.append(f"The EHR sent no prefetch for {names}; its FHIR server is not on this service's "
+                         "allowlist, so nothing was fetched.")
     elif patient_id is None:
         why = "context.patientId is not a FHIR id"
-        notes.append(f"No prefetch for {names}, and context.patientId is not a FHIR id; nothing was fetched.")
+        if names:
+            notes.append(f"No prefetch for {names}, and context.patientId is not a FHIR id; nothing was "
+                         "fetched.")
     if why is not None:
         return data, notes, [*reported, *(IncompleteData(k, why) for k in sorted(missing))], True
     assert req.fhirServer is not None and req.fhirAuthorization is not None and patient_id is not None
@@ -97,6 +106,8 @@ async def _gather(s: ServiceState, req: CDSHooksRequest,
                                       max_pages=s.settings.fhir_fetch_max_pages)
     data.update(fetched.data)
     for gap in fetched.gaps:
+        if re.sub(r"-\d+$", "", gap.key) in ENDING_PARTS:
+            continue  # said by the assessment where it matters, as above
         notes.append(f"Fetching {gap.key} from the FHIR server {'stopped early' if gap.partial else 'failed'}: "
                      f"{gap.reason}.")
     gaps = [IncompleteData(g.key, g.reason, g.partial) for g in fetched.gaps]

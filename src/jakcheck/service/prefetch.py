@@ -49,8 +49,17 @@ OBSERVATION_KINDS = ("observation", "panel")
 def observation_codes(knowledge: Knowledge) -> tuple[str, ...]:
     """Every code ("system|code") of the observation concepts the rules read and of the panels that carry them,
     in value-set order, each once."""
+    return _codes(knowledge, OBSERVATION_KINDS)
+
+
+def procedure_codes(knowledge: Knowledge) -> tuple[str, ...]:
+    """Every code of the procedure concepts the rules read (deliveries and terminations of pregnancy)."""
+    return _codes(knowledge, ("procedure",))
+
+
+def _codes(knowledge: Knowledge, kinds: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(f"{c.system}|{c.code}" for concept in knowledge.concepts.values()
-                               if concept.kind in OBSERVATION_KINDS for c in concept.codes))
+                               if concept.kind in kinds for c in concept.codes))
 
 
 def sent_length(template: str) -> int:
@@ -58,9 +67,9 @@ def sent_length(template: str) -> int:
     return len(template) + 2 * template.count("|")
 
 
-def _observation_searches(codes: tuple[str, ...]) -> list[str]:
-    """Observation searches for the codes, each within MAX_TEMPLATE_CHARS."""
-    head = f"Observation?patient={PATIENT_TOKEN}&code="
+def _searches(resource: str, codes: tuple[str, ...]) -> list[str]:
+    """Searches of `resource` for the codes, each within MAX_TEMPLATE_CHARS."""
+    head = f"{resource}?patient={PATIENT_TOKEN}&code="
     searches: list[str] = []
     current: list[str] = []
     for token in codes:
@@ -73,8 +82,16 @@ def _observation_searches(codes: tuple[str, ...]) -> list[str]:
     return searches
 
 
+def _observation_searches(codes: tuple[str, ...]) -> list[str]:
+    return _searches("Observation", codes)
+
+
 def observation_key(n: int) -> str:
     return "observations" if n == 0 else f"observations-{n + 1}"
+
+
+def procedure_key(n: int) -> str:
+    return "procedures" if n == 0 else f"procedures-{n + 1}"
 
 
 def observation_key_for(knowledge: Knowledge, codings: object) -> str | None:
@@ -88,15 +105,18 @@ def observation_key_for(knowledge: Knowledge, codings: object) -> str | None:
     return None
 
 
-def _templates(codes: tuple[str, ...]) -> dict[str, str]:
+def _templates(observations: tuple[str, ...], procedures: tuple[str, ...]) -> dict[str, str]:
     out = {
         "patient": f"Patient/{PATIENT_TOKEN}",
         "conditions": f"Condition?patient={PATIENT_TOKEN}",
     }
-    for n, search in enumerate(_observation_searches(codes)):
+    for n, search in enumerate(_observation_searches(observations)):
         out[observation_key(n)] = search
     out["medications"] = f"MedicationRequest?patient={PATIENT_TOKEN}"
     out["immunizations"] = f"Immunization?patient={PATIENT_TOKEN}"
+    # Deliveries and terminations only: a pregnancy recorded before one of them has ended.
+    for n, search in enumerate(_searches("Procedure", procedures)):
+        out[procedure_key(n)] = search
     return out
 
 
@@ -104,7 +124,8 @@ def prefetch_templates(knowledge: Knowledge) -> dict[str, str]:
     """Prefetch key -> FHIR query template (CDS Hooks 2.0.1 §Prefetch, recommended query subset)."""
     templates = knowledge.memo.get("prefetch_templates")
     if templates is None:
-        templates = knowledge.memo["prefetch_templates"] = _templates(observation_codes(knowledge))
+        templates = knowledge.memo["prefetch_templates"] = _templates(observation_codes(knowledge),
+                                                                     procedure_codes(knowledge))
     return dict(templates)
 
 

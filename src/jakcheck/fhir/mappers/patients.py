@@ -85,6 +85,7 @@ def patient_facts(r: Record, patient: dict[str, Any]) -> PatientFacts:
         results=tuple(r.results),
         medications=tuple(r.medications),
         immunizations=tuple(r.immunizations),
+        procedures=tuple(r.procedures),
         smoking=smoking,
         pregnant=pregnant,
         lactating=r.lactating or StatedFact(Tri.UNKNOWN),
