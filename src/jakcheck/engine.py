@@ -292,7 +292,8 @@ def _headline(hits: Sequence[Hit], drug_out: Sequence[DrugAssessment], actions: 
                         open_steps=_open_steps(actions, ()) + (1 if missing_indication else 0),
                         text="No JAK inhibitor to assess: none is approved in this region for the indication and "
                              "age.")
-    # Before treatment every drug has a verdict when ready.
+    # Before treatment every drug has a verdict when ready; on treatment with the current drug out of scope (no
+    # authorisation in the region) none has, and the drugs' own verdicts stand.
     ready = [(x.drug, x.verdict_when_ready or x.verdict) for x in startable]
     best: Verdict = min((v for _, v in ready), key=_VERDICT_RANK.__getitem__)
     reaching = [d for d, v in ready if v == best]
