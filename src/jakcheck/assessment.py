@@ -63,11 +63,11 @@ class Missing(Out):
 class Finding(Out):
     code: str
     severity: Severity
-    drugs: list[str]  # empty = applies to every drug assessed
+    drugs: tuple[str, ...]  # empty = applies to every drug assessed
     summary: str
     detail: str
-    evidence: list[str | Missing]
-    sources: list[SourceRef]
+    evidence: tuple[str | Missing, ...]
+    sources: tuple[SourceRef, ...]
 
 
 class DoseOut(Out):
@@ -86,7 +86,7 @@ class DrugAssessment(Out):
     # to complete) is done and comes back normal; results already on record keep their effect. Null on treatment.
     verdict_when_ready: Verdict | None = None
     dose: DoseOut | None
-    findings: list[str]
+    findings: tuple[str, ...]
 
 
 class Action(Out):
@@ -94,14 +94,14 @@ class Action(Out):
     summary: str
     timing: Timing
     blocking: bool
-    drugs: list[str] = []
+    drugs: tuple[str, ...] = ()
 
 
 class MonitoringItemOut(Out):
     test: str
     schedule: str
-    drugs: list[str]
-    sources: list[SourceRef]
+    drugs: tuple[str, ...]
+    sources: tuple[SourceRef, ...]
     # On treatment only (null before the start): where the current drug's schedule stands on `as_of`.
     status: MonitoringStatus | None = None
     due: str | None = None  # the date the next (or the missed) check is due, YYYY-MM-DD
@@ -112,18 +112,18 @@ class CaveatOut(Out):
     """A caution that applies to an alternative for this patient, with the record entries that trigger it."""
 
     text: str
-    evidence: list[str]
-    sources: list[SourceRef]
+    evidence: tuple[str, ...]
+    sources: tuple[SourceRef, ...]
 
 
 class AlternativeOut(Out):
     option: str
     why: str
-    sources: list[SourceRef]
+    sources: tuple[SourceRef, ...]
     # The record shows the option was used before (or is being used): `evidence` names the medication entries.
     tried: bool = False
-    evidence: list[str] = []
-    caveats: list[CaveatOut] = []
+    evidence: tuple[str, ...] = ()
+    caveats: tuple[CaveatOut, ...] = ()
     # Listed because pregnancy is planned, present or the patient is breastfeeding (a pregnancy-compatible option).
     pregnancy: bool = False
 
@@ -152,7 +152,7 @@ class RAAdjustedOut(Out):
     results: dict[str, float]
     category: str | None
     note: str
-    sources: list[SourceRef]
+    sources: tuple[SourceRef, ...]
 
 
 class ScoreOut(Out):
@@ -173,16 +173,16 @@ class ScoreOut(Out):
     results: dict[str, float]
     category: str | None
     category_basis: str | None = None
-    bounds: dict[str, list[float]] = {}
-    bounds_category: list[str | None] | None = None
+    bounds: dict[str, tuple[float, float]] = {}
+    bounds_category: tuple[str | None, str | None] | None = None
     inputs: dict[str, float | int | bool | str]
-    missing: list[str]
+    missing: tuple[str, ...]
     reason: str | None = None
     ra_adjusted: RAAdjustedOut | None = None
-    notes: list[str] = []
-    evidence: list[str] = []
+    notes: tuple[str, ...] = ()
+    evidence: tuple[str, ...] = ()
     date: str | None = None  # the latest date among the inputs used, YYYY-MM-DD
-    sources: list[SourceRef]
+    sources: tuple[SourceRef, ...]
 
 
 class KnowledgeStamp(Out):
@@ -207,7 +207,7 @@ class PatientSummary(Out):
     id: str
     name: str | None = None
     birth_date: str | None = None  # YYYY-MM-DD as recorded; null when unknown or only estimated from a stated age
-    identifiers: list[PatientIdentifierOut] = []
+    identifiers: tuple[PatientIdentifierOut, ...] = ()
     deceased: bool = False
     age: int | None
     sex: str
@@ -242,7 +242,7 @@ class Headline(Out):
     indication: str | None = None
     text: str
     verdict: Verdict | None
-    reasons: list[str]
+    reasons: tuple[str, ...]
     open_steps: int
 
 
@@ -258,14 +258,14 @@ class Assessment(Out):
     ready_to_start: bool | None  # null on treatment
     headline: Headline | None = None
     # With several possible indications on record and none chosen: one headline per indication.
-    headlines: list[Headline] = []
-    drugs: list[DrugAssessment]
-    findings: list[Finding]
-    actions: list[Action]
-    monitoring: list[MonitoringItemOut]
+    headlines: tuple[Headline, ...] = ()
+    drugs: tuple[DrugAssessment, ...]
+    findings: tuple[Finding, ...]
+    actions: tuple[Action, ...]
+    monitoring: tuple[MonitoringItemOut, ...]
     # Calculated scores: cardiovascular risk (region's default model first) and disease activity.
-    scores: list[ScoreOut] = []
-    alternatives: list[AlternativeOut]
+    scores: tuple[ScoreOut, ...] = ()
+    alternatives: tuple[AlternativeOut, ...]
 
     @classmethod
     def from_json_dict(cls, doc: Mapping[str, Any]) -> Assessment:

@@ -5,9 +5,10 @@ one dose and the reasons per drug, the checklist of actions, the monitoring plan
 only without a suitable alternative, the alternatives. The engine never reads the clock: `as_of` is in the
 facts.
 
-The engine writes the assessment as its published JSON document (`assess_document`, schema
-`jakcheck.assessment/2`, exactly what `Assessment.to_json_dict` gives); `assess` validates that document into
-the `Assessment` model. A population screen takes the document as it is: a patient then costs no model objects.
+The engine builds the `Assessment` model itself (jakcheck.assessment, the one output definition), part by part,
+so that strict type checking covers the output end to end; every surface, the population screen included,
+serialises that model (`Assessment.to_json_dict`). Every part is immutable (frozen models, tuples): the source
+references and missing entries come from the release (knowledge.derived) and are shared by every assessment.
 """
 
 from __future__ import annotations
@@ -15,25 +16,35 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
 
 from jakcheck.assessment import (
     ALLOWS_START,
     HEADLINE_CONTINUE,
     HEADLINE_START,
-    SCHEMA_ID,
     SEVERITY_ORDER,
     STOP_VERDICTS,
     VERDICT_ORDER,
+    Action,
+    AlternativeOut,
     Assessment,
+    CaveatOut,
+    CurrentDoseOut,
+    CurrentTherapyOut,
     DoseOut,
     DrugAssessment,
+    Finding,
+    Headline,
+    KnowledgeStamp,
+    MonitoringItemOut,
+    PatientIdentifierOut,
+    PatientSummary,
+    RAAdjustedOut,
+    ScoreOut,
+    SourceRef,
     Verdict,
 )
 from jakcheck.calculators.base import EULAR_CV_SOURCE
 from jakcheck.errors import ConfigError, InputError, PatientDeceased
-from jakcheck.knowledge.coverage import section_for
-from jakcheck.knowledge.evidence import cite_grade, cite_jurisdiction, grade_text
 from jakcheck.knowledge.loader import Knowledge
 from jakcheck.knowledge.schema import Cite, Dose, IndicationRule, Region
 from jakcheck.patient.derived import (
@@ -50,17 +61,12 @@ from jakcheck.rules.base import ActionSpec, Context, Hit, Rule
 from jakcheck.rules.cites import EMA_2023, FDA_2021
 from jakcheck.rules.knowledge_coverage import dose_note
 from jakcheck.rules.monitoring import HBV_DNA_SCHEDULE, TestStatus, hbv_dna_status, item_status
-from jakcheck.rules.scores import RISK_REGIONS, Score, scores_for
+from jakcheck.rules.scores import RISK_REGIONS, Score
 from jakcheck.rules.text_only import cap_text_only
 from jakcheck.settings import Settings
 
 TIMING_ORDER = ("before-start", "at-start", "after-start")
-# The parts of the document, each the JSON form of the Assessment model of the same name (jakcheck.assessment):
-# the same members in the same order.
-Doc = dict[str, Any]
 DEFAULT_SETTINGS = Settings()
-UNVERIFIED_SCHEDULE = ("No monitoring schedule for this region is encoded in this knowledge release: follow the "
-                       "label, section {section} (blood counts, liver tests, lipids).")
 
 
 def candidate_indications(facts: PatientFacts, knowledge: Knowledge) -> list[tuple[str, tuple[str, ...]]]:
@@ -257,39 +263,42 @@ def _reason(h: Hit, drug: str) -> str:
     return head[:1].lower() + head[1:] if first[1:] == first[1:].lower() else head
 
 
-def _open_steps(actions: Sequence[Doc], drugs: Sequence[str]) -> int:
+def _open_steps(actions: Sequence[Action], drugs: Sequence[str]) -> int:
     """The blocking actions still open for any of `drugs`."""
-    return sum(1 for a in actions if a["blocking"] and (not a["drugs"] or set(a["drugs"]) & set(drugs)))
+    return sum(1 for a in actions if a.blocking and (not a.drugs or set(a.drugs) & set(drugs)))
 
 
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def _headline(hits: Sequence[Hit], drug_out: Sequence[Doc], actions: Sequence[Doc], indication: str | None,
-              current: str | None, missing_indication: bool) -> Doc:
+def _headline(hits: Sequence[Hit], drug_out: Sequence[DrugAssessment], actions: Sequence[Action],
+              indication: str | None, current: str | None, missing_indication: bool) -> Headline:
     """One line a busy clinician reads first. Before treatment: the best verdict once the work-up is done, the
     drugs that reach it when not all do, its reasons and the blocking steps still open. On treatment: continue
     the current drug? with the reasons for its verdict and the number of actions to do now."""
     if current is not None:
-        d = next(x for x in drug_out if x["drug"] == current)
-        verdict: Verdict = d["verdict"]
+        d = next(x for x in drug_out if x.drug == current)
+        verdict: Verdict = d.verdict
         reasons = _reasons_for(hits, current, verdict, when_ready=False)
-        now = [a for a in actions if not a["drugs"] or current in a["drugs"]]
+        now = [a for a in actions if not a.drugs or current in a.drugs]
         text = f"Continue {current}? {HEADLINE_CONTINUE[verdict][:1].upper()}{HEADLINE_CONTINUE[verdict][1:]}"
         text += (": " + ", ".join(reasons)) if reasons and verdict != "appropriate" else ""
         text += f" · to do now: {_plural(len(now), 'action')}" if now else ""
-        return {"indication": indication, "text": text, "verdict": verdict, "reasons": reasons,
-                "open_steps": len(now)}
-    startable = [x for x in drug_out if x["drug"] != current]
+        return Headline(indication=indication, text=text, verdict=verdict, reasons=reasons, open_steps=len(now))
+    startable = [x for x in drug_out if x.drug != current]
     if not startable:
-        return {"indication": indication, "verdict": None, "reasons": [],
-                "open_steps": _open_steps(actions, ()) + (1 if missing_indication else 0),
-                "text": "No JAK inhibitor to assess: none is approved in this region for the indication and age."}
-    best: Verdict = min((x["verdict_when_ready"] for x in startable), key=_VERDICT_RANK.__getitem__)
-    reaching = [x["drug"] for x in startable if x["verdict_when_ready"] == best]
+        return Headline(indication=indication, verdict=None, reasons=(),
+                        open_steps=_open_steps(actions, ()) + (1 if missing_indication else 0),
+                        text="No JAK inhibitor to assess: none is approved in this region for the indication and "
+                             "age.")
+    # Before treatment every drug has a verdict when ready; on treatment with the current drug out of scope (no
+    # authorisation in the region) none has, and the drugs' own verdicts stand.
+    ready = [(x.drug, x.verdict_when_ready or x.verdict) for x in startable]
+    best: Verdict = min((v for _, v in ready), key=_VERDICT_RANK.__getitem__)
+    reaching = [d for d, v in ready if v == best]
     steps = _open_steps(actions, reaching) + (1 if missing_indication else 0)
-    reasons = _reasons_for(hits, reaching[0], best, when_ready=True) if best != "appropriate" else []
+    reasons = _reasons_for(hits, reaching[0], best, when_ready=True) if best != "appropriate" else ()
     text = HEADLINE_START[best]
     if len(reaching) < len(startable):
         text += f" ({', '.join(reaching)})"
@@ -297,10 +306,10 @@ def _headline(hits: Sequence[Hit], drug_out: Sequence[Doc], actions: Sequence[Do
     if missing_indication:
         text += " · indication not given"
     text += f" · work-up: {_plural(steps, 'step')} open" if steps else ""
-    return {"indication": indication, "text": text, "verdict": best, "reasons": reasons, "open_steps": steps}
+    return Headline(indication=indication, text=text, verdict=best, reasons=reasons, open_steps=steps)
 
 
-def _reasons_for(hits: Iterable[Hit], drug: str, verdict: Verdict, *, when_ready: bool) -> list[str]:
+def _reasons_for(hits: Iterable[Hit], drug: str, verdict: Verdict, *, when_ready: bool) -> tuple[str, ...]:
     """The reasons of the hits that give `drug` its `verdict` (once the work-up is done when `when_ready`),
     each once, in hit order; a caution that comes only from a dose change counts when no other reason does."""
     explicit: list[str] = []
@@ -312,7 +321,7 @@ def _reasons_for(hits: Iterable[Hit], drug: str, verdict: Verdict, *, when_ready
             explicit.append(_reason(h, drug))
         elif h.verdict is None and verdict == "caution" and any(dd == drug for dd, _ in h.doses):
             by_dose.append(_reason(h, drug))
-    return list(dict.fromkeys(explicit or by_dose))
+    return tuple(dict.fromkeys(explicit or by_dose))
 
 
 def _dose(base: Dose | None, hits: Iterable[Hit], drug: str) -> Dose | None:
@@ -328,71 +337,28 @@ def _dose(base: Dose | None, hits: Iterable[Hit], drug: str) -> Dose | None:
     return lowest if _daily(lowest) <= _daily(base) else base
 
 
-def _source_refs(knowledge: Knowledge, cites: Iterable[Cite]) -> list[Doc]:
-    """SourceRef documents of the cites, each source and section once. Each is made once per release and shared:
-    the documents the engine returns are never changed afterwards."""
-    out: list[Doc] = []
-    seen: set[tuple[str, str | None, str | None, str | None]] = set()
-    memo: dict[tuple[str, str | None, str | None, str | None], Doc] = knowledge.memo.setdefault(
-        "source-ref-docs", {})
-    for c in cites:
-        # Two citations of the same source and section can have been read in different copies: the grade and
-        # jurisdiction of the copy are part of the key.
-        s = knowledge.sources.get(c.source)
-        if s is None:
-            raise KeyError(f"rule cites unknown source {c.source!r}")
-        grade, where = cite_grade(c, s), cite_jurisdiction(c, s)
-        key = (c.source, c.section, grade, where)
-        if key in seen:
-            continue
-        seen.add(key)
-        ref = memo.get(key)
-        if ref is None:
-            ref = {"id": s.id, "title": s.title, "url": s.url, "section": c.section, "date": s.date.isoformat(),
-                   "grade": grade, "jurisdiction": where, "grade_text": grade_text(grade, s.kind, where)}
-            memo[key] = ref
-        out.append(ref)
-    return out
+def _finding_order(f: Finding) -> tuple[int, str, tuple[str, ...], str]:
+    return SEVERITY_ORDER.index(f.severity), f.code, f.drugs, f.summary
 
 
-_MISSING_MAX = 10_000
-
-
-def _missing(knowledge: Knowledge, evidence: str) -> Doc:
-    """The Missing document for a "missing:<what>" evidence string, made once per release and shared (the texts
-    come from the rules, not from records; the memo is bounded all the same)."""
-    memo: dict[str, Doc] = knowledge.memo.setdefault("missing-evidence-docs", {})
-    entry = memo.get(evidence)
-    if entry is None:
-        if len(memo) >= _MISSING_MAX:
-            memo.clear()
-        entry = memo[evidence] = {"missing": evidence[len("missing:"):]}
-    return entry
-
-
-def _finding(knowledge: Knowledge, h: Hit, evidence: Iterable[str], sources: list[Doc]) -> Doc:
-    return {"code": h.code, "severity": h.severity, "drugs": list(h.drugs), "summary": h.summary,
-            "detail": h.detail,
-            "evidence": [_missing(knowledge, e) if e.startswith("missing:") else e for e in evidence],
-            "sources": sources}
-
-
-def _finding_order(f: Doc) -> tuple[int, str, list[str], str]:
-    return SEVERITY_ORDER.index(f["severity"]), f["code"], f["drugs"], f["summary"]
-
-
-def _findings(knowledge: Knowledge, hits: Iterable[Hit]) -> list[Doc]:
+def _findings(knowledge: Knowledge, hits: Iterable[Hit]) -> list[Finding]:
     """The findings of the hits, each distinct finding once (rules may report the same one, and hits that differ
-    only in verdict, dose or actions give the same finding), in report order."""
-    unique: dict[tuple[object, ...], tuple[Hit, tuple[str, ...], list[Doc]]] = {}
+    only in verdict, dose or actions give the same finding), in report order. Source references and missing
+    entries are the release's own (knowledge.derived), shared by every assessment: they are immutable."""
+    derived = knowledge.derived
+    unique: dict[tuple[object, ...], Finding] = {}
     for h in hits:
         evidence = tuple(dict.fromkeys(h.evidence))
-        sources = _source_refs(knowledge, h.cites)
+        sources = derived.source_refs(h.cites)
         # Everything the Finding is made of (a source's id and section determine the rest of its reference).
         key = (h.code, h.severity, h.drugs, h.summary, h.detail, evidence,
-               tuple((ref["id"], ref["section"]) for ref in sources))
-        unique.setdefault(key, (h, evidence, sources))
-    findings = [_finding(knowledge, h, evidence, sources) for h, evidence, sources in unique.values()]
+               tuple((ref.id, ref.section) for ref in sources))
+        if key not in unique:
+            unique[key] = Finding(
+                code=h.code, severity=h.severity, drugs=h.drugs, summary=h.summary, detail=h.detail,
+                evidence=tuple(derived.missing(e) if e.startswith("missing:") else e for e in evidence),
+                sources=sources)
+    findings = list(unique.values())
     findings.sort(key=_finding_order)
     return findings
 
@@ -407,11 +373,11 @@ def _drug_order(scope: Sequence[str]) -> Callable[[str], tuple[int, str]]:
     return lambda d: (scope.index(d) if d in scope else len(scope), d)
 
 
-def _action_order(a: Doc) -> tuple[int, bool, str]:
-    return TIMING_ORDER.index(a["timing"]), not a["blocking"], a["code"]
+def _action_order(a: Action) -> tuple[int, bool, str]:
+    return TIMING_ORDER.index(a.timing), not a.blocking, a.code
 
 
-def _actions(hits: Iterable[Hit], only_current: str | None = None, scope: Sequence[str] = ()) -> list[Doc]:
+def _actions(hits: Iterable[Hit], only_current: str | None = None, scope: Sequence[str] = ()) -> list[Action]:
     """The checklist. In on-treatment mode (`only_current` = the current drug), actions of findings that
     concern only that drug are re-timed to after the start and block nothing."""
     merged: dict[str, tuple[ActionSpec, set[str], bool]] = {}
@@ -421,53 +387,20 @@ def _actions(hits: Iterable[Hit], only_current: str | None = None, scope: Sequen
             spec, drugs, blocking = merged.get(a.code, (a, set(), False))
             # an action asked for by a finding about every drug stays an action for every drug ("*")
             merged[a.code] = (spec, drugs | (set(h.drugs) or {"*"}), blocking or a.blocking)
-    out = [{"code": c, "summary": s.summary, "timing": s.timing, "blocking": b,
-            "drugs": [] if "*" in ds else sorted(ds, key=_drug_order(scope))}
+    out = [Action(code=c, summary=s.summary, timing=s.timing, blocking=b,
+                  drugs=() if "*" in ds else tuple(sorted(ds, key=_drug_order(scope))))
            for c, (s, ds, b) in merged.items()]
     out.sort(key=_action_order)
     return out
 
 
-_MonitoringPlan = tuple[tuple[tuple[str, str], tuple[str, ...], tuple[Doc, ...]], ...]
-
-
-def _label_monitoring(knowledge: Knowledge, region: Region, drugs: Sequence[str]) -> _MonitoringPlan:
-    """Each (test, schedule) of the drugs' labels with its drugs and sources, plus the drugs whose label lists
-    no schedule; in first-seen order. Depends only on the release, region and drugs: made once for each."""
-    memo: dict[tuple[Region, tuple[str, ...]], _MonitoringPlan] = knowledge.memo.setdefault("monitoring-plan-docs",
-                                                                                              {})
-    plan = memo.get((region, tuple(drugs)))
-    if plan is not None:
-        return plan
-    grouped: dict[tuple[str, str], tuple[list[str], list[Cite]]] = {}
-    for d in drugs:
-        lab = knowledge.label(d, region)
-        if lab is None:
-            continue
-        for m in lab.monitoring:
-            ds, cs = grouped.setdefault((m.test, m.schedule), ([], []))
-            ds.append(d)
-            cs.extend(m.cite)
-    unlisted = [d for d in drugs if (lab := knowledge.label(d, region)) is not None and not lab.monitoring]
-    for d in unlisted:
-        lab = knowledge.label(d, region)
-        assert lab is not None
-        cells = [c for c in knowledge.coverage.select(d, region) if c.dimension == "monitoring"]
-        text = UNVERIFIED_SCHEDULE.format(section=cells[0].section if cells and cells[0].section else
-                                          section_for(region, "monitoring"))
-        ds, cs = grouped.setdefault(("label-schedule", text), ([], []))
-        ds.append(d)
-        cs.append(Cite(source=lab.label_source))
-    plan = tuple((key, tuple(ds), tuple(_source_refs(knowledge, cs))) for key, (ds, cs) in grouped.items())
-    memo[(region, tuple(drugs))] = plan
-    return plan
-
-
 def _monitoring(knowledge: Knowledge, region: Region, drugs: Sequence[str],
-                ctx: Context | None = None) -> list[Doc]:
-    """The monitoring plan: each label item with its drugs; on treatment, the current drug's items carry
-    their status, and resolved hepatitis B adds HBV DNA monitoring."""
-    items = {key: (list(ds), list(refs)) for key, ds, refs in _label_monitoring(knowledge, region, drugs)}
+                ctx: Context | None = None) -> list[MonitoringItemOut]:
+    """The monitoring plan: each label item with its drugs (the release's plan for the region and drugs,
+    knowledge.derived); on treatment, the current drug's items carry their status, and resolved hepatitis B
+    adds HBV DNA monitoring."""
+    items = {(p.test, p.schedule): (p.drugs, p.sources)
+             for p in knowledge.derived.monitoring_plan(region, tuple(drugs))}
     statuses: dict[tuple[str, str], TestStatus] = {}
     current = ctx.current_drug if ctx is not None else None
     if ctx is not None and current is not None and current in drugs:
@@ -480,7 +413,7 @@ def _monitoring(knowledge: Knowledge, region: Region, drugs: Sequence[str],
         own = [m for m in (lab.monitoring if lab else []) if m.test == "hbv-dna"]
         key = (own[0].test, own[0].schedule) if own else ("hbv-dna", HBV_DNA_SCHEDULE)
         if not own:
-            items[key] = ([current], _source_refs(knowledge, [
+            items[key] = ((current,), knowledge.derived.source_refs([
                 Cite(source="acr-2021-ra", section="Hepatitis B: prophylaxis and monitoring (PICO 82-84)"),
                 *ctx.threshold_cites("hbv-dna-monitoring-interval-days")]))
         statuses[key] = hbv
@@ -489,61 +422,62 @@ def _monitoring(knowledge: Knowledge, region: Region, drugs: Sequence[str],
     return out
 
 
-def _monitoring_order(m: Doc) -> tuple[str, str]:
-    return m["test"], m["schedule"]
+def _monitoring_order(m: MonitoringItemOut) -> tuple[str, str]:
+    return m.test, m.schedule
 
 
-def _monitoring_item(test: str, schedule: str, drugs: list[str], sources: list[Doc], st: TestStatus | None
-                     ) -> Doc:
-    return {"test": test, "schedule": schedule, "drugs": drugs, "sources": sources,
-            "status": st.status if st is not None else None,
-            "due": st.due.isoformat() if st is not None and st.due else None,
-            "last_done": st.last_done.isoformat() if st is not None and st.last_done else None}
+def _monitoring_item(test: str, schedule: str, drugs: tuple[str, ...], sources: tuple[SourceRef, ...],
+                     st: TestStatus | None) -> MonitoringItemOut:
+    return MonitoringItemOut(test=test, schedule=schedule, drugs=drugs, sources=sources,
+                             status=st.status if st is not None else None,
+                             due=st.due.isoformat() if st is not None and st.due else None,
+                             last_done=st.last_done.isoformat() if st is not None and st.last_done else None)
 
 
-def _current_therapy(facts: PatientFacts, med: MedicationFact) -> Doc:
+def _current_therapy(facts: PatientFacts, med: MedicationFact) -> CurrentTherapyOut:
     weeks = (facts.as_of - med.start).days // 7 if med.start is not None else None
-    return {"drug": med.concept,
-            "dose": {"daily_amount": float(med.daily_dose_mg), "unit": "mg"}
-            if med.daily_dose_mg is not None else None,
-            "started": med.start.isoformat() if med.start is not None else None,
-            "weeks_on_treatment": weeks,
-            "source": med.source}
+    return CurrentTherapyOut(
+        drug=med.concept,
+        dose=CurrentDoseOut(daily_amount=float(med.daily_dose_mg), unit="mg")
+        if med.daily_dose_mg is not None else None,
+        started=med.start.isoformat() if med.start is not None else None,
+        weeks_on_treatment=weeks,
+        source=med.source)
 
 
 def _floats(values: dict[str, float]) -> dict[str, float]:
     return {k: float(v) for k, v in values.items()}
 
 
-def _score_out(knowledge: Knowledge, s: Score) -> Doc:
+def _score_out(knowledge: Knowledge, s: Score) -> ScoreOut:
     r = s.result
     ra = r.ra_adjusted if r is not None else None
-    return {
-        "calculator": s.calculator, "title": s.title,
-        "kind": "cardiovascular" if s.kind == "cardiovascular" else "disease-activity",
-        "default": s.default, "status": s.status, "model": r.model if r is not None else None,
-        "risk_region": s.risk_region, "results": _floats(r.results) if r is not None else {},
-        "category": r.category if r is not None else None,
-        "category_basis": r.category_basis if r is not None else None,
-        "bounds": {k: [float(lo), float(hi)] for k, (lo, hi) in s.bounds.items()},
-        "bounds_category": list(s.bounds_category) if s.bounds_category is not None else None,
-        "inputs": {k: v for k, v in s.inputs.items() if isinstance(v, int | float | bool | str)},
-        "missing": list(s.missing), "reason": s.reason,
-        "ra_adjusted": {"factor": float(ra.factor), "results": _floats(ra.results), "category": ra.category,
-                        "note": ra.note, "sources": _source_refs(knowledge, [Cite(source=ra.source)])}
+    refs = knowledge.derived.source_refs
+    return ScoreOut(
+        calculator=s.calculator, title=s.title,
+        kind="cardiovascular" if s.kind == "cardiovascular" else "disease-activity",
+        default=s.default, status=s.status, model=r.model if r is not None else None,
+        risk_region=s.risk_region, results=_floats(r.results) if r is not None else {},
+        category=r.category if r is not None else None,
+        category_basis=r.category_basis if r is not None else None,
+        bounds={k: (float(lo), float(hi)) for k, (lo, hi) in s.bounds.items()},
+        bounds_category=s.bounds_category,
+        inputs={k: v for k, v in s.inputs.items() if isinstance(v, int | float | bool | str)},
+        missing=s.missing, reason=s.reason,
+        ra_adjusted=RAAdjustedOut(factor=float(ra.factor), results=_floats(ra.results), category=ra.category,
+                                  note=ra.note, sources=refs([Cite(source=ra.source)]))
         if ra is not None else None,
-        "notes": list(dict.fromkeys(s.notes)), "evidence": list(s.evidence),
-        "date": s.effective.isoformat() if s.effective is not None else None,
+        notes=tuple(dict.fromkeys(s.notes)), evidence=s.evidence,
+        date=s.effective.isoformat() if s.effective is not None else None,
         # The EULAR RA factor's source belongs to `ra_adjusted`, shown only when that figure is.
-        "sources": _source_refs(knowledge, [Cite(source=x) for x in s.sources
-                                            if x != EULAR_CV_SOURCE or ra is not None]),
-    }
+        sources=refs([Cite(source=x) for x in s.sources if x != EULAR_CV_SOURCE or ra is not None]),
+    )
 
 
 RESTRICTING_VERDICTS = ("only-if-no-alternative", "not-recommended", "contraindicated")
 
 
-def _alternatives(ctx: Context, hits: Sequence[Hit]) -> list[Doc]:
+def _alternatives(ctx: Context, hits: Sequence[Hit]) -> tuple[AlternativeOut, ...]:
     """The non-JAK-inhibitor options of the indication, listed whenever a finding restricts or blocks a drug in
     scope (only if no suitable alternative, not recommended, contraindicated - even when another finding defers
     the decision) or a pregnancy is planned. When pregnancy
@@ -552,15 +486,16 @@ def _alternatives(ctx: Context, hits: Sequence[Hit]) -> list[Doc]:
     the caveats whose condition is on record (with their sources)."""
     assert ctx.indication is not None
     ind = ctx.knowledge.indications[ctx.indication]
+    refs = ctx.knowledge.derived.source_refs
     pregnancy_context = reproductive.pregnancy_context(ctx)
     blocked = (not ctx.drugs  # no JAK inhibitor approved for the indication in this region
                or any(h.verdict in RESTRICTING_VERDICTS or (h.verdict == "defer" and h.code in labs.CODE_FOR.values())
                       for h in hits))
     if not blocked and not pregnancy_context:
-        return []
+        return ()
     options = [(a, True) for a in ind.pregnancy_alternatives] if pregnancy_context else []
     options += [(a, False) for a in ind.alternatives]
-    out: list[Doc] = []
+    out: list[AlternativeOut] = []
     for alt, for_pregnancy in options:
         if ctx.region not in alt.regions:
             continue
@@ -569,22 +504,24 @@ def _alternatives(ctx: Context, hits: Sequence[Hit]) -> list[Doc]:
         for cav in alt.caveats:
             found = conditions(ctx.facts, cav.when)
             if found:
-                caveats.append({"text": cav.text, "evidence": list(dict.fromkeys(c.source for c in found)),
-                                "sources": _source_refs(ctx.knowledge, cav.cite)})
-        out.append({"option": alt.option, "why": alt.why, "sources": _source_refs(ctx.knowledge, alt.cite),
-                    "tried": bool(used), "evidence": list(dict.fromkeys(used)), "caveats": caveats,
-                    "pregnancy": for_pregnancy})
-    return out
+                caveats.append(CaveatOut(text=cav.text, evidence=tuple(dict.fromkeys(c.source for c in found)),
+                                         sources=refs(cav.cite)))
+        out.append(AlternativeOut(option=alt.option, why=alt.why, sources=refs(alt.cite), tried=bool(used),
+                                  evidence=tuple(dict.fromkeys(used)), caveats=tuple(caveats),
+                                  pregnancy=for_pregnancy))
+    return tuple(out)
 
 
-def _patient(facts: PatientFacts) -> Doc:
+def _patient(facts: PatientFacts) -> PatientSummary:
     """Who the patient is (shown to the clinician, never logged); a birth date estimated from a stated age is not
     shown as a recorded one."""
-    return {"id": facts.patient_id, "name": facts.name,
-            "birth_date": (facts.birth_date.isoformat() if facts.birth_date is not None
-                           and not facts.birth_date_estimated else None),
-            "identifiers": [{"value": i.value, "system": i.system, "label": i.label} for i in facts.identifiers],
-            "deceased": facts.deceased, "age": age_years(facts), "sex": facts.sex}
+    return PatientSummary(
+        id=facts.patient_id, name=facts.name,
+        birth_date=(facts.birth_date.isoformat() if facts.birth_date is not None
+                    and not facts.birth_date_estimated else None),
+        identifiers=tuple(PatientIdentifierOut(value=i.value, system=i.system, label=i.label)
+                          for i in facts.identifiers),
+        deceased=facts.deceased, age=age_years(facts), sex=facts.sex)
 
 
 def run_rules(ctx: Context, rules: Sequence[Rule] = ALL_RULES) -> list[Hit]:
@@ -599,9 +536,72 @@ def assess(facts: PatientFacts, knowledge: Knowledge, *, region: Region, indicat
            settings: Settings = DEFAULT_SETTINGS) -> Assessment:
     """Assess a patient for JAK inhibitor therapy: for starting one (pre-treatment mode) or, when the record
     shows a current JAK inhibitor, for continuing it (on-treatment mode). Deterministic for the same inputs.
-    `settings` are the site's settings, loaded once by the entry point (SCORE2 risk region, site thresholds)."""
-    return Assessment.from_json_dict(assess_document(facts, knowledge, region=region, indication=indication,
-                                                     drugs=drugs, rules=rules, settings=settings))
+    `settings` are the site's settings, loaded once by the entry point (SCORE2 risk region, site thresholds).
+    Parts of the result (source references, missing entries) are the release's own and shared with other
+    assessments: every part is immutable."""
+    if facts.deceased:
+        raise PatientDeceased(facts.deceased_date.isoformat() if facts.deceased_date is not None else None)
+    check_settings(knowledge, settings)
+    # Entries recorded as current but older than their concept's window are read as history by every rule and
+    # reported (data.stale-entry).
+    facts = apply_windows(facts, active_windows(knowledge, settings))
+    med = current_jak_therapy(facts, knowledge.drug_ids())
+    current = med.concept if med is not None else None
+    chosen, scope, hits = choose_scope(facts, knowledge, region, indication, drugs, current)
+    ctx = Context(facts=facts, knowledge=knowledge, region=region, indication=chosen, drugs=tuple(scope),
+                  current=med, settings=settings)
+    therapy = _current_therapy(facts, med) if med is not None else None
+    if scope:
+        # A finding known from free text only gives at most `defer` with a confirm action (rules/text_only.py).
+        hits.extend(cap_text_only(ctx, run_rules(ctx, rules)))
+    else:
+        hits.extend(h for r in rules if r.__module__.endswith("data_quality") for h in r(ctx))
+    findings = _findings(knowledge, hits)
+    drug_out: list[DrugAssessment] = []
+    for d in scope:
+        applicable = [h for h in hits if _applies(h, d)]
+        verdict = _verdict(applicable, d)
+        base = (current_dose(knowledge, facts, d, region, chosen, therapy.weeks_on_treatment)
+                if therapy is not None and d == current else start_dose(knowledge, facts, d, region, chosen))
+        dose = _dose(base, hits, d)
+        gap = dose_note(applicable, d)
+        drug_out.append(DrugAssessment(
+            drug=d, verdict=verdict,
+            verdict_when_ready=_verdict_when_ready(applicable, d) if med is None else None,
+            dose=None if dose is None or verdict in STOP_VERDICTS else DoseOut(
+                amount=float(dose.amount), unit=dose.unit, frequency=dose.frequency, phase=dose.phase,
+                formulation=dose.formulation, note=" ".join(x for x in (dose.note, gap) if x) or None),
+            findings=tuple(sorted({h.code for h in applicable}))))
+    actions = _actions(hits, ctx.current_drug, scope)
+    # On treatment, "ready to start" concerns only the drugs the patient does not already take.
+    startable = [a for a in drug_out if a.verdict in ALLOWS_START and a.drug != ctx.current_drug]
+    ready = bool(startable) and not any(a.blocking for a in actions) and chosen is not None
+    headline = _headline(hits, drug_out, actions, chosen, ctx.current_drug, chosen is None and bool(scope))
+    headlines: tuple[Headline, ...] = ()
+    if chosen is None and med is None and len(candidates := candidate_indications(facts, knowledge)) > 1:
+        # Several possible indications and none chosen: the answer for each, so none is hidden.
+        headlines = tuple(h for ind, _ in candidates
+                          if (h := assess(facts, knowledge, region=region, indication=ind, drugs=drugs, rules=rules,
+                                          settings=settings).headline) is not None)
+    return Assessment(
+        knowledge=KnowledgeStamp(version=knowledge.release.version, date=knowledge.release.date.isoformat(),
+                                 settings_digest=settings.digest()),
+        as_of=facts.as_of.isoformat(),
+        region=region,
+        mode="on-treatment" if med is not None else "pre-treatment",
+        patient=_patient(facts),
+        indication=chosen,
+        current_therapy=therapy,
+        ready_to_start=ready if med is None else None,
+        headline=headline,
+        headlines=headlines,
+        drugs=tuple(drug_out),
+        findings=tuple(findings),
+        actions=tuple(actions),
+        monitoring=tuple(_monitoring(knowledge, region, scope, ctx)),
+        scores=tuple(_score_out(knowledge, sc) for sc in ctx.scores),
+        alternatives=_alternatives(ctx, hits) if chosen is not None else (),
+    )
 
 
 SITE_ADJUSTABLE = "site-adjustable default"  # how thresholds.yaml marks the values a site may change
@@ -638,81 +638,6 @@ def active_windows(knowledge: Knowledge, settings: Settings) -> dict[str, tuple[
     return {cid: (key, int(site.get(key, knowledge.threshold(key).value))) for cid, key in ACTIVE_WINDOWS.items()}
 
 
-def assess_document(facts: PatientFacts, knowledge: Knowledge, *, region: Region, indication: str | None = None,
-                    drugs: Sequence[str] = (), rules: Sequence[Rule] = ALL_RULES,
-                    settings: Settings = DEFAULT_SETTINGS) -> Doc:
-    """`assess` as the published JSON document (`Assessment.to_json_dict()` of `assess`'s result), without
-    making the model. Parts of it are shared with other documents of the same release: read it, do not change
-    it."""
-    if facts.deceased:
-        raise PatientDeceased(facts.deceased_date.isoformat() if facts.deceased_date is not None else None)
-    check_settings(knowledge, settings)
-    # Entries recorded as current but older than their concept's window are read as history by every rule and
-    # reported (data.stale-entry).
-    facts = apply_windows(facts, active_windows(knowledge, settings))
-    med = current_jak_therapy(facts, knowledge.drug_ids())
-    current = med.concept if med is not None else None
-    chosen, scope, hits = choose_scope(facts, knowledge, region, indication, drugs, current)
-    ctx = Context(facts=facts, knowledge=knowledge, region=region, indication=chosen, drugs=tuple(scope),
-                  current=med, settings=settings)
-    therapy = _current_therapy(facts, med) if med is not None else None
-    if scope:
-        # A finding known from free text only gives at most `defer` with a confirm action (rules/text_only.py).
-        hits.extend(cap_text_only(ctx, run_rules(ctx, rules)))
-    else:
-        hits.extend(h for r in rules if r.__module__.endswith("data_quality") for h in r(ctx))
-    findings = _findings(knowledge, hits)
-    drug_out: list[Doc] = []
-    for d in scope:
-        applicable = [h for h in hits if _applies(h, d)]
-        verdict = _verdict(applicable, d)
-        base = (current_dose(knowledge, facts, d, region, chosen, therapy["weeks_on_treatment"])
-                if therapy is not None and d == current else start_dose(knowledge, facts, d, region, chosen))
-        dose = _dose(base, hits, d)
-        codes = sorted({h.code for h in applicable})
-        gap = dose_note(applicable, d)
-        drug_out.append({
-            "drug": d, "verdict": verdict,
-            "verdict_when_ready": _verdict_when_ready(applicable, d) if med is None else None,
-            "dose": None if dose is None or verdict in STOP_VERDICTS else {
-                "amount": float(dose.amount), "unit": dose.unit, "frequency": dose.frequency, "phase": dose.phase,
-                "formulation": dose.formulation,
-                "note": " ".join(x for x in (dose.note, gap) if x) or None},
-            "findings": codes})
-    actions = _actions(hits, ctx.current_drug, scope)
-    # On treatment, "ready to start" concerns only the drugs the patient does not already take.
-    startable = [a for a in drug_out if a["verdict"] in ALLOWS_START
-                 and a["drug"] != ctx.current_drug]
-    ready = bool(startable) and not any(a["blocking"] for a in actions) and chosen is not None
-    headline = _headline(hits, drug_out, actions, chosen, ctx.current_drug, chosen is None and bool(scope))
-    headlines: list[Doc] = []
-    if chosen is None and med is None and len(candidates := candidate_indications(facts, knowledge)) > 1:
-        # Several possible indications and none chosen: the answer for each, so none is hidden.
-        headlines = [assess_document(facts, knowledge, region=region, indication=ind, drugs=drugs, rules=rules,
-                                     settings=settings)["headline"] for ind, _ in candidates]
-    alternatives = _alternatives(ctx, hits) if chosen is not None else []
-    return {
-        "schema": SCHEMA_ID,
-        "knowledge": {"version": knowledge.release.version, "date": knowledge.release.date.isoformat(),
-                      "settings_digest": settings.digest()},
-        "as_of": facts.as_of.isoformat(),
-        "region": region,
-        "mode": "on-treatment" if med is not None else "pre-treatment",
-        "patient": _patient(facts),
-        "indication": chosen,
-        "current_therapy": therapy,
-        "ready_to_start": ready if med is None else None,
-        "headline": headline,
-        "headlines": headlines,
-        "drugs": drug_out,
-        "findings": findings,
-        "actions": actions,
-        "monitoring": _monitoring(knowledge, region, scope, ctx),
-        "scores": [_score_out(knowledge, sc) for sc in scores_for(ctx)],
-        "alternatives": alternatives,
-    }
-
-
 @dataclass(frozen=True)
 class OrderAssessment:
     """The assessment of drugs ordered for a patient (CDS Hooks order-select and order-sign)."""
@@ -732,10 +657,10 @@ def assess_order(facts: PatientFacts, knowledge: Knowledge, *, region: Region, d
     a = assess(facts, knowledge, region=region, indication=indication, drugs=ordered, settings=settings)
     have = {d.drug for d in a.drugs}
     extra = [DrugAssessment(drug=d, verdict="not-recommended", dose=None,
-                            findings=sorted({f.code for f in a.findings if d in f.drugs}))
+                            findings=tuple(sorted({f.code for f in a.findings if d in f.drugs})))
              for d in ordered if d not in have]
     if extra:
-        a = a.model_copy(update={"drugs": [*a.drugs, *extra]})
+        a = a.model_copy(update={"drugs": (*a.drugs, *extra)})
     usual: dict[str, DoseOut | None] = {}
     for d in ordered:
         base = start_dose(knowledge, facts, d, a.region, a.indication)

@@ -91,7 +91,7 @@ def test_nstemi_on_tofacitinib_us_says_stop() -> None:
     assert "Condition/nstemi" in f.evidence and f.sources
     # the stop leaves the RA alternatives on the table; adalimumab was used before
     tnf = next(x for x in a.alternatives if x.option.startswith("TNF inhibitor"))
-    assert tnf.tried and tnf.evidence == ["MedicationRequest/ada"]
+    assert tnf.tried and tnf.evidence == ("MedicationRequest/ada",)
 
 
 def test_nstemi_on_tofacitinib_eu_keeps_the_eu_restriction() -> None:
@@ -113,7 +113,7 @@ def test_psa_dvt_on_apixaban_us_says_avoid_with_alternatives() -> None:
     options = [x.option for x in a.alternatives]
     assert options and options[0] == "TNF inhibitor"
     il17 = next(x for x in a.alternatives if x.option.startswith("IL-17"))
-    assert il17.tried and il17.evidence == ["MedicationRequest/secu"]
+    assert il17.tried and il17.evidence == ("MedicationRequest/secu",)
 
 
 def test_apixaban_without_a_reason_asks_to_confirm_it() -> None:
@@ -155,7 +155,7 @@ def test_abatacept_carries_the_cancer_caveat() -> None:
     a = _assess(r.bundle("collection"), region="EU")
     aba = next(x for x in a.alternatives if x.option == "Abatacept")
     assert aba.caveats and "abatacept" in aba.caveats[0].text
-    assert aba.caveats[0].evidence == ["Condition/mel"]
+    assert aba.caveats[0].evidence == ("Condition/mel",)
     assert aba.caveats[0].sources[0].id == "eular-2024-ptc-cancer"
     assert all(not x.caveats for x in a.alternatives if x.option != "Abatacept")
 

@@ -108,7 +108,7 @@ def test_an_indication_without_a_drug_in_this_region_gets_no_section() -> None:
     kb = default_knowledge()
     with_ra = assess(ra().screened().build(), kb, region="EU", indication="rheumatoid-arthritis")
     with_ad = assess(_ad().screened().build(), kb, region="EU", indication="atopic-dermatitis")
-    no_drug = with_ra.model_copy(update={"drugs": []})
+    no_drug = with_ra.model_copy(update={"drugs": ()})
     ctx = CardContext(knowledge=kb, report_url="https://cds.example.org/report/first")
     [built] = patient_view_card(no_drug, ctx, [(with_ad, "https://cds.example.org/report/second")])
     assert "atopic-dermatitis" in built.card["summary"] and "rheumatoid-arthritis" not in built.card["detail"]

@@ -21,7 +21,7 @@ from typing import Any
 
 import orjson
 
-from jakcheck.engine import assess_document
+from jakcheck.engine import assess
 from jakcheck.fhir.reader import read_document
 from jakcheck.knowledge.loader import default_knowledge
 from jakcheck.patient.facts import PatientFacts
@@ -57,8 +57,8 @@ def record_document(case: Case, pid: str) -> dict[str, Any]:
     """The in-process assessment document of the row's written record, read back by the FHIR reader, with the
     row's own options: what a screen must give for the row."""
     facts = read_back(case.patient(), pid)
-    return assess_document(facts, default_knowledge(), region=case.region,  # type: ignore[arg-type]
-                           indication=case.indication, drugs=case.drugs, settings=SETTINGS)
+    return assess(facts, default_knowledge(), region=case.region,  # type: ignore[arg-type]
+                  indication=case.indication, drugs=case.drugs, settings=SETTINGS).to_json_dict()
 
 
 def read_back(facts: PatientFacts, pid: str | None = None) -> PatientFacts:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from jakcheck.engine import assess_document, candidate_indications
+from jakcheck.engine import assess, candidate_indications
 from jakcheck.knowledge.loader import default_knowledge
 from jakcheck.patient.facts import PatientFacts
 from tests.records import NotWritable, not_exact
@@ -19,9 +19,9 @@ IDS = [f"{c.rule}:{c.scenario}" for c in CASES]
 
 
 def _document(case: Case, facts: PatientFacts) -> bytes:
-    doc = assess_document(facts, default_knowledge(), region=case.region,  # type: ignore[arg-type]
-                          indication=case.indication, drugs=case.drugs)
-    return orjson.dumps(doc, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2)
+    a = assess(facts, default_knowledge(), region=case.region,  # type: ignore[arg-type]
+               indication=case.indication, drugs=case.drugs)
+    return orjson.dumps(a.to_json_dict(), option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2)
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)

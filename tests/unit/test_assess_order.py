@@ -26,7 +26,7 @@ def test_an_ordered_drug_without_authorisation_in_the_region_is_not_recommended(
     drugs = {d.drug: d for d in order.assessment.drugs}
     assert [d.drug for d in order.assessment.drugs] == ["tofacitinib", "filgotinib"]
     assert drugs["filgotinib"].verdict == "not-recommended" and drugs["filgotinib"].dose is None
-    assert drugs["filgotinib"].findings == ["indication.not-approved"]
+    assert drugs["filgotinib"].findings == ("indication.not-approved",)
     assert order.assessment.model_copy(update={"drugs": plain.drugs}) == plain
 
 

@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from jakcheck.engine import assess, assess_document
+from jakcheck.engine import assess
 from jakcheck.errors import PatientDeceased
 from jakcheck.fhir.mappers.patients import patient_identifiers, patient_name
 from jakcheck.knowledge.loader import default_knowledge
@@ -29,7 +29,7 @@ def test_open_screening_defers_now_but_the_restriction_shows_when_ready() -> Non
     assert {d.verdict_when_ready for d in a.drugs} == {"only-if-no-alternative"}
     h = a.headline
     assert h is not None and h.verdict == "only-if-no-alternative"
-    assert h.reasons[:2] == ["age 68", "former smoker"]
+    assert h.reasons[:2] == ("age 68", "former smoker")
     assert h.open_steps == sum(1 for x in a.actions if x.blocking) >= 4
     assert h.text.startswith("Only if no suitable alternative: age 68, former smoker")
     assert f"work-up: {h.open_steps} steps open" in h.text
@@ -43,7 +43,7 @@ def test_results_on_record_keep_their_effect_when_ready() -> None:
     a = assess(facts, default_knowledge(), region="EU", drugs=["tofacitinib"])
     d = a.drugs[0]
     assert d.verdict == d.verdict_when_ready == "defer"
-    assert a.headline is not None and a.headline.reasons == ["low lymphocyte count"]
+    assert a.headline is not None and a.headline.reasons == ("low lymphocyte count",)
 
 
 def test_green_only_when_appropriate_and_nothing_open() -> None:
@@ -51,7 +51,7 @@ def test_green_only_when_appropriate_and_nothing_open() -> None:
     # creatinine 0.6 mg/dL: renal function above 90, so no renal cell of the coverage matrix applies
     a = assess(_ra(50).screened().with_lab("creatinine", 0.6, days_ago=1).build(), default_knowledge(), region="EU")
     h = a.headline
-    assert h is not None and (h.verdict, h.open_steps, h.reasons) == ("appropriate", 0, [])
+    assert h is not None and (h.verdict, h.open_steps, h.reasons) == ("appropriate", 0, ())
     assert a.ready_to_start is True and h.text.startswith("Appropriate")
 
 
@@ -62,6 +62,17 @@ def test_on_treatment_asks_continue_and_has_no_readiness() -> None:
     assert a.mode == "on-treatment" and a.ready_to_start is None
     assert all(d.verdict_when_ready is None for d in a.drugs)
     assert a.headline is not None and a.headline.text.startswith("Continue upadacitinib? ")
+
+
+def test_a_current_drug_not_authorised_in_the_region_leaves_the_headline_to_the_drugs_asked_for() -> None:
+    """On filgotinib (no US authorisation) with tofacitinib asked for in the US: the current drug is out of scope,
+    so the headline gives tofacitinib's verdict (there is no verdict when ready on treatment), not an error."""
+    facts = _ra(50).screened().with_med("filgotinib", mg_per_day=200, days_ago=371).build()
+    a = assess(facts, default_knowledge(), region="US", drugs=["tofacitinib"])
+    assert a.mode == "on-treatment" and [d.drug for d in a.drugs] == ["tofacitinib"]
+    assert a.drugs[0].verdict_when_ready is None
+    assert a.headline is not None and a.headline.verdict == a.drugs[0].verdict
+    assert a.headline.text.startswith("Not recommended")
 
 
 def test_several_indications_give_one_headline_each() -> None:
@@ -75,12 +86,13 @@ def test_several_indications_give_one_headline_each() -> None:
 
 def test_patient_identity_is_in_the_output_and_an_estimated_birth_date_is_not() -> None:
     facts = replace(_ra(50).build(), name="Ada Example", identifiers=(PatientIdentifier("MRN-1", None, "MRN"),))
-    doc = assess_document(facts, default_knowledge(), region="EU")
-    assert doc["patient"]["name"] == "Ada Example"
-    assert doc["patient"]["identifiers"] == [{"value": "MRN-1", "system": None, "label": "MRN"}]
-    assert doc["patient"]["birth_date"] == facts.birth_date.isoformat()  # type: ignore[union-attr]
+    doc = assess(facts, default_knowledge(), region="EU").to_json_dict()
+    assert doc["patient"] == {"id": facts.patient_id, "name": "Ada Example",
+                              "birth_date": facts.birth_date.isoformat(),  # type: ignore[union-attr]
+                              "identifiers": [{"value": "MRN-1", "system": None, "label": "MRN"}],
+                              "deceased": False, "age": 50, "sex": facts.sex}
     estimated = replace(facts, birth_date_estimated=True)
-    assert assess_document(estimated, default_knowledge(), region="EU")["patient"]["birth_date"] is None
+    assert assess(estimated, default_knowledge(), region="EU").patient.birth_date is None
 
 
 def test_reader_takes_the_official_name_and_the_record_number_first() -> None:

@@ -8,7 +8,8 @@ but gives no fact.
 
 from __future__ import annotations
 
-from typing import Any, cast
+import weakref
+from dataclasses import dataclass, field
 
 from jakcheck.fhir.fields import as_dict, as_list, as_str
 from jakcheck.patient.facts import MatchedBy, TextMatch
@@ -52,10 +53,11 @@ class Coder:
 
     def __init__(self, knowledge: Terminology) -> None:
         self.kb = knowledge
-        self._concepts: dict[str, ConceptLike | None] = _shared_cache(knowledge, "reader.concepts")
-        self._text_cache: dict[tuple[str, str], tuple[str, ...]] = _shared_cache(knowledge, "reader.text")
-        self.code_cache: dict[tuple[str, str, str], tuple[str, ...]] = _shared_cache(knowledge, "reader.code")
-        self._condition_cache: dict[str, tuple[TextReading, ...]] = _shared_cache(knowledge, "reader.condition-text")
+        caches = reader_caches(knowledge)
+        self._concepts = caches.concepts
+        self._text_cache = caches.text
+        self.code_cache = caches.code
+        self._condition_cache = caches.condition_text
         self.text_matches: list[TextMatch] = []
 
     def concept(self, cid: str) -> ConceptLike | None:
@@ -140,13 +142,40 @@ class Coder:
         return [], frozenset()
 
 
-def _shared_cache(knowledge: Terminology, name: str) -> dict[Any, Any]:
-    """A look-up cache kept on the knowledge object (`Knowledge.memo`) so that it lives as long as the release
-    and serves every patient; a fresh dict for a Terminology without one. Cleared when it grows too large."""
-    memo = getattr(knowledge, "memo", None)
-    if not isinstance(memo, dict):
-        return {}
-    cache = memo.get(name)
-    if cache is None or len(cache) > _SHARED_CACHE_MAX:
-        cache = memo[name] = {}
-    return cast(dict[Any, Any], cache)
+@dataclass
+class ReaderCaches:
+    """The reader's look-ups of one knowledge release, kept for the release's life so that every record read
+    with it is served by them: concept by id, concepts of a kind by (system, code) and by text, and the
+    qualified readings of a condition text. Each depends only on the release and its key. The keys of the code
+    and text look-ups come from records, so each is emptied when it grows past _SHARED_CACHE_MAX entries."""
+
+    concepts: dict[str, ConceptLike | None] = field(default_factory=dict)
+    code: dict[tuple[str, str, str], tuple[str, ...]] = field(default_factory=dict)
+    text: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
+    condition_text: dict[str, tuple[TextReading, ...]] = field(default_factory=dict)
+
+    def trim(self) -> None:
+        for cache in (self.concepts, self.code, self.text, self.condition_text):
+            if len(cache) > _SHARED_CACHE_MAX:
+                cache.clear()
+
+
+# The caches of each release in use, by the release object's identity; an entry goes when its release does.
+_BY_RELEASE: dict[int, ReaderCaches] = {}
+
+
+def reader_caches(knowledge: Terminology) -> ReaderCaches:
+    """The reader's caches for a knowledge release (made on its first record, trimmed at each record's start);
+    fresh ones, not kept, for a terminology that cannot be weakly referenced."""
+    key = id(knowledge)
+    caches = _BY_RELEASE.get(key)
+    if caches is None:
+        caches = ReaderCaches()
+        try:
+            weakref.finalize(knowledge, _BY_RELEASE.pop, key, None)
+        except TypeError:
+            return caches
+        _BY_RELEASE[key] = caches
+    else:
+        caches.trim()
+    return caches

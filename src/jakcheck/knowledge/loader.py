@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 
 from jakcheck.errors import KnowledgeError
 from jakcheck.knowledge.coverage import Matrix, build_matrix
+from jakcheck.knowledge.derived import DerivedKnowledge
 from jakcheck.knowledge.evidence import check_drug_evidence
 from jakcheck.knowledge.schema import (
     Cite,
@@ -85,7 +86,12 @@ class Knowledge:
         default_factory=dict, init=False, repr=False, compare=False)
     _specimens: dict[str, frozenset[str]] = field(default_factory=dict, init=False, repr=False, compare=False)
     _text_memo: dict[str, tuple[str, ...]] = field(default_factory=dict, init=False, repr=False, compare=False)
-    memo: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    @cached_property
+    def derived(self) -> DerivedKnowledge:
+        """The release's derived look-ups (knowledge/derived.py): source references, label citations,
+        monitoring plans, thresholds per analyte, not-encoded cells. Made by `load_knowledge`."""
+        return DerivedKnowledge(self)
 
     def source(self, source_id: str) -> Source:
         return self.sources[source_id]
@@ -331,7 +337,7 @@ def load_knowledge(data_dir: Path | None = None) -> Knowledge:
     text_pairs.sort(key=lambda t: (-len(t[0]), t[0], t[1]))
     order = tuple(x for x in DRUG_ORDER if x in drugs) + tuple(sorted(x for x in drugs if x not in DRUG_ORDER))
     coverage = build_matrix(drugs, order, indications)
-    return Knowledge(
+    knowledge = Knowledge(
         release=release,
         sources=sources,
         drugs=drugs,
@@ -343,6 +349,8 @@ def load_knowledge(data_dir: Path | None = None) -> Knowledge:
         coverage=coverage,
         trials={t.id: t for t in trials_file.trials} if trials_file is not None else {},
     )
+    _ = knowledge.derived  # built at load, like the indexes above
+    return knowledge
 
 
 @lru_cache(maxsize=1)

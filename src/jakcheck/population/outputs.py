@@ -20,13 +20,16 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import orjson
 
 from jakcheck.population.cohorts import EMA_RISK_CODES, action_priority
 from jakcheck.population.config import ScreenConfig
 from jakcheck.population.inputs import InputFile
+
+if TYPE_CHECKING:
+    from jakcheck.assessment import Assessment
 
 OUTPUT_FILES = ("patients.csv", "assessments.csv", "assessments.parquet", "findings.parquet", "assessments.ndjson",
                 "rejects.ndjson", "summary.json", "report.html")
@@ -74,7 +77,8 @@ def _csv_text(rows: Iterable[Sequence[Any]]) -> bytes:
 
 
 def pack_result(result: Mapping[str, Any], knowledge_version: str) -> bytes:
-    """One per-patient result (see process.assess_records) as the writer takes it (ScreenWriter.add_packed)."""
+    """One per-patient result (see process.assess_records) as the writer takes it (ScreenWriter.add_packed); the
+    assessment is serialised here, in the worker."""
     pid: str = result["id"]
     head: dict[str, Any] = {"patient": bool(result.get("patient")), "rejects": result.get("rejects", [])}
     pcsv = acsv = raw = acols = fcols = b""
@@ -84,8 +88,9 @@ def pack_result(result: Mapping[str, Any], knowledge_version: str) -> bytes:
         head["cohort"] = result.get("cohort")
         head["excluded"] = excluded
         pcsv = _csv_text([(pid, ";".join(cohorts), "yes" if result.get("assessed") else "no", excluded or "")])
-        a = result.get("assessment")
-        if a is not None:
+        model: Assessment | None = result.get("assessment")
+        if model is not None:
+            a = model.to_json_dict()  # the published document, as every surface writes it
             arows, frows, head["tally"] = _assessment_parts(pid, result["cohort"], a, knowledge_version)
             acsv = _csv_text([("true" if v is True else "false" if v is False else ";".join(v)
                                if isinstance(v, list) else v) for v in row] for row in arows)

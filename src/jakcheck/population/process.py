@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from jakcheck.engine import assess_document
+from jakcheck.engine import assess
 from jakcheck.errors import InputError
 from jakcheck.fhir.reader import read_resources
 from jakcheck.knowledge.loader import Knowledge
@@ -54,7 +54,8 @@ Segment = tuple[int, int, int, str, bytes, bytes]
 def assess_records(pid: str, records: list[Record], medications: Mapping[str, bytes], config: ScreenConfig,
                    knowledge: Knowledge) -> dict[str, Any]:
     """The result for one patient id: {"id", "patient" (False when no Patient resource has this id),
-    "cohorts", "cohort", "assessed", "excluded", "assessment", "rejects": [[origin, reason], ...]}."""
+    "cohorts", "cohort", "assessed", "excluded", "assessment" (the Assessment model, or None), "rejects":
+    [[origin, reason], ...]}."""
     return assess_ordered(pid, sorted(records, key=_ORIGIN), medications, config, knowledge)
 
 
@@ -174,6 +175,5 @@ class _Gathered:
         result["cohort"] = primary(cohorts)
         if config.selects(cohorts):
             result["assessed"] = True
-            result["assessment"] = assess_document(facts, knowledge, region=config.region,
-                                                   settings=config.settings)
+            result["assessment"] = assess(facts, knowledge, region=config.region, settings=config.settings)
         return result

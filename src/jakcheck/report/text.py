@@ -8,6 +8,7 @@ no string from the assessment is ever parsed as markup).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from io import StringIO
 
 from rich.console import Console, Group, RenderableType
@@ -190,7 +191,7 @@ def _source_text(s: SourceRef) -> Text:
     return t
 
 
-def _sources_block(sources: list[SourceRef], level: int) -> list[RenderableType]:
+def _sources_block(sources: Sequence[SourceRef], level: int) -> list[RenderableType]:
     if not sources:
         return []
     return [_indented(Text("Sources:", style="bold"), level),

@@ -10,13 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, TypeVar
+from functools import cached_property
+from typing import TYPE_CHECKING, TypeVar
 
 from jakcheck.assessment import BLOCKS_START, CONDITIONAL_VERDICTS, Severity, Timing, Verdict
 from jakcheck.knowledge.loader import Knowledge
 from jakcheck.knowledge.schema import Cite, Dose, LabelAction, Region, RegionLabel
 from jakcheck.patient.facts import MedicationFact, PatientFacts
 from jakcheck.settings import Settings
+
+if TYPE_CHECKING:
+    from jakcheck.rules.scores import Score
 
 
 @dataclass(frozen=True)
@@ -62,8 +66,14 @@ class Context:
     # The site's settings (the SCORE2 risk region, site values of site-adjustable thresholds); checked by the
     # engine against the knowledge release before any rule runs.
     settings: Settings = field(default_factory=Settings)
-    # Values derived once per assessment and read by several rules (e.g. the scores); not an input.
-    memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @cached_property
+    def scores(self) -> tuple[Score, ...]:
+        """Every score the record supports for this context (rules.scores.compute_scores), in output order;
+        computed once per assessment: several rules and the output read them."""
+        from jakcheck.rules.scores import compute_scores
+
+        return tuple(compute_scores(self.facts, self.region, self.risk_region, self.indication))
 
     @property
     def risk_region(self) -> str:
@@ -170,13 +180,9 @@ def class_cite(ctx: Context) -> tuple[Cite, ...]:
 
 
 def label_cites(ctx: Context, drugs: tuple[str, ...]) -> tuple[Cite, ...]:
-    """The label of each drug as a citation (Cite is immutable: made once per release, region and drugs)."""
-    memo: dict[tuple[Region, tuple[str, ...]], tuple[Cite, ...]] = ctx.knowledge.memo.setdefault("label-cites", {})
-    cites = memo.get((ctx.region, drugs))
-    if cites is None:
-        cites = memo[(ctx.region, drugs)] = tuple(Cite(source=ctx.label(d).label_source, section=None)
-                                                  for d in drugs)
-    return cites
+    """The label of each drug as a citation (the release's own, knowledge.derived: made at load)."""
+    label_cite = ctx.knowledge.derived.label_cite
+    return tuple(label_cite(d, ctx.region) for d in drugs)
 
 
 def verdict_from_action(action: LabelAction) -> Verdict | None:

@@ -22,8 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import get_args
 
-from jakcheck.knowledge.coverage import Cell, dimension_text, generic_cell, kind
-from jakcheck.knowledge.schema import DIMENSIONS, Cite, InteractionClass, Region
+from jakcheck.knowledge.coverage import Cell, dimension_text, kind
+from jakcheck.knowledge.schema import Cite, InteractionClass, Region
 from jakcheck.patient.derived import RenalFunction, age_years, conditions, latest_lab, medications_with_class
 from jakcheck.patient.facts import Tri
 from jakcheck.rules import interactions as interactions_rules
@@ -53,45 +53,44 @@ def _other(region: Region) -> Region:
     return "US" if region == "EU" else "EU"
 
 
-def _cell(ctx: Context, drug: str, indication: str, dimension: str) -> Cell | None:
-    """The matrix cell; for an indication the knowledge does not list for the drug at all, its approval and
-    start-dose cells are not encoded (check approval), never "not approved"."""
-    k = ctx.knowledge
-    cell = k.coverage.cell(drug, ctx.region, indication, dimension)
-    if cell is None and dimension in ("approval", "start-dose"):
-        lab = k.label(drug, ctx.region)
-        if lab is not None and lab.authorised and not any(r.indication == indication for r in lab.indications):
-            return generic_cell(drug, ctx.region, indication, dimension, lab.label_source)
-    return cell
-
-
 def _indications(ctx: Context, drug: str) -> list[str]:
     if ctx.indication is not None:
         return [ctx.indication]
     return list(dict.fromkeys(r.indication for r in ctx.label(drug).indications))
 
 
-def _all_below(ctx: Context, analyte: str, treatment: bool) -> list[float]:
-    """Every threshold the knowledge holds for the analyte (any drug, any region), start or on-treatment; made
-    once per release."""
-    memo: dict[tuple[str, bool], list[float]] = ctx.knowledge.memo.setdefault("coverage-thresholds", {})
-    out = memo.get((analyte, treatment))
-    if out is None:
-        out = memo[(analyte, treatment)] = [
-            t.below for d in ctx.knowledge.drugs.values() for lab in d.regions.values() for t in lab.labs
-            if t.analyte == analyte and t.below is not None and (t.action != "do-not-initiate") == treatment]
-    return out
+class _Patient:
+    """What the coverage check reads about the patient, worked out once per assessment and shared by every
+    drug: whether the patient can be in any cell of the gated kinds at all (a quick first test), the classes of
+    the current medicines, and (on first use) the renal function now per measure."""
+
+    def __init__(self, ctx: Context) -> None:
+        f = ctx.facts
+        age = age_years(f)
+        self.gates: dict[str, bool] = {
+            "age": age is not None and (age >= 65 or age < 18),
+            "dialysis": f.on_dialysis or bool(conditions(f, "esrd-dialysis", active_only=True)),
+            "hepatic": f.child_pugh is not None or bool(conditions(f, "cirrhosis", active_only=True)),
+            "pregnancy": reproductive.is_pregnant(ctx)[0],
+            "lactation": f.lactating.state == Tri.PRESENT or bool(conditions(f, "lactation", active_only=True)),
+            "contraception": f.sex != "male" and age is not None
+            and reproductive.CHILDBEARING_AGES[0] <= age < reproductive.CHILDBEARING_AGES[1],
+        }
+        self.classes = frozenset(c for m in f.medications if m.current for c in m.classes)
+        self._renal: dict[str, RenalFunction | None] = {}
+
+    def renal_now(self, ctx: Context, measure: str) -> RenalFunction | None:
+        if measure not in self._renal:
+            self._renal[measure] = renal_hepatic.renal_function_now(ctx, measure)
+        return self._renal[measure]
 
 
-def _renal_state(ctx: Context, drug: str, cell: Cell) -> tuple[str, tuple[str, ...]] | None:
+def _renal_state(ctx: Context, drug: str, cell: Cell, patient: _Patient) -> tuple[str, tuple[str, ...]] | None:
     lab = ctx.label(drug)
     measures = (lab.renal.measure,) if lab.renal is not None else ("crcl-cockcroft-gault", "egfr")
-    memo: dict[str, RenalFunction | None] = ctx.memo.setdefault("coverage-renal", {})
     values: list[RenalFunction] = []
     for m in measures:
-        if m not in memo:
-            memo[m] = renal_hepatic.renal_function_now(ctx, m)
-        fn = memo[m]
+        fn = patient.renal_now(ctx, m)
         if fn is not None:
             values.append(fn)
     if not values:
@@ -109,14 +108,7 @@ def _renal_state(ctx: Context, drug: str, cell: Cell) -> tuple[str, tuple[str, .
     return shown, fn.evidence
 
 
-def _current_classes(ctx: Context) -> frozenset[str]:
-    got: frozenset[str] | None = ctx.memo.get("coverage-classes")
-    if got is None:
-        got = ctx.memo["coverage-classes"] = frozenset(c for m in ctx.facts.medications if m.current for c in m.classes)
-    return got
-
-
-def _patient_in(ctx: Context, drug: str, cell: Cell) -> tuple[str, tuple[str, ...]] | None:
+def _patient_in(ctx: Context, drug: str, cell: Cell, patient: _Patient) -> tuple[str, tuple[str, ...]] | None:
     """Whether the patient's data puts them in the cell: (what puts them there, evidence) or None."""
     f = ctx.facts
     dim = cell.dimension
@@ -129,7 +121,7 @@ def _patient_in(ctx: Context, drug: str, cell: Cell) -> tuple[str, tuple[str, ..
             return f"age {age}", (f.patient_source,)
         return None
     if k == "renal":
-        return _renal_state(ctx, drug, cell)
+        return _renal_state(ctx, drug, cell, patient)
     if k == "dialysis":
         esrd = conditions(f, "esrd-dialysis", active_only=True)
         if f.on_dialysis or esrd:
@@ -144,7 +136,7 @@ def _patient_in(ctx: Context, drug: str, cell: Cell) -> tuple[str, tuple[str, ..
             return "liver disease without a Child-Pugh class", tuple(c.source for c in cirrhosis)
         return None
     if k == "interaction":
-        if arg not in _current_classes(ctx):
+        if arg not in patient.classes:
             return None
         meds = [m for m in medications_with_class(f, arg) if m.concept != drug]
         if not meds:
@@ -157,7 +149,9 @@ def _patient_in(ctx: Context, drug: str, cell: Cell) -> tuple[str, tuple[str, ..
         value = latest_lab(f, arg, int(ctx.threshold("cbc-baseline-lookback-days")))
         if value is None:
             return None  # a missing count is a finding of its own (lab.cbc-missing)
-        limits = _all_below(ctx, arg, treatment) + [v for a, v in cell.reported_below if a == arg]
+        # Every threshold the knowledge holds for the analyte (any drug, any region), start or on-treatment.
+        limits = [*ctx.knowledge.derived.threshold_limits.get((arg, treatment), ()),
+                  *(v for a, v in cell.reported_below if a == arg)]
         if not limits or value.value >= NEAR * max(limits):
             return None
         return f"{arg} {value.value:g} {value.unit}", (value.source,)
@@ -180,51 +174,13 @@ def _patient_in(ctx: Context, drug: str, cell: Cell) -> tuple[str, tuple[str, ..
     return None
 
 
-def _not_encoded_cells(ctx: Context, drug: str, indications: tuple[str, ...]) -> tuple[Cell, ...]:
-    """The drug's not-encoded cells for the indications, the first per dimension; made once per release."""
-    memo: dict[tuple[str, Region, tuple[str, ...]], tuple[Cell, ...]] = ctx.knowledge.memo.setdefault(
-        "coverage-not-encoded", {})
-    key = (drug, ctx.region, indications)
-    cells = memo.get(key)
-    if cells is None:
-        found: list[Cell] = []
-        for dim in DIMENSIONS:
-            for ind in indications:
-                cell = _cell(ctx, drug, ind, dim)
-                if cell is not None and cell.status == "not-encoded":
-                    found.append(cell)
-        cells = memo[key] = tuple(found)
-    return cells
-
-
-_GATED = ("age", "dialysis", "hepatic", "pregnancy", "lactation", "contraception")
-
-
-def _gates(ctx: Context) -> dict[str, bool]:
-    """Per assessment: whether the patient can be in any cell of these kinds at all (a quick first test)."""
-    got: dict[str, bool] | None = ctx.memo.get("coverage-gates")
-    if got is None:
-        f = ctx.facts
-        age = age_years(f)
-        got = ctx.memo["coverage-gates"] = {
-            "age": age is not None and (age >= 65 or age < 18),
-            "dialysis": f.on_dialysis or bool(conditions(f, "esrd-dialysis", active_only=True)),
-            "hepatic": f.child_pugh is not None or bool(conditions(f, "cirrhosis", active_only=True)),
-            "pregnancy": reproductive.is_pregnant(ctx)[0],
-            "lactation": f.lactating.state == Tri.PRESENT or bool(conditions(f, "lactation", active_only=True)),
-            "contraception": f.sex != "male" and age is not None
-            and reproductive.CHILDBEARING_AGES[0] <= age < reproductive.CHILDBEARING_AGES[1],
-        }
-    return got
-
-
-def relevant_cells(ctx: Context, drug: str) -> list[Relevant]:
+def relevant_cells(ctx: Context, drug: str, patient: _Patient) -> list[Relevant]:
     """The not-encoded cells of the drug that the patient's data puts them in, one per dimension."""
     out: list[Relevant] = []
     done: set[str] = set()
-    gates = _gates(ctx)
-    classes = _current_classes(ctx)
-    for cell in _not_encoded_cells(ctx, drug, tuple(_indications(ctx, drug))):
+    gates = patient.gates
+    classes = patient.classes
+    for cell in ctx.knowledge.derived.not_encoded_cells(drug, ctx.region, tuple(_indications(ctx, drug))):
         dim = cell.dimension
         if dim in done:
             continue
@@ -233,7 +189,7 @@ def relevant_cells(ctx: Context, drug: str) -> list[Relevant]:
                 continue
         elif not gates.get(kind(dim), True):
             continue
-        state = _patient_in(ctx, drug, cell)
+        state = _patient_in(ctx, drug, cell, patient)
         if state is not None:
             out.append(Relevant(cell, state[0], state[1]))
             done.add(cell.dimension)
@@ -276,7 +232,7 @@ def _other_region_hits(ctx: Context, drug: str, rel: Relevant) -> tuple[list[Hit
     rule = _borrowing_rule(rel.cell.dimension)
     if rule is None:
         return [], None
-    octx = replace(ctx, region=other, drugs=(drug,), memo={})
+    octx = replace(ctx, region=other, drugs=(drug,))
     hits = [replace(h, drugs=(drug,), summary=f"{h.summary} [{other} label rule applied: no {ctx.region} rule "
                     "encoded]") for h in rule(octx) if drug in h.drugs or not h.drugs]
     if cell.status == "not-encoded":
@@ -297,8 +253,10 @@ def not_encoded(ctx: Context) -> list[Hit]:
     not encoded, Then knowledge.follow-label (info) asks to follow the label section, without capping.
     Source: the drug's label (the section named in each cell)."""
     hits: list[Hit] = []
+    patient = _Patient(ctx) if ctx.drugs else None
     for d in ctx.drugs:
-        rels = relevant_cells(ctx, d)
+        assert patient is not None
+        rels = relevant_cells(ctx, d, patient)
         if not rels:
             continue
         label_source = ctx.label(d).label_source

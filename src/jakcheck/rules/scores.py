@@ -248,14 +248,6 @@ def compute_scores(facts: PatientFacts, region: Region, risk_region: str = DEFAU
     return cardiovascular_scores(facts, region, risk_region) + disease_activity_scores(facts, indication)
 
 
-def scores_for(ctx: Context) -> list[Score]:
-    """The scores for this context, computed once per assessment (several rules and the output read them)."""
-    cached = ctx.memo.get("scores")
-    if cached is None:
-        cached = ctx.memo["scores"] = compute_scores(ctx.facts, ctx.region, ctx.risk_region, ctx.indication)
-    return list(cached)
-
-
 # --- what the rules read ------------------------------------------------------------------------------------
 
 def score2_threshold_key(age: float) -> str:
@@ -286,7 +278,7 @@ class HighRisk:
 def high_calculated_risk(ctx: Context) -> HighRisk | None:
     """The region's default model, when its 10-year risk (or its lowest value over unknown yes/no answers) is at
     or above the threshold for the model (and, for SCORE2, for the age band)."""
-    default = next((s for s in scores_for(ctx) if s.default), None)
+    default = next((s for s in ctx.scores if s.default), None)
     if default is None:
         return None
     key_result = RISK_RESULT[default.calculator]
@@ -323,7 +315,7 @@ def age_counted_elsewhere(ctx: Context, high: HighRisk | None) -> bool:
 
 def active_disease(ctx: Context) -> Score | None:
     """The most recent disease-activity score in moderate/high activity (ASDAS: high/very high), or None."""
-    found = [s for s in scores_for(ctx)  # the disease-activity part is disease_activity_scores(facts, indication)
+    found = [s for s in ctx.scores  # the disease-activity part is disease_activity_scores(facts, indication)
              if s.kind == "disease-activity" and s.status == "calculated" and s.result is not None]
     if not found:
         return None

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -39,7 +40,7 @@ from jakcheck.service.models import (
     OrderSignContext,
 )
 from jakcheck.service.orders import OrderedDrug, indication_for, ordered_drugs, other_orders_as_active
-from jakcheck.service.prefetch import SERVICE_BY_ID, discovery, prefetch_templates
+from jakcheck.service.prefetch import SERVICE_BY_ID, discovery
 from jakcheck.service.state import ApiError, ServiceState, json_response, read_json, require_jwt, state
 
 log = logging.getLogger("jakcheck.service.hooks")
@@ -62,7 +63,7 @@ async def services(request: Request) -> Response:
     return json_response(discovery(s.knowledge))
 
 
-def _prefetch_missing(req: CDSHooksRequest, templates: dict[str, str]) -> dict[str, str]:
+def _prefetch_missing(req: CDSHooksRequest, templates: Mapping[str, str]) -> dict[str, str]:
     given = req.prefetch or {}
     return {k: t for k, t in templates.items() if k not in given}
 
@@ -72,7 +73,7 @@ async def _gather(s: ServiceState, req: CDSHooksRequest,
     """The prefetch to read, completed from the FHIR server where allowed; notes on what is missing; the parts of
     the record that did not arrive (read as incomplete, never as absent); and whether the answer may be kept for
     identical calls (not after a failed or partial fetch, which may be transient)."""
-    templates = prefetch_templates(s.knowledge)
+    templates = s.prefetch_templates
     data = {k: v for k, v in (req.prefetch or {}).items() if k in templates or isinstance(v, dict)}
     missing = _prefetch_missing(req, templates)
     notes: list[str] = []
@@ -122,7 +123,7 @@ def _error_issues(resource: Any) -> list[str]:
             if isinstance(i, dict) and i.get("severity") in ("error", "fatal")]
 
 
-def _reported_errors(data: dict[str, Any], templates: dict[str, str]) -> list[IncompleteData]:
+def _reported_errors(data: dict[str, Any], templates: Mapping[str, str]) -> list[IncompleteData]:
     """Prefetch keys where the EHR sent an OperationOutcome with an error instead of the data, or beside part of
     it in a search Bundle (CDS Hooks 2.0.1, Prefetch: "OperationOutcome(s) SHOULD be used to communicate those
     errors"). A null value is not an error: it means the EHR has no such data."""

@@ -122,11 +122,7 @@ def _templates(observations: tuple[str, ...], procedures: tuple[str, ...]) -> di
 
 def prefetch_templates(knowledge: Knowledge) -> dict[str, str]:
     """Prefetch key -> FHIR query template (CDS Hooks 2.0.1 §Prefetch, recommended query subset)."""
-    templates = knowledge.memo.get("prefetch_templates")
-    if templates is None:
-        templates = knowledge.memo["prefetch_templates"] = _templates(observation_codes(knowledge),
-                                                                     procedure_codes(knowledge))
-    return dict(templates)
+    return _templates(observation_codes(knowledge), procedure_codes(knowledge))
 
 
 def discovery(knowledge: Knowledge) -> dict[str, object]:

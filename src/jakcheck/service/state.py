@@ -10,9 +10,11 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
+from types import MappingProxyType
 from typing import Any, Protocol
 
 import httpx
@@ -25,6 +27,7 @@ from jakcheck.knowledge.loader import Knowledge
 from jakcheck.service.answers import AnswerCache
 from jakcheck.service.auth import AuthError, JwtVerifier
 from jakcheck.service.feedback import FeedbackStore
+from jakcheck.service.prefetch import prefetch_templates
 from jakcheck.settings import Settings
 
 INSECURE_HEADER = "X-Jakcheck-Insecure-Dev"
@@ -99,6 +102,11 @@ class ServiceState:
     # bug: 500). On in tests and by default in create_app; `jakcheck serve` turns it off unless
     # JAKCHECK_VALIDATE_RESPONSES=true (it costs about 0.5 ms a call, ~10 % of one).
     validate_responses: bool = True
+
+    @cached_property
+    def prefetch_templates(self) -> Mapping[str, str]:
+        """The CDS Hooks prefetch templates of the knowledge release, made once (they depend only on it)."""
+        return MappingProxyType(prefetch_templates(self.knowledge))
 
 
 def state(request: Request) -> ServiceState:
