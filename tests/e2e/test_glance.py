@@ -19,7 +19,14 @@ from typing import Any
 
 import pytest
 
+import jakcheck.cli
+from jakcheck.cli import main
+from jakcheck.knowledge.loader import default_knowledge
 from tests.e2e.test_browser import AS_OF, base_url, browser  # noqa: F401 - the shared server and browser fixtures
+from tests.e2e.test_examples import ENTRIES as EXAMPLE_ENTRIES
+from tests.e2e.test_examples import argv_for
+from tests.e2e.test_on_treatment_examples import ENTRIES as ON_TREATMENT_ENTRIES
+from tests.e2e.test_on_treatment_examples import FOLDER as ON_TREATMENT_FOLDER
 
 axe_module = pytest.importorskip("axe_playwright_python.sync_playwright",
                                  reason="axe-playwright-python is not installed (pip install -e '.[dev]')")
@@ -74,12 +81,14 @@ def printed_pages(pg: Any, *, full: bool = False) -> int:
 
 
 def running_header_repeats(pg: Any) -> bool:
-    """In print the patient line is the header row of the page frame, which the browser repeats on every page."""
+    """In print the patient line is the header row of the page frame, which the browser repeats on every page: the
+    frame must be a real table (a block frame prints the line on the first page only)."""
     pg.emulate_media(media="print")
-    shown = pg.evaluate("getComputedStyle(document.querySelector('table.print-frame > thead')).display")
+    shown = pg.evaluate("['table.print-frame', 'table.print-frame > thead', 'table.print-frame > tbody > tr']"
+                        ".map(s => getComputedStyle(document.querySelector(s)).display)")
     text = pg.inner_text("table.print-frame > thead .running-header")
     pg.emulate_media(media="screen")
-    return bool(shown == "table-header-group" and text.strip())
+    return bool(shown == ["table", "table-header-group", "table-row"] and text.strip())
 
 
 def assert_clinical_language(pg: Any) -> None:
@@ -274,3 +283,59 @@ def test_short_form_comes_first_and_keeps_what_was_typed(page: Any) -> None:
     page.fill("#lab_platelets", "250")
     page.click("button[value=form]")
     page.wait_for_selector("#headline")
+
+
+def _cli_report_cases() -> list[Any]:
+    """`jakcheck assess ... --format html` for every example patient, before and on treatment."""
+    cases = [pytest.param(argv_for(e, "html"), id=Path(e["file"]).stem) for e in EXAMPLE_ENTRIES]
+    cases += [pytest.param(["assess", str(ON_TREATMENT_FOLDER / e["file"]), *map(str, e["args"]), "--format", "html"],
+                           id="on-treatment-" + str(e.get("name") or Path(e["file"]).stem))
+              for e in ON_TREATMENT_ENTRIES]
+    return cases
+
+
+def _cli_report_page(browser: Any, argv: list[str], out: Path, monkeypatch: pytest.MonkeyPatch) -> Any:  # noqa: F811
+    monkeypatch.setattr(jakcheck.cli, "_knowledge", default_knowledge)
+    assert main([*argv, "--output", str(out)], {}) == 0
+    pg = browser.new_page()
+    pg.goto(out.as_uri())
+    return pg
+
+
+@pytest.mark.parametrize("argv", _cli_report_cases())
+def test_cli_html_report_prints_a_summary_of_at_most_two_pages(browser: Any, argv: list[str],  # noqa: F811
+                                                               tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI's HTML report printed by default: result and next steps first (headline, verdicts with doses,
+    checklist), the evidence left for the full report, the patient named on every A4 page, at most 2 pages."""
+    pg = _cli_report_page(browser, argv, tmp_path / "report.html", monkeypatch)
+    try:
+        assert running_header_repeats(pg)
+        pg.emulate_media(media="print")
+        shown = pg.evaluate("""(() => {
+            const out = {};
+            for (const id of ['headline', 'verdicts', 'checklist', 'findings', 'scores', 'alternatives', 'sources']) {
+                const el = document.getElementById(id);
+                out[id] = el && getComputedStyle(el).display !== 'none' ? el.getBoundingClientRect().top : null;
+            }
+            return out; })()""")
+        pg.emulate_media(media="screen")
+        assert shown["headline"] is not None and shown["headline"] < shown["verdicts"] < shown["checklist"], shown
+        for evidence in ("findings", "scores", "alternatives", "sources"):
+            assert shown[evidence] is None, f"{evidence} printed in the summary"
+        assert printed_pages(pg) <= 2
+    finally:
+        pg.close()
+
+
+def test_cli_html_full_report_prints_the_evidence(browser: Any, tmp_path: Path,  # noqa: F811
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    entry = next(e for e in EXAMPLE_ENTRIES if e["file"] == "ra-71-smoker-eu.json")
+    summary = _cli_report_page(browser, argv_for(entry, "html"), tmp_path / "summary.html", monkeypatch)
+    full = _cli_report_page(browser, [*argv_for(entry, "html"), "--print-full"], tmp_path / "full.html", monkeypatch)
+    try:
+        assert running_header_repeats(full)
+        assert printed_pages(summary) <= 2 < printed_pages(full)
+    finally:
+        summary.close()
+        full.close()
