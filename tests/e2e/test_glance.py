@@ -366,3 +366,110 @@ def test_cli_html_full_report_prints_the_evidence(browser: Any, tmp_path: Path, 
     finally:
         summary.close()
         full.close()
+
+
+def _fill_form_with_problems(pg: Any) -> None:
+    """No diagnosis, an impossible age, a lab value that is not a number, a glucocorticoid dose without a
+    glucocorticoid, "none of these" with a condition; plus answers that are fine and must be kept."""
+    pg.goto("/")
+    pg.check("input[name=region][value=EU]")
+    pg.fill("#as_of", AS_OF)
+    pg.fill("#age", "200")
+    pg.check("input[name=sex][value=female]")
+    pg.check("input[name=smoking][value=former]")
+    pg.check("input[name=cv][value=hypertension]")
+    pg.check("input[name=cv_none]")
+    pg.fill("#lab_lymphocytes", "1.2")
+    pg.fill("#lab_neutrophils", "3,4")  # a decimal comma is a number
+    pg.fill("#lab_platelets", "2x5")
+    pg.fill("#glucocorticoid_dose", "7.5")
+    pg.fill("#other_meds", "metformin")
+
+
+FORM_PROBLEMS = {"diagnosis": "choose the diagnosis the JAK inhibitor would treat",
+                 "age": "must be a whole number of years from 0 to 130, not '200'",
+                 "lab_platelets": "not a number: '2x5'",
+                 "glucocorticoid_dose": "given, but no glucocorticoid is ticked",
+                 "cv": "'none of these' is ticked together with a condition"}
+
+
+def _assert_problems_beside_fields_and_values_kept(pg: Any, problems: dict[str, str]) -> None:
+    summary = pg.inner_text("#error-summary")
+    assert f"{len(problems)} answers to correct" in summary
+    for field, message in problems.items():
+        assert message in summary, (field, summary)
+        assert pg.locator(f"#error-summary a[href='#{field}']").count() == 1
+        assert message in pg.inner_text(f"#{field}-error")
+        # Beside its question: right after the box, or inside the group of tick boxes.
+        beside = pg.evaluate("id => { const c = document.getElementById(id);"
+                             " const e = document.getElementById(id + '-error');"
+                             " return c.tagName === 'FIELDSET' ? c.contains(e) : c.nextElementSibling === e; }", field)
+        assert beside, field
+    for field in ("lab_lymphocytes", "lab_neutrophils"):
+        assert pg.locator(f"#{field}-error").count() == 0
+    for field, typed in (("age", "200"), ("lab_lymphocytes", "1.2"), ("lab_neutrophils", "3,4"),
+                         ("lab_platelets", "2x5"), ("glucocorticoid_dose", "7.5"), ("other_meds", "metformin")):
+        assert pg.input_value(f"#{field}") == typed, field
+    assert pg.is_checked("input[name=smoking][value=former]") and pg.is_checked("input[name=sex][value=female]")
+    assert pg.is_checked("input[name=cv][value=hypertension]") and pg.is_checked("input[name=cv_none]")
+    assert pg.get_attribute("#glucocorticoid_dose", "aria-invalid") == "true"
+    assert "glucocorticoid_dose-error" in (pg.get_attribute("#glucocorticoid_dose", "aria-describedby") or "")
+
+
+def test_short_form_checks_every_answer_inline_before_sending(page: Any) -> None:
+    """In the browser, every problem at once, each beside its question and in a list at the top, nothing sent and
+    nothing typed lost; a corrected answer loses its message at once; axe-core stays clean on the error state."""
+    sent: list[str] = []
+    page.on("request", lambda r: sent.append(r.url) if r.method == "POST" else None)
+    _fill_form_with_problems(page)
+    # Inline, before sending: a changed answer is checked beside its question.
+    page.locator("#lab_platelets").blur()
+    assert "not a number: '2x5'" in page.inner_text("#lab_platelets-error")
+    assert page.locator("#error-summary").count() == 0
+    page.click("button[value=form]")
+    page.wait_for_selector("#error-summary")
+    assert not sent, "the form was sent with problems the page can see"
+    _assert_problems_beside_fields_and_values_kept(page, FORM_PROBLEMS)
+    for field in ("diagnosis", "age", "lab_platelets"):
+        assert page.get_attribute(f"#{field}", "aria-invalid") == "true"
+        assert f"{field}-error" in (page.get_attribute(f"#{field}", "aria-describedby") or "")
+    assert page.get_attribute("input[name=cv_none]", "aria-invalid") == "true"
+    assert page.evaluate("document.activeElement.id") == "error-summary"
+    check_page(page, "11-form-problems-inline")
+    # Corrected answers lose their messages at once; the list at the top follows.
+    page.fill("#age", "68")
+    page.locator("#age").blur()
+    assert page.locator("#age-error").count() == 0 and page.get_attribute("#age", "aria-invalid") is None
+    assert "4 answers to correct" in page.inner_text("#error-summary")
+    page.select_option("#diagnosis", "rheumatoid-arthritis")
+    page.fill("#lab_platelets", "250")
+    page.locator("#lab_platelets").blur()
+    page.uncheck("input[name=cv_none]")
+    page.check("input[name=current][value=prednisolone]")
+    assert page.locator("#error-summary").count() == 0 and page.locator(".field-error").count() == 0
+    page.click("button[value=form]")
+    # What only the server can tell (a medicine name it does not know) comes back the same way, all typed kept.
+    page.wait_for_selector("#error-summary")
+    assert sent and "1 answer to correct" in page.inner_text("#error-summary")
+    assert "no known medication matches the text 'metformin'" in page.inner_text("#error-summary")
+    assert page.input_value("#age") == "68" and page.input_value("#lab_platelets") == "250"
+    assert page.is_checked("input[name=current][value=prednisolone]")
+    assert page.evaluate("document.activeElement.id") == "error-summary"
+    page.fill("#other_meds", "")
+    page.click("button[value=form]")
+    page.wait_for_selector("#headline")
+
+
+def test_short_form_without_script_is_checked_by_the_server(browser: Any, base_url: str) -> None:  # noqa: F811
+    """The server has the last word and says the same: with scripts off, every problem at once beside its question,
+    everything typed kept."""
+    context = browser.new_context(viewport=VIEWPORTS["1366x768"], base_url=base_url, java_script_enabled=False)
+    try:
+        pg = context.new_page()
+        _fill_form_with_problems(pg)
+        pg.click("button[value=form]")
+        pg.wait_for_selector("#error-summary")
+        assert "/assess" in pg.url
+        _assert_problems_beside_fields_and_values_kept(pg, FORM_PROBLEMS)
+    finally:
+        context.close()
