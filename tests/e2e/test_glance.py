@@ -253,6 +253,7 @@ def test_api_docs_link_back_to_the_app_and_pass_axe(page: Any) -> None:
     page.locator(".opblock-post .execute").first.click()  # a required path parameter left blank: marked invalid
     page.wait_for_selector(".live-responses-table")
     page.wait_for_selector("tr[data-param-name] input.invalid")
+    page.wait_for_selector(".validation-errors")
     assert_axe_clean(page, "10-api-docs-responses")
     check_page(page, "10-api-docs-responses")
 

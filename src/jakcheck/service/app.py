@@ -222,7 +222,9 @@ DOCS_CONTRAST_CSS = (".swagger-ui .info .title small { background-color: #3b4151
                      ".swagger-ui .highlight-code > .microlight { max-height: none; overflow: visible !important; "
                      "white-space: pre-wrap; word-break: break-all; } "
                      ".swagger-ui .response-col_status .response-undocumented { color: #595959; } "
-                     ".swagger-ui .download-contents { background: #3b4151 !important; color: #fff !important; }")
+                     ".swagger-ui .download-contents { background: #3b4151 !important; color: #fff !important; } "
+                     # The "correct these" box appears at once, in full colour (it used to grow from faint).
+                     ".swagger-ui .errors-wrapper { animation: none; color: #3b4151; }")
 # Swagger UI leaves the request body box and the copy buttons without a name a screen reader can announce: the
 # page names them as they appear (Swagger UI re-renders parts of the page on every click).
 DOCS_NAMES_JS = """(function () {
