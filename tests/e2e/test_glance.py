@@ -5,7 +5,9 @@
 3. uploads of FHIR bundles: a complete record, a patient 52 weeks into upadacitinib, a deceased patient.
 
 Each page is screenshotted at 1366x768 and 820x1180 into test-artifacts/glance/ and checked with axe-core: no
-serious or critical violation on any page. Uses the app, browser and server set-up of test_browser.py.
+serious or critical violation on any page, the API docs (/docs) included. The short form is checked in the browser
+and, with scripts off, by the server. The command line's HTML report of every example patient prints its summary on
+at most two A4 pages. Uses the app, browser and server set-up of test_browser.py.
 """
 
 from __future__ import annotations
