@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import re
 import traceback
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -204,7 +205,8 @@ def _install_handlers(app: FastAPI, insecure: bool) -> None:
 
 
 APP_LINK = '<a href="/">Back to the jakcheck app (assess a patient)</a>'
-# Swagger UI's version badges are white on light grey: darker backgrounds give them readable contrast.
+# Swagger UI's version badges, method labels and try-out buttons are too light: darker colours give readable
+# contrast.
 DOCS_CONTRAST_CSS = (".swagger-ui .info .title small { background-color: #3b4151 !important; } "
                      ".swagger-ui .info .title small.version-stamp { background-color: #2f6b00 !important; } "
                      ".swagger-ui .opblock-get .opblock-summary-method { background: #0b5cad !important; } "
@@ -214,14 +216,56 @@ DOCS_CONTRAST_CSS = (".swagger-ui .info .title small { background-color: #3b4151
                      ".swagger-ui .info .url, .swagger-ui .info .base-url { color: #3b4151; } "
                      ".swagger-ui .opblock-summary-path__deprecated, .swagger-ui .parameter__in, "
                      ".swagger-ui .response-col_links, .swagger-ui .opblock-description-wrapper p { color: #3b4151; } "
-                     ".swagger-ui .json-schema-2020-12-expand-deep-button { color: #3b4151 !important; }")
+                     ".swagger-ui .json-schema-2020-12-expand-deep-button { color: #3b4151 !important; } "
+                     ".swagger-ui .btn.cancel { color: #a4161a; border-color: #a4161a; } "
+                     ".swagger-ui .btn.execute { background-color: #0b5cad; border-color: #0b5cad; } "
+                     # Examples are shown whole, wrapped: a scrolling box a keyboard cannot reach is no barrier then.
+                     ".swagger-ui .highlight-code > .microlight { max-height: none; overflow: visible !important; "
+                     "white-space: pre-wrap; word-break: break-all; } "
+                     ".swagger-ui .response-col_status .response-undocumented { color: #595959; } "
+                     ".swagger-ui .download-contents { background: #3b4151 !important; color: #fff !important; } "
+                     # The "correct these" box appears at once, in full colour (it used to grow from faint).
+                     ".swagger-ui .errors-wrapper { animation: none; color: #3b4151; }")
+# Swagger UI leaves the request body box and the copy buttons without a name a screen reader can announce: the
+# page names them as they appear (Swagger UI re-renders parts of the page on every click).
+DOCS_NAMES_JS = """(function () {
+  var names = [["textarea.body-param__text", "Request body (JSON)"],
+               [".curl-command .copy-to-clipboard button", "Copy the curl command"],
+               [".copy-to-clipboard button", "Copy to the clipboard"]];
+  function name(root) {
+    names.forEach(function (n) {
+      root.querySelectorAll(n[0] + ":not([aria-label])").forEach(function (el) {
+        el.setAttribute("aria-label", n[1]);
+      });
+    });
+  }
+  function param(root) {  // a parameter's box is named after its parameter ("service_id, in path")
+    root.querySelectorAll("tr[data-param-name] :is(input, select, textarea):not([aria-label])").forEach(function (el) {
+      var row = el.closest("tr[data-param-name]");
+      el.setAttribute("aria-label", row.getAttribute("data-param-name") + ", in " + row.getAttribute("data-param-in"));
+    });
+  }
+  new MutationObserver(function () { name(document); param(document); })
+    .observe(document.getElementById("swagger-ui"), {childList: true, subtree: true});
+  name(document);
+  param(document);
+}());"""
+
+
+# Without deep links an operation's path inside its expand button is plain text, not a second link nested in the
+# button (axe-core `nested-interactive`: a screen reader or keyboard user cannot reach or tell the two apart).
+DOCS_PARAMETERS = {"deepLinking": False}
 
 
 def _with_app_link(html: str) -> str:
-    """The API docs page in English with a link back to the clinician app above the API description."""
+    """The API docs page in English, its content in the page's main landmark, with a link back to the clinician
+    app above the API description."""
     html = html.replace("<html>", '<html lang="en">', 1)
     html = html.replace("</head>", f"<style>{DOCS_CONTRAST_CSS}</style>\n</head>", 1)
-    return html.replace("<body>", f'<body>\n<p style="margin:1rem 2rem;font:16px sans-serif">{APP_LINK}</p>', 1)
+    html = re.sub(r'<div id="swagger-ui">\s*</div>', '<main id="swagger-ui"></main>', html, count=1)
+    html = html.replace("</body>", f"<script>{DOCS_NAMES_JS}</script>\n</body>", 1)
+    return html.replace("<body>", '<body>\n<header><nav aria-label="jakcheck"><p style="margin:1rem 2rem;'
+                        f'font:16px sans-serif">{APP_LINK}</p></nav></header>', 1)
 
 
 def _install_docs(app: FastAPI) -> None:
@@ -235,7 +279,8 @@ def _install_docs(app: FastAPI) -> None:
             page = get_swagger_ui_html(openapi_url="/openapi.json", title="jakcheck API",
                                        swagger_js_url=f"{DOCS_STATIC}/swagger-ui-bundle.js",
                                        swagger_css_url=f"{DOCS_STATIC}/swagger-ui.css",
-                                       swagger_favicon_url=f"{DOCS_STATIC}/favicon.png")
+                                       swagger_favicon_url=f"{DOCS_STATIC}/favicon.png",
+                                       swagger_ui_parameters=DOCS_PARAMETERS)
             return HTMLResponse(_with_app_link(bytes(page.body).decode("utf-8")))
     else:  # the OpenAPI JSON still works offline; the page would need the CDN
 
