@@ -199,6 +199,16 @@ def test_form_errors_name_the_question(client: TestClient, change: dict[str, Any
     assert 'role="alert"' in r.text
 
 
+def test_an_unknown_medicine_is_named_beside_its_question(client: TestClient) -> None:  # noqa: F811
+    """A name only the knowledge release can reject comes back beside "Other current medicines", with what was
+    typed, not only in the summary at the top."""
+    r = post(client, {**FORM, "other_meds": "unobtainium"})
+    assert r.status_code == 422
+    assert re.search(r'<p class="field-error" id="other_meds-error">[^<]*no known medication matches', r.text)
+    assert ">unobtainium</textarea>" in r.text
+    assert 'aria-describedby="other_meds-hint other_meds-error" aria-invalid="true"' in r.text
+
+
 def test_form_without_age_and_nothing_else_is_a_clear_error(client: TestClient) -> None:  # noqa: F811
     r = post(client, {"source": "form"})
     assert r.status_code == 422 and "Age: is required" in r.text

@@ -179,9 +179,10 @@ class FormErrors(Exception):
 class FormProblem(Exception):
     """A form answer that cannot be used; `label` is the question as the form shows it."""
 
-    def __init__(self, label: str, message: str) -> None:
+    def __init__(self, label: str, message: str, field_id: str | None = None) -> None:
         self.label = label
         self.message = message
+        self.field_id = field_id  # the form field the answer was typed in, when one is known
         super().__init__(f"{label}: {message}")
 
 
@@ -189,9 +190,11 @@ class FormProblem(Exception):
 class CardBuild:
     card: dict[str, Any]
     labels: dict[str, str] = field(default_factory=dict)  # card field path -> the form's question
+    field_ids: dict[str, str] = field(default_factory=dict)  # card field path -> the form field, where one is
 
-    def explain(self, exc: InputError) -> tuple[str, str]:
-        """An InputError about the built card as (the form's question, the reason) instead of a card path."""
+    def explain(self, exc: InputError) -> FormProblem:
+        """An InputError about the built card as the form's question, the reason and the form field (when
+        known), instead of a card path."""
         path = exc.field or ""
         best = max((p for p in self.labels if path == p or path.startswith(p + ".") or path.startswith(p + "[")),
                    key=len, default=None)
@@ -200,7 +203,9 @@ class CardBuild:
         marker = f"field {exc.field}: " if exc.field else ""
         if marker and marker in reason:
             reason = reason.split(marker, 1)[1]
-        return (self.labels[best], reason) if best else ("The form", reason)
+        if best is None:
+            return FormProblem("The form", reason)
+        return FormProblem(self.labels[best], reason, self.field_ids.get(best))
 
 
 def text_answer(form: Mapping[str, Any], key: str) -> str:
@@ -262,7 +267,9 @@ def card_from_form(form: FormData | Mapping[str, Any], knowledge: Knowledge, as_
         b.labels[f"conditions[{len(conditions)}]"] = label
         conditions.append(item)
 
-    def medication(label: str, **item: Any) -> None:
+    def medication(label: str, field_id: str | None = None, **item: Any) -> None:
+        if field_id is not None:
+            b.field_ids[f"medications[{len(meds)}]"] = field_id
         b.labels[f"medications[{len(meds)}]"] = label
         meds.append(item)
 
@@ -375,7 +382,7 @@ def card_from_form(form: FormData | Mapping[str, Any], knowledge: Knowledge, as_
     other = text_answer(form, "other_meds")
     for line in (ln.strip() for ln in other.splitlines()):
         if line:
-            medication(f"Other current medicines ({line!r})", text=line, status="active")
+            medication(f"Other current medicines ({line!r})", "other_meds", text=line, status="active")
     if meds:
         card["medications"] = meds
 

@@ -125,7 +125,7 @@ async def assess_page(request: Request) -> HTMLResponse:
     except FormErrors as exc:  # every problem at once, on the form with what was typed
         return start_form(request, values, exc.problems, 422)
     except FormProblem as exc:
-        return start_form(request, values, [("form-h", exc.label, exc.message)], 422)
+        return start_form(request, values, [(exc.field_id or "form-h", exc.label, exc.message)], 422)
     except PatientDeceased as exc:
         return error_page(request, 422, "This patient has died",
                           "The record says the patient died" + (f" on {exc.deceased_on}" if exc.deceased_on else "")
@@ -185,7 +185,7 @@ async def _facts_from_form(form: FormData, knowledge: Knowledge, common: WebInpu
     try:
         facts = read_card(built.card, source_name="web form", as_of=common.as_of, knowledge=knowledge)
     except InputError as exc:
-        raise FormProblem(*built.explain(exc)) from None
+        raise built.explain(exc) from None
     return facts, json.dumps(built.card, ensure_ascii=False), "form"
 
 
