@@ -415,6 +415,9 @@ def test_on_treatment_html_shows_therapy_and_status_column() -> None:
     assert '<span class="status status-overdue">overdue (due 2025-04-04; last 2024-12-20)</span>' in out
     assert "no schedule to check" in out
     assert "Ready to start" not in out
+    # On treatment the monitoring status comes first, before the verdicts (issue: "monitoring status first").
+    assert out.index('<h2 id="monitoring-h">Monitoring status</h2>') < out.index('<h2 id="verdicts-h">')
+    assert out.count('id="monitoring"') == 1
 
 
 def test_html_prints_a_summary_unless_the_full_report_is_asked_for() -> None:
