@@ -20,7 +20,6 @@ from __future__ import annotations
 import importlib.util
 import logging
 import traceback
-import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
 from datetime import date
@@ -43,6 +42,7 @@ from jakcheck.service.answers import AnswerCache
 from jakcheck.service.auth import JwtVerifier
 from jakcheck.service.feedback import FeedbackStore
 from jakcheck.service.hooks import router as hooks_router
+from jakcheck.service.ids import correlation_id
 from jakcheck.service.rest import router as rest_router
 from jakcheck.service.shared import SharedReplayCache, SharedReportCache
 from jakcheck.service.state import (
@@ -109,7 +109,7 @@ class EdgeMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        cid = uuid.uuid4().hex[:16]
+        cid = correlation_id()
         scope.setdefault("state", {})["correlation_id"] = cid
         extra = [(b"x-correlation-id", cid.encode())]
         if self.insecure:
@@ -157,7 +157,7 @@ class EdgeMiddleware:
 
 
 def _correlation_id(request: Request) -> str:
-    return str(getattr(request.state, "correlation_id", "") or uuid.uuid4().hex[:16])
+    return str(getattr(request.state, "correlation_id", "") or correlation_id())
 
 
 def _bug_log(cid: str, exc: BaseException) -> None:

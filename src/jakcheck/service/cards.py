@@ -20,7 +20,6 @@ empty. Card types are in `source.topic` so the feedback report can give override
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,6 +39,7 @@ from jakcheck.assessment import (
 )
 from jakcheck.knowledge.evidence import source_grade_text
 from jakcheck.knowledge.loader import Knowledge
+from jakcheck.service import ids
 from jakcheck.service.orders import OrderedDrug
 
 CARD_TYPE_SYSTEM = "urn:jakcheck:cds-card-type"
@@ -139,7 +139,7 @@ class CardContext:
     report_url: str | None = None
     notes: list[str] = field(default_factory=list)  # data that could not be checked, said on every card
     insecure_dev: bool = False
-    new_uuid: Callable[[], str] = lambda: str(uuid.uuid4())
+    new_uuid: Callable[[], str] = ids.new_uuid
 
 
 def short(text: str, limit: int = SUMMARY_MAX) -> str:
