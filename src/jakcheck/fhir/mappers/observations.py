@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from jakcheck.fhir.fields import BadDate, as_dict, as_list, as_num, as_str
 from jakcheck.fhir.mappers.answers import (
@@ -20,7 +20,7 @@ from jakcheck.fhir.mappers.answers import (
     read_smoking,
 )
 from jakcheck.fhir.record import Record
-from jakcheck.patient.facts import CodedResult, LabValue, ResultValue, StatedFact, Tri
+from jakcheck.patient.facts import CodedResult, Comparator, LabValue, ResultValue, StatedFact, Tri
 from jakcheck.patient.units import ImplausibleValue, UnitProblem, convert, to_canonical, unitless_ok
 
 # Systems whose codes the value sets are expected to cover; an Observation coded in one of these that maps to
@@ -220,7 +220,8 @@ def _quantity(r: Record, res: dict[str, Any], source: str, cid: str, unit: str, 
     if status in _OBSERVATION_REVISED:
         original = f"{original} ({status})"
     r.labs.append(LabValue(cid, canonical, unit, effective, source,
-                           original if comparator is None else comparator + original, high, comparator))
+                           original if comparator is None else comparator + original, high,
+                           cast("Comparator | None", comparator)))
 
 
 def _qualitative(r: Record, res: dict[str, Any]) -> tuple[ResultValue | None, str]:
