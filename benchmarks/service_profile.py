@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
-import importlib.util
 import logging
 import os
 import pstats
@@ -34,20 +33,11 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import date
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 ROUTE = "/cds-services/jakcheck-order-select"
 BATCH = 50
-
-
-def _bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("service_bench", ROOT / "benchmarks" / "service_bench.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _caller(app: Any) -> Callable[[bytes], Awaitable[None]]:
@@ -91,7 +81,9 @@ def main() -> int:
     p.add_argument("--shared", action="store_true", help="report cache in a SQLite file (serve --workers N)")
     p.add_argument("--top", type=int, default=30, help="functions listed")
     args = p.parse_args()
-    bench = _bench()
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import service_bench as bench
+
     req = bench.build_request(args.patient or bench.pick_patient(0.75))
     template = bench.cold_template(req)
 
