@@ -49,6 +49,7 @@ LOINC = "http://loinc.org"
 CVX = "http://hl7.org/fhir/sid/cvx"
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 SUMMARY_MAX = 139  # the spec says < 140 characters
+_SEVERITY_RANK: dict[str, int] = {s: i for i, s in enumerate(SEVERITY_ORDER)}  # sort keys: critical first
 
 VERDICT_PHRASE = {
     "appropriate": "no label restriction found",
@@ -165,11 +166,12 @@ def _daily(d: DoseOut) -> float:
 
 
 def _applies(f: Finding | Action, drugs: Sequence[str]) -> bool:
-    return not f.drugs or any(d in drugs for d in f.drugs)
+    own = f.drugs  # most name one drug: tested without a generator (this runs for every finding of every card)
+    return not own or (own[0] in drugs if len(own) == 1 else any(d in drugs for d in own))
 
 
 def _group(code: str) -> str:
-    return GROUP_OF_PREFIX.get(code.split(".", 1)[0], "verdict")
+    return GROUP_OF_PREFIX.get(code.partition(".")[0], "verdict")
 
 
 def _sources_md(sources: Sequence[SourceRef]) -> str:
@@ -395,7 +397,7 @@ def _verdict_card(a: Assessment, drug: DrugAssessment, order: OrderedDrug, start
     if mine:
         md.append("**Why**\n" + "\n".join(_finding_md(f) for f in sorted(
             [f for f in mine if f.severity != "info" and _group(f.code) == "verdict"] or reasons_f,
-            key=lambda f: SEVERITY_ORDER.index(f.severity))))
+            key=lambda f: _SEVERITY_RANK[f.severity])))
     if folded:
         md.append("**Also noted**\n" + "\n".join(_finding_md(f) for f in folded))
     steps = [x for x in a.actions if _applies(x, [drug.drug]) and GROUP_OF_ACTION.get(x.code) is None]
@@ -439,7 +441,7 @@ def _group_card(a: Assessment, group: str, findings: list[Finding], actions: lis
     serious = [f for f in findings if f.severity != "info"]
     if not serious and not orderable:
         return None
-    findings = sorted(findings, key=lambda f: SEVERITY_ORDER.index(f.severity))
+    findings = sorted(findings, key=lambda f: _SEVERITY_RANK[f.severity])
     indicator = findings[0].severity if findings else "info"
     names = " and ".join(_drug_name(k, d) for d in drugs)
     lead = findings[0].summary if findings else actions[0].summary
@@ -501,7 +503,7 @@ def order_cards(a: Assessment, ordered: Sequence[OrderedDrug], starts: dict[str,
         if da is None:
             continue
         out.append(_verdict_card(a, da, o, starts.get(o.drug), folded, ctx))
-    out.extend(sorted(group_cards, key=lambda c: SEVERITY_ORDER.index(c.indicator)))
+    out.extend(sorted(group_cards, key=lambda c: _SEVERITY_RANK[c.indicator]))
     return out
 
 
