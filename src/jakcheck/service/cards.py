@@ -347,7 +347,8 @@ def _verdict_card(a: Assessment, drug: DrugAssessment, order: OrderedDrug, start
                   folded: list[Finding], ctx: CardContext) -> BuiltCard:
     k = ctx.knowledge
     name = _drug_name(k, drug.drug)
-    mine = [f for f in a.findings if _applies(f, [drug.drug])]
+    this_drug = [drug.drug]
+    mine = [f for f in a.findings if _applies(f, this_drug)]
     reasons_f = [f for f in mine if f.code in drug.findings and f.severity != "info"]
     reasons = list(dict.fromkeys(SHORT_REASON.get(f.code, f.code.split(".")[0]) for f in reasons_f))
     if any(r.startswith("age ") for r in reasons):
@@ -400,7 +401,7 @@ def _verdict_card(a: Assessment, drug: DrugAssessment, order: OrderedDrug, start
             key=lambda f: _SEVERITY_RANK[f.severity])))
     if folded:
         md.append("**Also noted**\n" + "\n".join(_finding_md(f) for f in folded))
-    steps = [x for x in a.actions if _applies(x, [drug.drug]) and GROUP_OF_ACTION.get(x.code) is None]
+    steps = [x for x in a.actions if _applies(x, this_drug) and GROUP_OF_ACTION.get(x.code) is None]
     if steps:
         md.append("**Steps**\n" + "\n".join(f"- {x.summary}" + (" (before start)" if x.blocking else "")
                                             for x in steps))
