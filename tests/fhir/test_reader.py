@@ -209,6 +209,10 @@ def test_observation_conversions_and_reference_high(kb: FakeTerminology) -> None
     (observation("u", "731-0", "1.2"), "valueQuantity.value", "not a number"),
     ({**observation("u", "731-0", 60.0), "valueQuantity": {"value": 0.5, "comparator": "ad", "unit": "10*9/L"}},
      "valueQuantity.comparator", "bound"),
+    # a comparator that is not even a string (an object cannot be looked up in a set: never a crash)
+    ({**observation("u", "731-0", 60.0), "valueQuantity": {"value": 0.5, "comparator": {"x": "<"},
+                                                            "unit": "10*9/L"}},
+     "valueQuantity.comparator", "bound"),
 ])
 def test_unusable_values(kb: FakeTerminology, obs: dict[str, Any], field: str, reason: str) -> None:
     if obs.get("effectiveDateTime") is None:

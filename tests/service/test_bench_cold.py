@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import re
 from datetime import date
 from pathlib import Path
 from types import ModuleType
@@ -73,3 +74,23 @@ def test_the_service_assesses_every_cold_call(bench: ModuleType, template: bytes
     lines = [r.getMessage() for r in caplog.records if "cds-service" in r.getMessage()]
     assert sum("same content as a recent call" in m for m in lines) == 1  # only the repeated record 1
     assert sum(m.endswith(" ms") and ": assessed," in m for m in lines) == 3
+
+
+def test_the_cold_call_profile_runs_on_a_record(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """benchmarks/service_profile.py: the cold body through the production app, CPU per call and the profile
+    (figures are printed, not checked)."""
+    path = tmp_path / "patient.json"
+    path.write_bytes(orjson.dumps(load("ra-71-smoker-eu.json")))
+    spec = importlib.util.spec_from_file_location("service_profile", ROOT / "benchmarks" / "service_profile.py")
+    assert spec is not None and spec.loader is not None
+    profile = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(profile)
+    monkeypatch.setattr("sys.argv", ["service_profile", "--patient", str(path), "--calls", "50", "--shared",
+                                     "--top", "5"])
+    assert profile.main() == 0
+    out = capsys.readouterr().out
+    assert "report cache shared (SQLite)" in out and "CPU per cold call, no profiler:" in out
+    modules, functions = out.split("own time by module")[1].split("functions by own time:")
+    rows = [ln for ln in (modules + functions).splitlines() if re.match(r"^\s+[\d.]+ %\s+[\d.]+ ms", ln)]
+    assert len(rows) == 10  # --top 5 of each

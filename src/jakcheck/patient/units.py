@@ -242,7 +242,8 @@ def convert(concept_id: str, value: float, unit: str | None, canonical_unit: str
 
 def to_canonical(concept_id: str, value: float, unit: str | None, canonical_unit: str) -> float:
     """Convert to the canonical unit and check plausibility. Raises UnitError or ImplausibleValue."""
-    number = _finite(value)
+    # most values are finite floats already (_finite's answer, without the call)
+    number = value if value.__class__ is float and math.isfinite(value) else _finite(value)
     src, dst, base = _conversion_of(concept_id, unit, canonical_unit)
     result = number * src / dst
     entry = PLAUSIBLE.get(concept_id)

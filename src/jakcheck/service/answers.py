@@ -26,7 +26,6 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ from typing import Any
 import orjson
 
 from jakcheck.service.cards import BuiltCard
+from jakcheck.service.ids import new_uuid
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,7 @@ class AnswerCache:
         return len(self._items)
 
 
-def rebuild(answer: Answer, new_uuid: Callable[[], str] = lambda: str(uuid.uuid4())) -> list[BuiltCard]:
+def rebuild(answer: Answer, new_uuid: Callable[[], str] = new_uuid) -> list[BuiltCard]:
     """The cards of a kept answer, as a new response with fresh uuids."""
     cards = fresh_uuids(orjson.loads(answer.cards_json), new_uuid)
     return [BuiltCard(card, kind, indicator) for card, (kind, indicator) in zip(cards, answer.kinds, strict=True)]

@@ -21,7 +21,6 @@ import importlib.util
 import logging
 import re
 import traceback
-import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
 from datetime import date
@@ -44,6 +43,7 @@ from jakcheck.service.answers import AnswerCache
 from jakcheck.service.auth import JwtVerifier
 from jakcheck.service.feedback import FeedbackStore
 from jakcheck.service.hooks import router as hooks_router
+from jakcheck.service.ids import correlation_id
 from jakcheck.service.rest import router as rest_router
 from jakcheck.service.shared import SharedReplayCache, SharedReportCache
 from jakcheck.service.state import (
@@ -111,7 +111,7 @@ class EdgeMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        cid = uuid.uuid4().hex[:16]
+        cid = correlation_id()
         scope.setdefault("state", {})["correlation_id"] = cid
         extra = [(b"x-correlation-id", cid.encode())]
         if self.insecure:
@@ -159,7 +159,7 @@ class EdgeMiddleware:
 
 
 def _correlation_id(request: Request) -> str:
-    return str(getattr(request.state, "correlation_id", "") or uuid.uuid4().hex[:16])
+    return str(getattr(request.state, "correlation_id", "") or correlation_id())
 
 
 def _bug_log(cid: str, exc: BaseException) -> None:

@@ -20,7 +20,6 @@ empty. Card types are in `source.topic` so the feedback report can give override
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,6 +39,7 @@ from jakcheck.assessment import (
 )
 from jakcheck.knowledge.evidence import source_grade_text
 from jakcheck.knowledge.loader import Knowledge
+from jakcheck.service import ids
 from jakcheck.service.orders import OrderedDrug
 
 CARD_TYPE_SYSTEM = "urn:jakcheck:cds-card-type"
@@ -49,6 +49,7 @@ LOINC = "http://loinc.org"
 CVX = "http://hl7.org/fhir/sid/cvx"
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 SUMMARY_MAX = 139  # the spec says < 140 characters
+_SEVERITY_RANK: dict[str, int] = {s: i for i, s in enumerate(SEVERITY_ORDER)}  # sort keys: critical first
 
 VERDICT_PHRASE = {
     "appropriate": "no label restriction found",
@@ -139,7 +140,7 @@ class CardContext:
     report_url: str | None = None
     notes: list[str] = field(default_factory=list)  # data that could not be checked, said on every card
     insecure_dev: bool = False
-    new_uuid: Callable[[], str] = lambda: str(uuid.uuid4())
+    new_uuid: Callable[[], str] = ids.new_uuid
 
 
 def short(text: str, limit: int = SUMMARY_MAX) -> str:
@@ -165,11 +166,12 @@ def _daily(d: DoseOut) -> float:
 
 
 def _applies(f: Finding | Action, drugs: Sequence[str]) -> bool:
-    return not f.drugs or any(d in drugs for d in f.drugs)
+    own = f.drugs  # most name one drug: tested without a generator (this runs for every finding of every card)
+    return not own or (own[0] in drugs if len(own) == 1 else any(d in drugs for d in own))
 
 
 def _group(code: str) -> str:
-    return GROUP_OF_PREFIX.get(code.split(".", 1)[0], "verdict")
+    return GROUP_OF_PREFIX.get(code.partition(".")[0], "verdict")
 
 
 def _sources_md(sources: Sequence[SourceRef]) -> str:
@@ -345,7 +347,8 @@ def _verdict_card(a: Assessment, drug: DrugAssessment, order: OrderedDrug, start
                   folded: list[Finding], ctx: CardContext) -> BuiltCard:
     k = ctx.knowledge
     name = _drug_name(k, drug.drug)
-    mine = [f for f in a.findings if _applies(f, [drug.drug])]
+    this_drug = [drug.drug]
+    mine = [f for f in a.findings if _applies(f, this_drug)]
     reasons_f = [f for f in mine if f.code in drug.findings and f.severity != "info"]
     reasons = list(dict.fromkeys(SHORT_REASON.get(f.code, f.code.split(".")[0]) for f in reasons_f))
     if any(r.startswith("age ") for r in reasons):
@@ -395,10 +398,10 @@ def _verdict_card(a: Assessment, drug: DrugAssessment, order: OrderedDrug, start
     if mine:
         md.append("**Why**\n" + "\n".join(_finding_md(f) for f in sorted(
             [f for f in mine if f.severity != "info" and _group(f.code) == "verdict"] or reasons_f,
-            key=lambda f: SEVERITY_ORDER.index(f.severity))))
+            key=lambda f: _SEVERITY_RANK[f.severity])))
     if folded:
         md.append("**Also noted**\n" + "\n".join(_finding_md(f) for f in folded))
-    steps = [x for x in a.actions if _applies(x, [drug.drug]) and GROUP_OF_ACTION.get(x.code) is None]
+    steps = [x for x in a.actions if _applies(x, this_drug) and GROUP_OF_ACTION.get(x.code) is None]
     if steps:
         md.append("**Steps**\n" + "\n".join(f"- {x.summary}" + (" (before start)" if x.blocking else "")
                                             for x in steps))
@@ -439,7 +442,7 @@ def _group_card(a: Assessment, group: str, findings: list[Finding], actions: lis
     serious = [f for f in findings if f.severity != "info"]
     if not serious and not orderable:
         return None
-    findings = sorted(findings, key=lambda f: SEVERITY_ORDER.index(f.severity))
+    findings = sorted(findings, key=lambda f: _SEVERITY_RANK[f.severity])
     indicator = findings[0].severity if findings else "info"
     names = " and ".join(_drug_name(k, d) for d in drugs)
     lead = findings[0].summary if findings else actions[0].summary
@@ -501,7 +504,7 @@ def order_cards(a: Assessment, ordered: Sequence[OrderedDrug], starts: dict[str,
         if da is None:
             continue
         out.append(_verdict_card(a, da, o, starts.get(o.drug), folded, ctx))
-    out.extend(sorted(group_cards, key=lambda c: SEVERITY_ORDER.index(c.indicator)))
+    out.extend(sorted(group_cards, key=lambda c: _SEVERITY_RANK[c.indicator]))
     return out
 
 

@@ -133,8 +133,10 @@ def _reported_errors(data: dict[str, Any], templates: Mapping[str, str]) -> list
         if codes := _error_issues(value):
             out.append(IncompleteData(key, f"the EHR reported an error instead of the data ({', '.join(codes)})"))
         elif isinstance(value, dict) and value.get("resourceType") == "Bundle":
+            # only the OperationOutcome entries are looked into (one test per entry, no call)
             codes = [c for e in value.get("entry") or [] if isinstance(e, dict)
-                     for c in _error_issues(e.get("resource"))]
+                     and isinstance(r := e.get("resource"), dict) and r.get("resourceType") == "OperationOutcome"
+                     for c in _error_issues(r)]
             if codes:
                 out.append(IncompleteData(key, f"the EHR reported an error with part of the data "
                                                f"({', '.join(codes)})", partial=True))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from jakcheck.fhir.fields import BadDate, as_dict, as_list, as_num, as_str
 from jakcheck.fhir.mappers.answers import (
@@ -20,7 +20,7 @@ from jakcheck.fhir.mappers.answers import (
     read_smoking,
 )
 from jakcheck.fhir.record import Record
-from jakcheck.patient.facts import CodedResult, LabValue, ResultValue, StatedFact, Tri
+from jakcheck.patient.facts import CodedResult, Comparator, LabValue, ResultValue, StatedFact, Tri
 from jakcheck.patient.units import ImplausibleValue, UnitProblem, convert, to_canonical, unitless_ok
 
 # Systems whose codes the value sets are expected to cover; an Observation coded in one of these that maps to
@@ -45,6 +45,7 @@ _QUALITATIVE_OK = {"hcv-rna": True, "hbv-dna": True}
 _COMPONENT_CONCEPTS = frozenset({"systolic-bp"})
 # Observations read by their own answer rules rather than as a quantity or a positive/negative result.
 _CODED_OBSERVATIONS = frozenset({"smoking-status", "pregnancy-status", "child-pugh"})
+_BOUNDS = frozenset({"<", "<=", ">", ">="})  # valueQuantity.comparator values kept as a bound
 
 
 def read_observation(r: Record, res: dict[str, Any], source: str) -> None:
@@ -97,7 +98,11 @@ def read_observation(r: Record, res: dict[str, Any], source: str) -> None:
     ref = subject.get("reference") if isinstance(subject, dict) else None
     if subject is not None and not (isinstance(ref, str) and ref in r.index.patient_refs):
         r.index.check_subject(res, source, "subject")
-    raw_date, field = _effective(res)
+    if "effectiveDateTime" in res:  # most Observations: _effective's first case, without the call
+        raw_date: object = res["effectiveDateTime"]
+        field = "effectiveDateTime"
+    else:
+        raw_date, field = _effective(res)
     problem: str | None = None
     effective = date.min
     if raw_date is None:
@@ -181,9 +186,14 @@ def _quantity(r: Record, res: dict[str, Any], source: str, cid: str, unit: str, 
         r.add_unusable(source, prefix + "valueQuantity.value", "missing or not a number", cid)
         return
     comparator = vq.get("comparator")
-    code, text = as_str(vq.get("code")), as_str(vq.get("unit"))
+    code, text = vq.get("code"), vq.get("unit")
+    if code.__class__ is not str:
+        code = as_str(code)
+    if text.__class__ is not str:
+        text = as_str(text)
     original = f"{raw_value} {code or text or ''}".strip()
-    if comparator not in (None, "<", "<=", ">", ">="):  # a bound is kept with its comparator (LabValue)
+    # a bound is kept with its comparator (LabValue); anything else is not a measurement
+    if comparator is not None and not (isinstance(comparator, str) and comparator in _BOUNDS):
         r.add_unusable(source, prefix + "valueQuantity.comparator",
                        f"value is a bound ({comparator}{original}), not a measurement", cid)
         return
@@ -195,8 +205,8 @@ def _quantity(r: Record, res: dict[str, Any], source: str, cid: str, unit: str, 
         return
     high: float | None = None
     ranges = res.get("referenceRange")
-    for rr in as_list(ranges)[:1]:
-        hq = as_dict(rr).get("high")
+    if isinstance(ranges, list) and ranges:
+        hq = as_dict(ranges[0]).get("high")
         if isinstance(hq, dict) and as_num(hq.get("value")) is not None:
             hv = as_num(hq.get("value"))
             assert hv is not None
@@ -209,8 +219,9 @@ def _quantity(r: Record, res: dict[str, Any], source: str, cid: str, unit: str, 
                 r.add_unusable(source, prefix + "referenceRange[0].high", exc.reason, cid)
     if status in _OBSERVATION_REVISED:
         original = f"{original} ({status})"
-    r.labs.append(LabValue(cid, canonical, unit, effective, source, f"{comparator or ''}{original}", high,
-                           comparator))
+    r.labs.append(LabValue(cid, canonical, unit, effective, source,
+                           original if comparator is None else comparator + original, high,
+                           cast("Comparator | None", comparator)))
 
 
 def _qualitative(r: Record, res: dict[str, Any]) -> tuple[ResultValue | None, str]:
