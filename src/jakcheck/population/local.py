@@ -30,19 +30,19 @@ import sys
 import time
 from array import array
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import ExitStack
 from multiprocessing import get_context
 from multiprocessing.sharedctypes import Synchronized
 from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import orjson
 
 from jakcheck.errors import InputError
-from jakcheck.knowledge.loader import default_knowledge
+from jakcheck.knowledge.loader import Knowledge, default_knowledge
 from jakcheck.population.config import ScreenConfig
 from jakcheck.population.inputs import InputFile
 from jakcheck.population.outputs import (
@@ -132,12 +132,14 @@ def _bump(n: int) -> None:
             _COUNTER.value += n
 
 
-class _Grouped:
+class Grouped:
     """A read task's resources grouped by patient, written to the task's bucket files as one record per
-    patient and segment (a run of the task's lines, in input order)."""
+    patient and segment (a run of the task's lines, in input order); with no folder, kept in `spilled` as
+    (bucket, records) instead (the Spark engine shuffles them)."""
 
-    def __init__(self, folder: Path, buckets: int) -> None:
+    def __init__(self, folder: Path | None, buckets: int) -> None:
         self.folder = folder
+        self.spilled: list[tuple[int, bytes]] = []
         self.buckets = buckets
         self.groups: dict[str, tuple[list[int], list[bytes]]] = {}  # patient id -> (positions, payloads)
         self.out: dict[int, list[bytes]] = defaultdict(list)
@@ -171,6 +173,9 @@ class _Grouped:
 
     def flush(self) -> None:
         for k, parts in self.out.items():
+            if self.folder is None:
+                self.spilled.append((k, b"".join(parts)))
+                continue
             with open(self.folder / f"b{k:04d}", "ab") as fh:
                 fh.write(b"".join(parts))
         self.out = defaultdict(list)
@@ -183,7 +188,20 @@ def _partition_task(work: Path, index: int, task: Task, files: Sequence[InputFil
     tmp = work / "p1" / f"t{index:06d}.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    grouped = _Grouped(tmp, buckets)
+    grouped = Grouped(tmp, buckets)
+    meds, rejects, chunks = route_task(task, files, grouped)
+    if meds:
+        (tmp / "meds").write_bytes(meds)
+    (tmp / "meta.json").write_bytes(orjson.dumps({
+        "rejects": rejects, "chunks": chunks, "patients": {str(k): n for k, n in grouped.patients.items()}}))
+    os.replace(tmp, final)
+    return sum(c[3].get("bytes", 0) for c in chunks)
+
+
+def route_task(task: Task, files: Sequence[InputFile], grouped: Grouped) -> tuple[bytes, list[Any], list[Any]]:
+    """Route every resource of a read task into `grouped` (flushed at the end). Returns the task's Medication
+    resources (`<id>\\t<line>\\n` each), its rejects ([origin, reason]) and its chunk entries ([file, chunk,
+    lines, counters])."""
     meds: list[bytes] = []
     rejects: list[Any] = []
     if task[0] == "ndjson":
@@ -191,15 +209,10 @@ def _partition_task(work: Path, index: int, task: Task, files: Sequence[InputFil
     else:
         chunks = _route_bundles(task, files, grouped, rejects)
     grouped.flush()
-    if meds:
-        (tmp / "meds").write_bytes(b"".join(meds))
-    (tmp / "meta.json").write_bytes(orjson.dumps({
-        "rejects": rejects, "chunks": chunks, "patients": {str(k): n for k, n in grouped.patients.items()}}))
-    os.replace(tmp, final)
-    return sum(c[3].get("bytes", 0) for c in chunks)
+    return b"".join(meds), rejects, chunks
 
 
-def _route_ndjson(task: Task, files: Sequence[InputFile], grouped: _Grouped, meds: list[bytes], rejects: list[Any]
+def _route_ndjson(task: Task, files: Sequence[InputFile], grouped: Grouped, meds: list[bytes], rejects: list[Any]
                   ) -> list[Any]:
     """Route every line of an NDJSON read task (route_block); returns the task's chunk entry for meta.json."""
     _, fi, ci, start, end, _ = task
@@ -223,7 +236,7 @@ def _route_ndjson(task: Task, files: Sequence[InputFile], grouped: _Grouped, med
     return [fi, ci, lines, {k: v for k, v in stats.items() if v}]
 
 
-def _route_bundles(task: Task, files: Sequence[InputFile], grouped: _Grouped, rejects: list[Any]) -> list[Any]:
+def _route_bundles(task: Task, files: Sequence[InputFile], grouped: Grouped, rejects: list[Any]) -> list[Any]:
     """Route the entries of a task's Bundle files (run_task's events); returns the chunk entries."""
     chunks: list[Any] = []
     for ev in run_task(task, files):
@@ -246,14 +259,21 @@ def _route_bundles(task: Task, files: Sequence[InputFile], grouped: _Grouped, re
     return chunks
 
 
+def medication_table(tables: Iterable[bytes]) -> dict[str, bytes]:
+    """Medication id -> resource from the read tasks' Medication lines (route_task), given in task order: the
+    first one in input order wins."""
+    meds: dict[str, bytes] = {}
+    for table in tables:
+        for line in table.splitlines():
+            mid, _, payload = line.partition(b"\t")
+            meds.setdefault(mid.decode(), payload)
+    return meds
+
+
 def _medications(work: Path) -> dict[str, bytes]:
     key = str(work)
     if key not in _MEDS:
-        meds: dict[str, bytes] = {}
-        for p in sorted((work / "p1").glob("t*/meds")):
-            for line in p.read_bytes().splitlines():
-                mid, _, payload = line.partition(b"\t")
-                meds.setdefault(mid.decode(), payload)  # the first one in input order wins
+        meds = medication_table(p.read_bytes() for p in sorted((work / "p1").glob("t*/meds")))
         _MEDS.clear()
         _MEDS[key] = meds
     return _MEDS[key]
@@ -261,15 +281,29 @@ def _medications(work: Path) -> dict[str, bytes]:
 
 def _assess_bucket(work: Path, k: int, config: ScreenConfig) -> int:
     """Assess every patient of bucket k into work/p2/b<k>.ndjson (atomically). Returns the patients done."""
-    knowledge = default_knowledge()
+    parts = sorted((work / "p1").glob(f"t*/b{k:04d}"))
+    tmp = work / "p2" / f"b{k:04d}.tmp"
+    with open(tmp, "wb") as out:
+        done = assess_bucket((p.read_bytes() for p in parts), _medications(work), config, default_knowledge(),
+                             out, keep_frozen=_WORKER)
+    os.replace(tmp, work / "p2" / f"b{k:04d}.ndjson")
+    # Done: the bucket's input is not read again (a resumed run skips a bucket with results), so the disk and
+    # page cache it holds are released now, while the other buckets are assessed, not all at the end.
+    for p in parts:
+        p.unlink(missing_ok=True)
+    return done
+
+
+def assess_bucket(records: Iterable[bytes], meds: Mapping[str, bytes], config: ScreenConfig, knowledge: Knowledge,
+                  out: BinaryIO, *, keep_frozen: bool) -> int:
+    """Assess every patient of one bucket - its read tasks' bucket records (`Grouped`), in task order - and
+    write their packed results to `out` in patient-id order. Returns the patients done. `keep_frozen`: this
+    process does nothing but the screen's tasks (a pool or Spark worker), so what is frozen stays frozen."""
     kv = knowledge.release.version
     groups: dict[str, list[Segment]] = defaultdict(list)
-    parts = sorted((work / "p1").glob(f"t*/b{k:04d}"))
-    for p in parts:
-        for pid, segment in _read_bucket_file(p.read_bytes()):
+    for data in records:
+        for pid, segment in _read_bucket_file(data):
             groups[pid].append(segment)
-    meds = _medications(work)
-    tmp = work / "p2" / f"b{k:04d}.tmp"
     done = 0
     # The bucket's records and the knowledge release live through the whole loop: frozen, the collector never
     # scans them. The per-patient work makes no reference cycles (measured: none in a whole bucket), so automatic
@@ -282,28 +316,22 @@ def _assess_bucket(work: Path, k: int, config: ScreenConfig) -> int:
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        with open(tmp, "wb") as out:
-            for patient in sorted(groups):
-                segments = groups.pop(patient)
-                segments.sort(key=_SEGMENT_ORDER)
-                result = assess_segments(patient, segments, meds, config, knowledge)
-                out.write(pack_result(result, kv))
-                done += 1
-                if done % 8 == 0:
-                    _bump(8)
-                    if done % GC_EVERY == 0:
-                        gc.collect(0)
+        for patient in sorted(groups):
+            segments = groups.pop(patient)
+            segments.sort(key=_SEGMENT_ORDER)
+            result = assess_segments(patient, segments, meds, config, knowledge)
+            out.write(pack_result(result, kv))
+            done += 1
+            if done % 8 == 0:
+                _bump(8)
+                if done % GC_EVERY == 0:
+                    gc.collect(0)
     finally:
         if was_enabled:
             gc.enable()
-        if not _WORKER:  # this process goes on with other work: the collector takes its objects back
+        if not keep_frozen:  # this process goes on with other work: the collector takes its objects back
             gc.unfreeze()
     _bump(done % 8)
-    os.replace(tmp, work / "p2" / f"b{k:04d}.ndjson")
-    # Done: the bucket's input is not read again (a resumed run skips a bucket with results), so the disk and
-    # page cache it holds are released now, while the other buckets are assessed, not all at the end.
-    for p in parts:
-        p.unlink(missing_ok=True)
     return done
 
 
@@ -452,9 +480,9 @@ def _run_local(pool: _Pool, files: Sequence[InputFile], out: Path, config: Scree
     progress.note("writing outputs")
     # Three processes write the outputs from the same sorted results: a worker each Parquet file, this
     # process the others.
-    parquet = [pool.submit(_write_parquet, work, buckets, out, which) for which in (0, 1)]
+    parquet = [pool.submit(write_parquet, work, buckets, out, which) for which in (0, 1)]
     writer = ScreenWriter(out, config, kv, knowledge.release.date.isoformat(), files, external_parquet=True)
-    for parts in _merged_parts(work, buckets):
+    for parts in merged_parts(work, buckets):
         writer.add_parts(parts)
     inputs = {"files": len(files), "resources": stats["resources"], "skipped": stats["skipped"],
               "bytes": stats["bytes"]}
@@ -473,7 +501,7 @@ def _task_bytes(task: Task, files: Sequence[InputFile]) -> int:
     return sum(files[b].size for b in group)
 
 
-def _merged_parts(work: Path, buckets: int) -> Iterator[Parts]:
+def merged_parts(work: Path, buckets: int) -> Iterator[Parts]:
     """Every bucket's packed results (read_packed_parts), in patient-id order."""
     with ExitStack() as stack:
         handles = [stack.enter_context(open(work / "p2" / f"b{k:04d}.ndjson", "rb")) for k in range(buckets)]
@@ -481,7 +509,7 @@ def _merged_parts(work: Path, buckets: int) -> Iterator[Parts]:
         yield from heapq.merge(*(read_packed_parts(h) for h in handles), key=_FIRST)
 
 
-def _write_parquet(work: Path, buckets: int, out: Path, which: int) -> int:
+def write_parquet(work: Path, buckets: int, out: Path, which: int) -> int:
     """A Parquet file from every bucket's packed results, in patient-id order (write_packed_parquet)."""
     with ExitStack() as stack:
         handles = [stack.enter_context(open(work / "p2" / f"b{k:04d}.ndjson", "rb")) for k in range(buckets)]

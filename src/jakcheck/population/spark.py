@@ -1,13 +1,19 @@
-"""The Spark engine: the same read tasks, the same per-patient function and the same writer as the local engine,
-distributed with PySpark (RDD API, Python workers; no extra jars, so nothing is fetched at run time).
+"""The Spark engine: the local engine's read tasks, buckets, per-patient step and writer, distributed with PySpark
+(RDD API, Python workers; no extra jars, so nothing is fetched at run time).
 
-Plan: read tasks -> `flatMap(run_task)` (persisted) -> side events (rejects, line counts, Medication resources)
-collected on the driver, Medications broadcast -> resources keyed by patient id -> `groupByKey` into P partitions
--> `sortByKey` -> `map(assess_records)` persisted -> streamed partition by partition to the driver's
+Plan: read tasks -> `mapPartitions(route)`: each task's resources grouped by patient into bucket records, as the
+local engine writes them to its bucket files (`local.Grouped`), a few large byte strings per task and bucket, not
+a record per line -> `partitionBy(P + 1)` by bucket (partition P takes each task's side results: Medications,
+rejects, line counts) -> job 1 reads partition P only (the whole read stage runs, its shuffle files stay);
+Medications broadcast -> job 2 `mapPartitionsWithIndex(assess)` on the same shuffle: each bucket assessed as the
+local engine does (`local.assess_bucket`), its packed results, sorted by patient id, as one byte string ->
+persisted, then fetched partition by partition to the driver, which merges them by patient id into the same
 `ScreenWriter`. The rows are therefore identical to the local engine's, byte for byte.
 
-Input paths must be readable from every executor (local disk in local mode; a shared mount on a cluster).
-An already active SparkSession (e.g. on Databricks) is used as it is; otherwise one is started on `master`.
+The executors' Python daemon is `population.spark_daemon`: every Python worker starts with the engine imported
+and the knowledge release loaded. Input paths must be readable from every executor (local disk in local mode; a
+shared mount on a cluster). An already active SparkSession (e.g. on Databricks) is used as it is; otherwise one
+is started on `master`.
 """
 
 from __future__ import annotations
@@ -18,7 +24,8 @@ import shutil
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +33,17 @@ from jakcheck.errors import ConfigError, InputError
 from jakcheck.knowledge.loader import Knowledge, default_knowledge
 from jakcheck.population.config import ScreenConfig
 from jakcheck.population.inputs import InputFile
-from jakcheck.population.outputs import ScreenWriter, pack_result, write_rejects
-from jakcheck.population.partition import plan_tasks, run_task
-from jakcheck.population.process import assess_records
+from jakcheck.population.local import (
+    Grouped,
+    assess_bucket,
+    bucket_count,
+    medication_table,
+    merged_parts,
+    route_task,
+    write_parquet,
+)
+from jakcheck.population.outputs import ScreenWriter, write_rejects
+from jakcheck.population.partition import Task, plan_tasks
 from jakcheck.population.progress import Progress
 
 SPARK_CONF = {
@@ -37,7 +52,14 @@ SPARK_CONF = {
     "spark.driver.host": "127.0.0.1",
     "spark.driver.bindAddress": "127.0.0.1",
     "spark.python.worker.reuse": "true",
+    "spark.python.daemon.module": "jakcheck.population.spark_daemon",
     "spark.serializer": "org.apache.spark.serializer.KryoSerializer",
+    # The JVM only moves the Python workers' byte strings (the shuffle, the results): the quick C1 compiler and
+    # the single-threaded collector halve its start-up CPU, and its shuffle files are left uncompressed, as the
+    # local engine's bucket files are (lz4 on every byte of the input, twice, cost more than the disk it saves).
+    "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC",
+    "spark.executor.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC",
+    "spark.shuffle.compress": "false",
 }
 
 
@@ -122,79 +144,112 @@ class _StageWatcher(threading.Thread):
 
 def run_spark(files: Sequence[InputFile], out: Path, config: ScreenConfig, *, master: str, progress: Progress,
               max_rejects: int | None = None, partitions: int | None = None) -> dict[str, Any]:
-    from pyspark import StorageLevel
 
     t_start = time.monotonic()
     session = get_session(master)
     sc = session.sparkContext
+    progress.note(f"Spark session on {sc.master} ready in {time.monotonic() - t_start:.1f} s")
     knowledge = default_knowledge()
     tasks = plan_tasks(files)
-    buckets = partitions or max(2 * sc.defaultParallelism,
-                                min(512, sum(f.size for f in files) // (64 * 1024 * 1024) + 1))
+    buckets = partitions or bucket_count(files, sc.defaultParallelism)
     files_ = list(files)
     config_ = config
 
-    def route(task: Any) -> Any:
-        return run_task(task, files_)
+    def route(items: Iterator[tuple[int, Task]]) -> Iterator[tuple[int, Any]]:
+        for index, task in items:
+            grouped = Grouped(None, buckets)
+            meds, rejects, chunks = route_task(task, files_, grouped)
+            for seq, (k, data) in enumerate(grouped.spilled):
+                yield k, (index, seq, data)
+            yield buckets, (index, meds, rejects, chunks)
 
-    routed = sc.parallelize(tasks, max(1, len(tasks))).flatMap(route).persist(StorageLevel.MEMORY_AND_DISK)
+    # Partitions 0..P-1 are the buckets, partition P the read tasks' side results (Medications, rejects, line
+    # counts). Both jobs below read this one shuffle: the read tasks run once.
+    shuffled = (sc.parallelize(list(enumerate(tasks)), max(1, len(tasks))).mapPartitions(route)
+                .partitionBy(buckets + 1, _identity))
     progress.start("read", len(tasks), "tasks")
     watcher = _StageWatcher(sc, progress)
     watcher.start()
     try:
-        side = routed.filter(lambda e: e[0] != "r").collect()
+        side = sorted(sc.runJob(shuffled, _values, [buckets]), key=_FIRST)
         progress.update(len(tasks))
     finally:
         watcher.stop()
         progress.finish()
-    stage1_rejects = [(tuple(e[1]), e[2]) for e in side if e[0] == "x"]
-    chunk_lines = {(e[1], e[2]): e[3] for e in side if e[0] == "c"}
+    stage1_rejects = [(tuple(o), r) for m in side for o, r in m[2]]
+    chunk_lines = {(c[0], c[1]): c[2] for m in side for c in m[3]}
     stats: dict[str, int] = {}
-    for e in side:
-        if e[0] == "c":
-            for k, v in e[4].items():
+    for m in side:
+        for c in m[3]:
+            for k, v in c[3].items():
                 stats[k] = stats.get(k, 0) + v
     if max_rejects is not None and len(stage1_rejects) > max_rejects:
-        routed.unpersist()
         out.mkdir(parents=True, exist_ok=True)
         write_rejects(out / "rejects.ndjson", stage1_rejects, files, chunk_lines)
         raise InputError(f"{len(stage1_rejects)} input lines rejected, more than --max-rejects {max_rejects}; "
                          f"see {out / 'rejects.ndjson'}")
-    meds: dict[str, bytes] = {}
-    for e in sorted((e for e in side if e[0] == "m"), key=lambda e: tuple(e[2])):
-        meds.setdefault(e[1], e[3])
-    bmeds = sc.broadcast(meds)
+    bmeds = sc.broadcast(medication_table(m[1] for m in side))
+    work = out / ".spark-work"
+    shutil.rmtree(work, ignore_errors=True)
+    (work / "p2").mkdir(parents=True)
 
-    def assess_group(kv: Any) -> Any:
-        pid, recs = kv
-        kb = worker_knowledge()
-        result = assess_records(pid, list(recs), bmeds.value, config_, kb)
-        return pid, pack_result(result, kb.release.version)
+    def assess(k: int, items: Iterator[tuple[int, Any]]) -> Iterator[tuple[int, int]]:
+        if k == buckets:
+            return
+        records = sorted(v for _, v in items)  # (read task, sequence, records): task order
+        records.reverse()
+        tmp = work / "p2" / f"b{k:04d}.{os.getpid()}.tmp"
+        with open(tmp, "wb") as fh:
+            done = assess_bucket(_drain(records), bmeds.value, config_, worker_knowledge(), fh, keep_frozen=True)
+        os.replace(tmp, work / "p2" / f"b{k:04d}.ndjson")
+        yield k, done
 
-    results = (routed.filter(lambda e: e[0] == "r")
-               .map(lambda e: (e[1], (tuple(e[2]), e[3], e[4])))
-               .groupByKey(numPartitions=buckets)
-               .sortByKey(numPartitions=buckets)
-               .map(assess_group)
-               .persist(StorageLevel.MEMORY_AND_DISK))
-    progress.start("assess", buckets, "partitions")
+    progress.start("assess", buckets + 1, "partitions")
     watcher = _StageWatcher(sc, progress)
     watcher.start()
     try:
-        results.count()
-        progress.update(buckets)
+        shuffled.mapPartitionsWithIndex(assess).collect()
+        progress.update(buckets + 1)
     finally:
         watcher.stop()
         progress.finish()
-    routed.unpersist()
-    progress.note("writing outputs")
-    writer = ScreenWriter(out, config, knowledge.release.version, knowledge.release.date.isoformat(), files)
-    for _pid, blob in results.toLocalIterator():
-        writer.add_packed(blob)
-    results.unpersist()
     bmeds.unpersist()
+    progress.note("writing outputs")
+    # As in the local engine, two executor tasks write the Parquet files while the driver writes the others.
+    parquet_job = sc.parallelize([0, 1], 2).map(lambda which: write_parquet(work, buckets, out, which))
+    parquet: list[Any] = []
+    writing = threading.Thread(target=lambda: parquet.append(parquet_job.collect()), daemon=True)
+    writing.start()
+    writer = ScreenWriter(out, config, knowledge.release.version, knowledge.release.date.isoformat(), files,
+                          external_parquet=True)
+    for parts in merged_parts(work, buckets):
+        writer.add_parts(parts)
     inputs = {"files": len(files), "resources": stats.get("resources", 0), "skipped": stats.get("skipped", 0),
               "bytes": stats.get("bytes", 0)}
-    summary = writer.finish(stage1_rejects, chunk_lines, inputs)
+
+    def parquet_written() -> None:
+        writing.join()
+        if not parquet:
+            raise RuntimeError("the Parquet files could not be written (see the Spark log)")
+
+    summary = writer.finish(stage1_rejects, chunk_lines, inputs, before_rename=parquet_written)
+    shutil.rmtree(work, ignore_errors=True)
     summary["_elapsed_s"] = time.monotonic() - t_start
     return summary
+
+
+def _identity(k: int) -> int:
+    return k
+
+
+def _values(items: Iterator[tuple[int, Any]]) -> list[Any]:
+    return [v for _, v in items]
+
+
+def _drain(records: list[tuple[int, int, bytes]]) -> Iterator[bytes]:
+    """The records' data from the last to the first, each let go once read."""
+    while records:
+        yield records.pop()[2]
+
+
+_FIRST = itemgetter(0)
