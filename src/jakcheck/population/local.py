@@ -30,19 +30,19 @@ import sys
 import time
 from array import array
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import ExitStack
 from multiprocessing import get_context
 from multiprocessing.sharedctypes import Synchronized
 from operator import itemgetter
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import orjson
 
 from jakcheck.errors import InputError
-from jakcheck.knowledge.loader import Knowledge, default_knowledge
+from jakcheck.knowledge.loader import default_knowledge
 from jakcheck.population.config import ScreenConfig
 from jakcheck.population.inputs import InputFile
 from jakcheck.population.outputs import (
@@ -93,7 +93,7 @@ def bucket_count(files: Sequence[InputFile], workers: int) -> int:
 def die_with_parent() -> None:
     """On Linux, end this process (SIGTERM) when the process that started it ends: a screen killed by a job
     scheduler or a timeout leaves no workers behind. The work files they were writing are temporary (see
-    _partition_task and _assess_bucket), so a restarted run redoes that part."""
+    partition_task and assess_bucket), so a restarted run redoes that part."""
     if not sys.platform.startswith("linux"):
         return
     try:
@@ -132,14 +132,12 @@ def _bump(n: int) -> None:
             _COUNTER.value += n
 
 
-class Grouped:
+class _Grouped:
     """A read task's resources grouped by patient, written to the task's bucket files as one record per
-    patient and segment (a run of the task's lines, in input order); with no folder, kept in `spilled` as
-    (bucket, records) instead (the Spark engine shuffles them)."""
+    patient and segment (a run of the task's lines, in input order)."""
 
-    def __init__(self, folder: Path | None, buckets: int) -> None:
+    def __init__(self, folder: Path, buckets: int) -> None:
         self.folder = folder
-        self.spilled: list[tuple[int, bytes]] = []
         self.buckets = buckets
         self.groups: dict[str, tuple[list[int], list[bytes]]] = {}  # patient id -> (positions, payloads)
         self.out: dict[int, list[bytes]] = defaultdict(list)
@@ -173,35 +171,19 @@ class Grouped:
 
     def flush(self) -> None:
         for k, parts in self.out.items():
-            if self.folder is None:
-                self.spilled.append((k, b"".join(parts)))
-                continue
             with open(self.folder / f"b{k:04d}", "ab") as fh:
                 fh.write(b"".join(parts))
         self.out = defaultdict(list)
         self.out_size = 0
 
 
-def _partition_task(work: Path, index: int, task: Task, files: Sequence[InputFile], buckets: int) -> int:
+def partition_task(work: Path, index: int, task: Task, files: Sequence[InputFile], buckets: int) -> int:
     """Run one read task into work/p1/t<index>/ (atomically). Returns the bytes it covered."""
     final = work / "p1" / f"t{index:06d}"
     tmp = work / "p1" / f"t{index:06d}.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    grouped = Grouped(tmp, buckets)
-    meds, rejects, chunks = route_task(task, files, grouped)
-    if meds:
-        (tmp / "meds").write_bytes(meds)
-    (tmp / "meta.json").write_bytes(orjson.dumps({
-        "rejects": rejects, "chunks": chunks, "patients": {str(k): n for k, n in grouped.patients.items()}}))
-    os.replace(tmp, final)
-    return sum(c[3].get("bytes", 0) for c in chunks)
-
-
-def route_task(task: Task, files: Sequence[InputFile], grouped: Grouped) -> tuple[bytes, list[Any], list[Any]]:
-    """Route every resource of a read task into `grouped` (flushed at the end). Returns the task's Medication
-    resources (`<id>\\t<line>\\n` each), its rejects ([origin, reason]) and its chunk entries ([file, chunk,
-    lines, counters])."""
+    grouped = _Grouped(tmp, buckets)
     meds: list[bytes] = []
     rejects: list[Any] = []
     if task[0] == "ndjson":
@@ -209,10 +191,15 @@ def route_task(task: Task, files: Sequence[InputFile], grouped: Grouped) -> tupl
     else:
         chunks = _route_bundles(task, files, grouped, rejects)
     grouped.flush()
-    return b"".join(meds), rejects, chunks
+    if meds:
+        (tmp / "meds").write_bytes(b"".join(meds))
+    (tmp / "meta.json").write_bytes(orjson.dumps({
+        "rejects": rejects, "chunks": chunks, "patients": {str(k): n for k, n in grouped.patients.items()}}))
+    os.replace(tmp, final)
+    return sum(c[3].get("bytes", 0) for c in chunks)
 
 
-def _route_ndjson(task: Task, files: Sequence[InputFile], grouped: Grouped, meds: list[bytes], rejects: list[Any]
+def _route_ndjson(task: Task, files: Sequence[InputFile], grouped: _Grouped, meds: list[bytes], rejects: list[Any]
                   ) -> list[Any]:
     """Route every line of an NDJSON read task (route_block); returns the task's chunk entry for meta.json."""
     _, fi, ci, start, end, _ = task
@@ -236,7 +223,7 @@ def _route_ndjson(task: Task, files: Sequence[InputFile], grouped: Grouped, meds
     return [fi, ci, lines, {k: v for k, v in stats.items() if v}]
 
 
-def _route_bundles(task: Task, files: Sequence[InputFile], grouped: Grouped, rejects: list[Any]) -> list[Any]:
+def _route_bundles(task: Task, files: Sequence[InputFile], grouped: _Grouped, rejects: list[Any]) -> list[Any]:
     """Route the entries of a task's Bundle files (run_task's events); returns the chunk entries."""
     chunks: list[Any] = []
     for ev in run_task(task, files):
@@ -259,51 +246,31 @@ def _route_bundles(task: Task, files: Sequence[InputFile], grouped: Grouped, rej
     return chunks
 
 
-def medication_table(tables: Iterable[bytes]) -> dict[str, bytes]:
-    """Medication id -> resource from the read tasks' Medication lines (route_task), given in task order: the
-    first one in input order wins."""
-    meds: dict[str, bytes] = {}
-    for table in tables:
-        for line in table.splitlines():
-            mid, _, payload = line.partition(b"\t")
-            meds.setdefault(mid.decode(), payload)
-    return meds
-
-
 def _medications(work: Path) -> dict[str, bytes]:
     key = str(work)
     if key not in _MEDS:
-        meds = medication_table(p.read_bytes() for p in sorted((work / "p1").glob("t*/meds")))
+        meds: dict[str, bytes] = {}
+        for p in sorted((work / "p1").glob("t*/meds")):
+            for line in p.read_bytes().splitlines():
+                mid, _, payload = line.partition(b"\t")
+                meds.setdefault(mid.decode(), payload)  # the first one in input order wins
         _MEDS.clear()
         _MEDS[key] = meds
     return _MEDS[key]
 
 
-def _assess_bucket(work: Path, k: int, config: ScreenConfig) -> int:
-    """Assess every patient of bucket k into work/p2/b<k>.ndjson (atomically). Returns the patients done."""
-    parts = sorted((work / "p1").glob(f"t*/b{k:04d}"))
-    tmp = work / "p2" / f"b{k:04d}.tmp"
-    with open(tmp, "wb") as out:
-        done = assess_bucket((p.read_bytes() for p in parts), _medications(work), config, default_knowledge(),
-                             out, keep_frozen=_WORKER)
-    os.replace(tmp, work / "p2" / f"b{k:04d}.ndjson")
-    # Done: the bucket's input is not read again (a resumed run skips a bucket with results), so the disk and
-    # page cache it holds are released now, while the other buckets are assessed, not all at the end.
-    for p in parts:
-        p.unlink(missing_ok=True)
-    return done
-
-
-def assess_bucket(records: Iterable[bytes], meds: Mapping[str, bytes], config: ScreenConfig, knowledge: Knowledge,
-                  out: BinaryIO, *, keep_frozen: bool) -> int:
-    """Assess every patient of one bucket - its read tasks' bucket records (`Grouped`), in task order - and
-    write their packed results to `out` in patient-id order. Returns the patients done. `keep_frozen`: this
-    process does nothing but the screen's tasks (a pool or Spark worker), so what is frozen stays frozen."""
+def assess_bucket(work: Path, k: int, config: ScreenConfig, keep_frozen: bool = False) -> int:
+    """Assess every patient of bucket k into work/p2/b<k>.ndjson (atomically). Returns the patients done.
+    `keep_frozen`: this process does nothing but the screen's tasks (as a pool worker, or a Spark worker)."""
+    knowledge = default_knowledge()
     kv = knowledge.release.version
     groups: dict[str, list[Segment]] = defaultdict(list)
-    for data in records:
-        for pid, segment in _read_bucket_file(data):
+    parts = sorted((work / "p1").glob(f"t*/b{k:04d}"))
+    for p in parts:
+        for pid, segment in _read_bucket_file(p.read_bytes()):
             groups[pid].append(segment)
+    meds = _medications(work)
+    tmp = work / "p2" / f"b{k:04d}.tmp"
     done = 0
     # The bucket's records and the knowledge release live through the whole loop: frozen, the collector never
     # scans them. The per-patient work makes no reference cycles (measured: none in a whole bucket), so automatic
@@ -316,22 +283,28 @@ def assess_bucket(records: Iterable[bytes], meds: Mapping[str, bytes], config: S
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        for patient in sorted(groups):
-            segments = groups.pop(patient)
-            segments.sort(key=_SEGMENT_ORDER)
-            result = assess_segments(patient, segments, meds, config, knowledge)
-            out.write(pack_result(result, kv))
-            done += 1
-            if done % 8 == 0:
-                _bump(8)
-                if done % GC_EVERY == 0:
-                    gc.collect(0)
+        with open(tmp, "wb") as out:
+            for patient in sorted(groups):
+                segments = groups.pop(patient)
+                segments.sort(key=_SEGMENT_ORDER)
+                result = assess_segments(patient, segments, meds, config, knowledge)
+                out.write(pack_result(result, kv))
+                done += 1
+                if done % 8 == 0:
+                    _bump(8)
+                    if done % GC_EVERY == 0:
+                        gc.collect(0)
     finally:
         if was_enabled:
             gc.enable()
-        if not keep_frozen:  # this process goes on with other work: the collector takes its objects back
+        if not (_WORKER or keep_frozen):  # this process goes on with other work: the collector takes its objects back
             gc.unfreeze()
     _bump(done % 8)
+    os.replace(tmp, work / "p2" / f"b{k:04d}.ndjson")
+    # Done: the bucket's input is not read again (a resumed run skips a bucket with results), so the disk and
+    # page cache it holds are released now, while the other buckets are assessed, not all at the end.
+    for p in parts:
+        p.unlink(missing_ok=True)
     return done
 
 
@@ -448,24 +421,13 @@ def _run_local(pool: _Pool, files: Sequence[InputFile], out: Path, config: Scree
     progress.start("partition", total_bytes, "bytes")
     progress.update(total_bytes - sum(_task_bytes(tasks[i], files) for i in todo))
     base = total_bytes - sum(_task_bytes(tasks[i], files) for i in todo)
-    pool.run([(_partition_task, (work, i, tasks[i], files, buckets)) for i in todo],
+    pool.run([(partition_task, (work, i, tasks[i], files, buckets)) for i in todo],
              lambda done, _c: progress.update(base + done))
     progress.finish()
-    metas = [orjson.loads((work / "p1" / f"t{i:06d}" / "meta.json").read_bytes()) for i in range(len(tasks))]
-    stage1_rejects = [(tuple(o), r) for m in metas for o, r in m["rejects"]]
-    chunk_lines = {(c[0], c[1]): c[2] for m in metas for c in m["chunks"]}
-    stats: dict[str, int] = defaultdict(int)
-    for m in metas:
-        for c in m["chunks"]:
-            for key, v in c[3].items():
-                stats[key] += v
+    stage1_rejects, chunk_lines, stats, per_bucket = task_results(work, len(tasks))
     if max_rejects is not None and len(stage1_rejects) > max_rejects:
-        _fail_on_rejects(out, files, config, kv, knowledge.release.date.isoformat(), stage1_rejects,
-                         chunk_lines, max_rejects)
-    per_bucket: dict[int, int] = defaultdict(int)
-    for m in metas:
-        for k, n in m["patients"].items():
-            per_bucket[int(k)] += n
+        fail_on_rejects(out, files, config, kv, knowledge.release.date.isoformat(), stage1_rejects,
+                        chunk_lines, max_rejects)
     todo_b = [k for k in range(buckets) if not (work / "p2" / f"b{k:04d}.ndjson").exists()]
     total_patients = sum(per_bucket.values())
     already = total_patients - sum(per_bucket[k] for k in todo_b)
@@ -474,7 +436,7 @@ def _run_local(pool: _Pool, files: Sequence[InputFile], out: Path, config: Scree
     progress.update(already)
     # Largest buckets first: the last ones to finish are then small.
     todo_b.sort(key=lambda k: -per_bucket[k])
-    pool.run([(_assess_bucket, (work, k, config)) for k in todo_b],
+    pool.run([(assess_bucket, (work, k, config)) for k in todo_b],
              lambda _done, counted: progress.update(already + counted))
     progress.finish()
     progress.note("writing outputs")
@@ -492,6 +454,24 @@ def _run_local(pool: _Pool, files: Sequence[InputFile], out: Path, config: Scree
     if not keep_work:
         shutil.rmtree(work, ignore_errors=True)
     return summary
+
+
+def task_results(work: Path, tasks: int) -> tuple[list[tuple[Any, str]], dict[tuple[int, int], int], dict[str, int],
+                                                  dict[int, int]]:
+    """What the read tasks found (their meta files): rejected lines, lines per chunk, the input's counters and
+    Patient resources per bucket."""
+    metas = [orjson.loads((work / "p1" / f"t{i:06d}" / "meta.json").read_bytes()) for i in range(tasks)]
+    rejects = [(tuple(o), r) for m in metas for o, r in m["rejects"]]
+    chunk_lines = {(c[0], c[1]): c[2] for m in metas for c in m["chunks"]}
+    stats: dict[str, int] = defaultdict(int)
+    per_bucket: dict[int, int] = defaultdict(int)
+    for m in metas:
+        for c in m["chunks"]:
+            for key, v in c[3].items():
+                stats[key] += v
+        for k, n in m["patients"].items():
+            per_bucket[int(k)] += n
+    return rejects, chunk_lines, stats, per_bucket
 
 
 def _task_bytes(task: Task, files: Sequence[InputFile]) -> int:
@@ -521,7 +501,7 @@ _FIRST = itemgetter(0)
 _SECOND = itemgetter(1)
 
 
-def _fail_on_rejects(out: Path, files: Sequence[InputFile], config: ScreenConfig, kv: str, kdate: str,
+def fail_on_rejects(out: Path, files: Sequence[InputFile], config: ScreenConfig, kv: str, kdate: str,
                      rejects: list[Any], chunk_lines: dict[tuple[int, int], int], limit: int) -> None:
     from jakcheck.population.outputs import write_rejects
 

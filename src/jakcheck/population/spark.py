@@ -1,19 +1,19 @@
 """The Spark engine: the local engine's read tasks, buckets, per-patient step and writer, distributed with PySpark
 (RDD API, Python workers; no extra jars, so nothing is fetched at run time).
 
-Plan: read tasks -> `mapPartitions(route)`: each task's resources grouped by patient into bucket records, as the
-local engine writes them to its bucket files (`local.Grouped`), a few large byte strings per task and bucket, not
-a record per line -> `partitionBy(P + 1)` by bucket (partition P takes each task's side results: Medications,
-rejects, line counts) -> job 1 reads partition P only (the whole read stage runs, its shuffle files stay);
-Medications broadcast -> job 2 `mapPartitionsWithIndex(assess)` on the same shuffle: each bucket assessed as the
-local engine does (`local.assess_bucket`), its packed results, sorted by patient id, as one byte string ->
-persisted, then fetched partition by partition to the driver, which merges them by patient id into the same
-`ScreenWriter`. The rows are therefore identical to the local engine's, byte for byte.
+Plan, in a work folder under the output folder (`OUT/.spark-work`): job 1, one Spark task per read task, routes
+the task's resources into its bucket files (`local.partition_task`); job 2, one Spark task per bucket, largest
+first, assesses the bucket's patients into its sorted result file (`local.assess_bucket`); then, as in the local
+engine, two Spark tasks write the Parquet files while the driver merges the result files into the other outputs.
+The rows are therefore identical to the local engine's, byte for byte. The buckets travel through the work
+folder, not through Spark's shuffle: measured on 2 cores, moving every input byte through the JVM (Python
+worker -> JVM -> shuffle files -> JVM -> Python worker) cost more CPU than routing and assessing did
+(docs/scaling.md).
 
 The executors' Python daemon is `population.spark_daemon`: every Python worker starts with the engine imported
-and the knowledge release loaded. Input paths must be readable from every executor (local disk in local mode; a
-shared mount on a cluster). An already active SparkSession (e.g. on Databricks) is used as it is; otherwise one
-is started on `master`.
+and the knowledge release loaded. The input files and the output folder must be at the same path on the driver
+and every executor (local disk in local mode; a shared mount on a cluster). An already active SparkSession
+(e.g. on Databricks) is used as it is; otherwise one is started on `master`.
 """
 
 from __future__ import annotations
@@ -24,26 +24,25 @@ import shutil
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from operator import itemgetter
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from jakcheck.errors import ConfigError, InputError
+from jakcheck.errors import ConfigError
 from jakcheck.knowledge.loader import Knowledge, default_knowledge
 from jakcheck.population.config import ScreenConfig
 from jakcheck.population.inputs import InputFile
 from jakcheck.population.local import (
-    Grouped,
     assess_bucket,
     bucket_count,
-    medication_table,
+    fail_on_rejects,
     merged_parts,
-    route_task,
+    partition_task,
+    task_results,
     write_parquet,
 )
-from jakcheck.population.outputs import ScreenWriter, write_rejects
-from jakcheck.population.partition import Task, plan_tasks
+from jakcheck.population.outputs import ScreenWriter
+from jakcheck.population.partition import plan_tasks
 from jakcheck.population.progress import Progress
 
 SPARK_CONF = {
@@ -144,88 +143,45 @@ class _StageWatcher(threading.Thread):
 
 def run_spark(files: Sequence[InputFile], out: Path, config: ScreenConfig, *, master: str, progress: Progress,
               max_rejects: int | None = None, partitions: int | None = None) -> dict[str, Any]:
-
     t_start = time.monotonic()
     session = get_session(master)
     sc = session.sparkContext
     progress.note(f"Spark session on {sc.master} ready in {time.monotonic() - t_start:.1f} s")
     knowledge = default_knowledge()
+    kv = knowledge.release.version
     tasks = plan_tasks(files)
     buckets = partitions or bucket_count(files, sc.defaultParallelism)
+    work = out / ".spark-work"
+    shutil.rmtree(work, ignore_errors=True)
+    (work / "p1").mkdir(parents=True)
+    (work / "p2").mkdir(parents=True)
     files_ = list(files)
     config_ = config
 
-    def route(items: Iterator[tuple[int, Task]]) -> Iterator[tuple[int, Any]]:
-        for index, task in items:
-            grouped = Grouped(None, buckets)
-            meds, rejects, chunks = route_task(task, files_, grouped)
-            for seq, (k, data) in enumerate(grouped.spilled):
-                yield k, (index, seq, data)
-            yield buckets, (index, meds, rejects, chunks)
+    def partition(index: int) -> int:
+        return partition_task(work, index, tasks[index], files_, buckets)
 
-    # Partitions 0..P-1 are the buckets, partition P the read tasks' side results (Medications, rejects, line
-    # counts). Both jobs below read this one shuffle: the read tasks run once.
-    shuffled = (sc.parallelize(list(enumerate(tasks)), max(1, len(tasks))).mapPartitions(route)
-                .partitionBy(buckets + 1, _identity))
-    progress.start("read", len(tasks), "tasks")
-    watcher = _StageWatcher(sc, progress)
-    watcher.start()
-    try:
-        side = sorted(sc.runJob(shuffled, _values, [buckets]), key=_FIRST)
-        progress.update(len(tasks))
-    finally:
-        watcher.stop()
-        progress.finish()
-    stage1_rejects = [(tuple(o), r) for m in side for o, r in m[2]]
-    chunk_lines = {(c[0], c[1]): c[2] for m in side for c in m[3]}
-    stats: dict[str, int] = {}
-    for m in side:
-        for c in m[3]:
-            for k, v in c[3].items():
-                stats[k] = stats.get(k, 0) + v
+    def assess(k: int) -> int:
+        worker_knowledge()
+        return assess_bucket(work, k, config_, keep_frozen=True)
+
+    _job(sc, progress, "read", range(len(tasks)), partition)
+    stage1_rejects, chunk_lines, stats, per_bucket = task_results(work, len(tasks))
     if max_rejects is not None and len(stage1_rejects) > max_rejects:
-        out.mkdir(parents=True, exist_ok=True)
-        write_rejects(out / "rejects.ndjson", stage1_rejects, files, chunk_lines)
-        raise InputError(f"{len(stage1_rejects)} input lines rejected, more than --max-rejects {max_rejects}; "
-                         f"see {out / 'rejects.ndjson'}")
-    bmeds = sc.broadcast(medication_table(m[1] for m in side))
-    work = out / ".spark-work"
-    shutil.rmtree(work, ignore_errors=True)
-    (work / "p2").mkdir(parents=True)
-
-    def assess(k: int, items: Iterator[tuple[int, Any]]) -> Iterator[tuple[int, int]]:
-        if k == buckets:
-            return
-        records = sorted(v for _, v in items)  # (read task, sequence, records): task order
-        records.reverse()
-        tmp = work / "p2" / f"b{k:04d}.{os.getpid()}.tmp"
-        with open(tmp, "wb") as fh:
-            done = assess_bucket(_drain(records), bmeds.value, config_, worker_knowledge(), fh, keep_frozen=True)
-        os.replace(tmp, work / "p2" / f"b{k:04d}.ndjson")
-        yield k, done
-
-    progress.start("assess", buckets + 1, "partitions")
-    watcher = _StageWatcher(sc, progress)
-    watcher.start()
-    try:
-        shuffled.mapPartitionsWithIndex(assess).collect()
-        progress.update(buckets + 1)
-    finally:
-        watcher.stop()
-        progress.finish()
-    bmeds.unpersist()
+        fail_on_rejects(out, files, config, kv, knowledge.release.date.isoformat(), stage1_rejects, chunk_lines,
+                        max_rejects)
+    _job(sc, progress, "assess", sorted(range(buckets), key=lambda k: -per_bucket[k]), assess)
     progress.note("writing outputs")
     # As in the local engine, two executor tasks write the Parquet files while the driver writes the others.
-    parquet_job = sc.parallelize([0, 1], 2).map(lambda which: write_parquet(work, buckets, out, which))
     parquet: list[Any] = []
-    writing = threading.Thread(target=lambda: parquet.append(parquet_job.collect()), daemon=True)
+    writing = threading.Thread(target=lambda: parquet.append(
+        sc.parallelize([0, 1], 2).map(lambda which: write_parquet(work, buckets, out, which)).collect()), daemon=True)
     writing.start()
-    writer = ScreenWriter(out, config, knowledge.release.version, knowledge.release.date.isoformat(), files,
-                          external_parquet=True)
+    writer = ScreenWriter(out, config, kv, knowledge.release.date.isoformat(), files, external_parquet=True)
     for parts in merged_parts(work, buckets):
         writer.add_parts(parts)
-    inputs = {"files": len(files), "resources": stats.get("resources", 0), "skipped": stats.get("skipped", 0),
-              "bytes": stats.get("bytes", 0)}
+    inputs = {"files": len(files), "resources": stats["resources"], "skipped": stats["skipped"],
+              "bytes": stats["bytes"]}
 
     def parquet_written() -> None:
         writing.join()
@@ -238,18 +194,18 @@ def run_spark(files: Sequence[InputFile], out: Path, config: ScreenConfig, *, ma
     return summary
 
 
-def _identity(k: int) -> int:
-    return k
-
-
-def _values(items: Iterator[tuple[int, Any]]) -> list[Any]:
-    return [v for _, v in items]
-
-
-def _drain(records: list[tuple[int, int, bytes]]) -> Iterator[bytes]:
-    """The records' data from the last to the first, each let go once read."""
-    while records:
-        yield records.pop()[2]
-
-
-_FIRST = itemgetter(0)
+def _job(sc: Any, progress: Progress, label: str, items: Sequence[int], fn: Callable[[int], int]) -> None:
+    """fn(item) for every item, in Spark tasks of several items each: 4 tasks per core, each item in the task
+    given by its rank modulo the task count (so large items first are spread over the tasks). A PySpark task
+    costs ~0.15 s of its own on this machine (measured with tasks doing nothing), as much as a small read task."""
+    n = max(1, min(len(items), 4 * sc.defaultParallelism))
+    groups = [list(items[i::n]) for i in range(n)]
+    progress.start(label, n, "parts")
+    watcher = _StageWatcher(sc, progress)
+    watcher.start()
+    try:
+        sc.parallelize(groups, n).map(lambda group: [fn(i) for i in group]).collect()
+        progress.update(n)
+    finally:
+        watcher.stop()
+        progress.finish()
