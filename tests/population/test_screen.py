@@ -398,6 +398,25 @@ def test_spark_engine_gives_the_local_engine_rows(spark_session: Any, shared_run
             assert pq.read_table(out / f).equals(pq.read_table(local / f)), (name, f)
 
 
+@pytest.mark.filterwarnings("ignore::ResourceWarning", "ignore::pytest.PytestUnraisableExceptionWarning")
+def test_spark_workers_start_with_the_knowledge_loaded(spark_session: Any) -> None:
+    """The executors' Python workers are forked from the screen's daemon (population/spark_daemon.py), which
+    has loaded the knowledge release: no task loads it again, and the workers are reused from task to task."""
+    import psutil
+
+    def probe(_: Any) -> Any:
+        from jakcheck.knowledge.loader import default_knowledge
+
+        yield os.getpid(), psutil.Process(os.getppid()).cmdline(), default_knowledge.cache_info().currsize
+
+    seen = spark_session.sparkContext.parallelize(range(8), 8).mapPartitions(probe).collect()
+    assert len(seen) == 8
+    for _pid, parent, loaded in seen:
+        assert "jakcheck.population.spark_daemon" in parent
+        assert loaded == 1  # already in the cache when the task began
+    assert len({pid for pid, _, _ in seen}) <= 2  # local[2]: two workers at most, each reused
+
+
 def test_the_screen_entry_point_imports_no_engine() -> None:
     """`jakcheck screen` starts the local engine's fork server before it imports the engine itself
     (population/run.py): that only gains anything while importing the entry point (the CLI and the screen's

@@ -92,7 +92,7 @@ def bucket_count(files: Sequence[InputFile], workers: int) -> int:
 def die_with_parent() -> None:
     """On Linux, end this process (SIGTERM) when the process that started it ends: a screen killed by a job
     scheduler or a timeout leaves no workers behind. The work files they were writing are temporary (see
-    _partition_task and _assess_bucket), so a restarted run redoes that part."""
+    partition_task and assess_bucket), so a restarted run redoes that part."""
     if not sys.platform.startswith("linux"):
         return
     try:
@@ -176,7 +176,7 @@ class _Grouped:
         self.out_size = 0
 
 
-def _partition_task(work: Path, index: int, task: Task, files: Sequence[InputFile], buckets: int) -> int:
+def partition_task(work: Path, index: int, task: Task, files: Sequence[InputFile], buckets: int) -> int:
     """Run one read task into work/p1/t<index>/ (atomically). Returns the bytes it covered."""
     final = work / "p1" / f"t{index:06d}"
     tmp = work / "p1" / f"t{index:06d}.tmp"
@@ -258,8 +258,9 @@ def _medications(work: Path) -> dict[str, bytes]:
     return _MEDS[key]
 
 
-def _assess_bucket(work: Path, k: int, config: ScreenConfig) -> int:
-    """Assess every patient of bucket k into work/p2/b<k>.ndjson (atomically). Returns the patients done."""
+def assess_bucket(work: Path, k: int, config: ScreenConfig, keep_frozen: bool = False) -> int:
+    """Assess every patient of bucket k into work/p2/b<k>.ndjson (atomically). Returns the patients done.
+    `keep_frozen`: this process does nothing but the screen's tasks (as a pool worker, or a Spark worker)."""
     knowledge = default_knowledge()
     kv = knowledge.release.version
     groups: dict[str, list[Segment]] = defaultdict(list)
@@ -271,7 +272,7 @@ def _assess_bucket(work: Path, k: int, config: ScreenConfig) -> int:
     tmp = work / "p2" / f"b{k:04d}.tmp"
     done = 0
     # The bucket's records and the knowledge release live through the whole loop (jakcheck.runtime: why).
-    with batch_gc(keep_frozen=_WORKER) as patient_done, open(tmp, "wb") as out:
+    with batch_gc(keep_frozen=_WORKER or keep_frozen) as patient_done, open(tmp, "wb") as out:
         for patient in sorted(groups):
             segments = groups.pop(patient)
             segments.sort(key=_SEGMENT_ORDER)
@@ -403,24 +404,13 @@ def _run_local(pool: _Pool, files: Sequence[InputFile], out: Path, config: Scree
     progress.start("partition", total_bytes, "bytes")
     progress.update(total_bytes - sum(_task_bytes(tasks[i], files) for i in todo))
     base = total_bytes - sum(_task_bytes(tasks[i], files) for i in todo)
-    pool.run([(_partition_task, (work, i, tasks[i], files, buckets)) for i in todo],
+    pool.run([(partition_task, (work, i, tasks[i], files, buckets)) for i in todo],
              lambda done, _c: progress.update(base + done))
     progress.finish()
-    metas = [orjson.loads((work / "p1" / f"t{i:06d}" / "meta.json").read_bytes()) for i in range(len(tasks))]
-    stage1_rejects = [(tuple(o), r) for m in metas for o, r in m["rejects"]]
-    chunk_lines = {(c[0], c[1]): c[2] for m in metas for c in m["chunks"]}
-    stats: dict[str, int] = defaultdict(int)
-    for m in metas:
-        for c in m["chunks"]:
-            for key, v in c[3].items():
-                stats[key] += v
+    stage1_rejects, chunk_lines, stats, per_bucket = task_results(work, len(tasks))
     if max_rejects is not None and len(stage1_rejects) > max_rejects:
-        _fail_on_rejects(out, files, config, kv, knowledge.release.date.isoformat(), stage1_rejects,
-                         chunk_lines, max_rejects)
-    per_bucket: dict[int, int] = defaultdict(int)
-    for m in metas:
-        for k, n in m["patients"].items():
-            per_bucket[int(k)] += n
+        fail_on_rejects(out, files, config, kv, knowledge.release.date.isoformat(), stage1_rejects,
+                        chunk_lines, max_rejects)
     todo_b = [k for k in range(buckets) if not (work / "p2" / f"b{k:04d}.ndjson").exists()]
     total_patients = sum(per_bucket.values())
     already = total_patients - sum(per_bucket[k] for k in todo_b)
@@ -429,15 +419,15 @@ def _run_local(pool: _Pool, files: Sequence[InputFile], out: Path, config: Scree
     progress.update(already)
     # Largest buckets first: the last ones to finish are then small.
     todo_b.sort(key=lambda k: -per_bucket[k])
-    pool.run([(_assess_bucket, (work, k, config)) for k in todo_b],
+    pool.run([(assess_bucket, (work, k, config)) for k in todo_b],
              lambda _done, counted: progress.update(already + counted))
     progress.finish()
     progress.note("writing outputs")
     # Three processes write the outputs from the same sorted results: a worker each Parquet file, this
     # process the others.
-    parquet = [pool.submit(_write_parquet, work, buckets, out, which) for which in (0, 1)]
+    parquet = [pool.submit(write_parquet, work, buckets, out, which) for which in (0, 1)]
     writer = ScreenWriter(out, config, kv, knowledge.release.date.isoformat(), files, external_parquet=True)
-    for parts in _merged_parts(work, buckets):
+    for parts in merged_parts(work, buckets):
         writer.add_parts(parts)
     inputs = {"files": len(files), "resources": stats["resources"], "skipped": stats["skipped"],
               "bytes": stats["bytes"]}
@@ -449,6 +439,24 @@ def _run_local(pool: _Pool, files: Sequence[InputFile], out: Path, config: Scree
     return summary
 
 
+def task_results(work: Path, tasks: int) -> tuple[list[tuple[Any, str]], dict[tuple[int, int], int], dict[str, int],
+                                                  dict[int, int]]:
+    """What the read tasks found (their meta files): rejected lines, lines per chunk, the input's counters and
+    Patient resources per bucket."""
+    metas = [orjson.loads((work / "p1" / f"t{i:06d}" / "meta.json").read_bytes()) for i in range(tasks)]
+    rejects = [(tuple(o), r) for m in metas for o, r in m["rejects"]]
+    chunk_lines = {(c[0], c[1]): c[2] for m in metas for c in m["chunks"]}
+    stats: dict[str, int] = defaultdict(int)
+    per_bucket: dict[int, int] = defaultdict(int)
+    for m in metas:
+        for c in m["chunks"]:
+            for key, v in c[3].items():
+                stats[key] += v
+        for k, n in m["patients"].items():
+            per_bucket[int(k)] += n
+    return rejects, chunk_lines, stats, per_bucket
+
+
 def _task_bytes(task: Task, files: Sequence[InputFile]) -> int:
     kind, fi, _ci, start, end, group = task
     if kind == "ndjson":
@@ -456,7 +464,7 @@ def _task_bytes(task: Task, files: Sequence[InputFile]) -> int:
     return sum(files[b].size for b in group)
 
 
-def _merged_parts(work: Path, buckets: int) -> Iterator[Parts]:
+def merged_parts(work: Path, buckets: int) -> Iterator[Parts]:
     """Every bucket's packed results (read_packed_parts), in patient-id order."""
     with ExitStack() as stack:
         handles = [stack.enter_context(open(work / "p2" / f"b{k:04d}.ndjson", "rb")) for k in range(buckets)]
@@ -464,7 +472,7 @@ def _merged_parts(work: Path, buckets: int) -> Iterator[Parts]:
         yield from heapq.merge(*(read_packed_parts(h) for h in handles), key=_FIRST)
 
 
-def _write_parquet(work: Path, buckets: int, out: Path, which: int) -> int:
+def write_parquet(work: Path, buckets: int, out: Path, which: int) -> int:
     """A Parquet file from every bucket's packed results, in patient-id order (write_packed_parquet)."""
     with ExitStack() as stack:
         handles = [stack.enter_context(open(work / "p2" / f"b{k:04d}.ndjson", "rb")) for k in range(buckets)]
@@ -476,7 +484,7 @@ _FIRST = itemgetter(0)
 _SECOND = itemgetter(1)
 
 
-def _fail_on_rejects(out: Path, files: Sequence[InputFile], config: ScreenConfig, kv: str, kdate: str,
+def fail_on_rejects(out: Path, files: Sequence[InputFile], config: ScreenConfig, kv: str, kdate: str,
                      rejects: list[Any], chunk_lines: dict[tuple[int, int], int], limit: int) -> None:
     from jakcheck.population.outputs import write_rejects
 

@@ -1,13 +1,19 @@
-"""The Spark engine: the same read tasks, the same per-patient function and the same writer as the local engine,
-distributed with PySpark (RDD API, Python workers; no extra jars, so nothing is fetched at run time).
+"""The Spark engine: the local engine's read tasks, buckets, per-patient step and writer, distributed with PySpark
+(RDD API, Python workers; no extra jars, so nothing is fetched at run time).
 
-Plan: read tasks -> `flatMap(run_task)` (persisted) -> side events (rejects, line counts, Medication resources)
-collected on the driver, Medications broadcast -> resources keyed by patient id -> `groupByKey` into P partitions
--> `sortByKey` -> `map(assess_records)` persisted -> streamed partition by partition to the driver's
-`ScreenWriter`. The rows are therefore identical to the local engine's, byte for byte.
+Plan, in a work folder under the output folder (`OUT/.spark-work`): job 1, one Spark task per read task, routes
+the task's resources into its bucket files (`local.partition_task`); job 2, one Spark task per bucket, largest
+first, assesses the bucket's patients into its sorted result file (`local.assess_bucket`); then, as in the local
+engine, two Spark tasks write the Parquet files while the driver merges the result files into the other outputs.
+The rows are therefore identical to the local engine's, byte for byte. The buckets travel through the work
+folder, not through Spark's shuffle: measured on 2 cores, moving every input byte through the JVM (Python
+worker -> JVM -> shuffle files -> JVM -> Python worker) cost more CPU than routing and assessing did
+(docs/scaling.md).
 
-Input paths must be readable from every executor (local disk in local mode; a shared mount on a cluster).
-An already active SparkSession (e.g. on Databricks) is used as it is; otherwise one is started on `master`.
+The executors' Python daemon is `population.spark_daemon`: every Python worker starts with the engine imported
+and the knowledge release loaded. The input files and the output folder must be at the same path on the driver
+and every executor (local disk in local mode; a shared mount on a cluster). An already active SparkSession
+(e.g. on Databricks) is used as it is; otherwise one is started on `master`.
 """
 
 from __future__ import annotations
@@ -17,17 +23,25 @@ import shutil
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from jakcheck.errors import ConfigError, InputError
+from jakcheck.errors import ConfigError
 from jakcheck.knowledge.loader import Knowledge, default_knowledge
 from jakcheck.population.config import ScreenConfig
 from jakcheck.population.inputs import InputFile
-from jakcheck.population.outputs import ScreenWriter, pack_result, write_rejects
-from jakcheck.population.partition import plan_tasks, run_task
-from jakcheck.population.process import assess_records
+from jakcheck.population.local import (
+    assess_bucket,
+    bucket_count,
+    fail_on_rejects,
+    merged_parts,
+    partition_task,
+    task_results,
+    write_parquet,
+)
+from jakcheck.population.outputs import ScreenWriter
+from jakcheck.population.partition import plan_tasks
 from jakcheck.population.progress import Progress
 from jakcheck.runtime import freeze_startup_heap
 
@@ -37,7 +51,12 @@ SPARK_CONF = {
     "spark.driver.host": "127.0.0.1",
     "spark.driver.bindAddress": "127.0.0.1",
     "spark.python.worker.reuse": "true",
+    "spark.python.daemon.module": "jakcheck.population.spark_daemon",
     "spark.serializer": "org.apache.spark.serializer.KryoSerializer",
+    # The JVM only schedules the Python workers' tasks: the quick C1 compiler and the single-threaded collector
+    # halve its start-up CPU (6.9 against 13.5 CPU s for the session and its first job, on 2 cores).
+    "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC",
+    "spark.executor.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC",
 }
 
 
@@ -121,79 +140,70 @@ class _StageWatcher(threading.Thread):
 
 def run_spark(files: Sequence[InputFile], out: Path, config: ScreenConfig, *, master: str, progress: Progress,
               max_rejects: int | None = None, partitions: int | None = None) -> dict[str, Any]:
-    from pyspark import StorageLevel
-
     t_start = time.monotonic()
     session = get_session(master)
     sc = session.sparkContext
+    progress.note(f"Spark session on {sc.master} ready in {time.monotonic() - t_start:.1f} s")
     knowledge = default_knowledge()
+    kv = knowledge.release.version
     tasks = plan_tasks(files)
-    buckets = partitions or max(2 * sc.defaultParallelism,
-                                min(512, sum(f.size for f in files) // (64 * 1024 * 1024) + 1))
+    buckets = partitions or bucket_count(files, sc.defaultParallelism)
+    work = out / ".spark-work"
+    shutil.rmtree(work, ignore_errors=True)
+    (work / "p1").mkdir(parents=True)
+    (work / "p2").mkdir(parents=True)
     files_ = list(files)
     config_ = config
 
-    def route(task: Any) -> Any:
-        return run_task(task, files_)
+    def partition(index: int) -> int:
+        return partition_task(work, index, tasks[index], files_, buckets)
 
-    routed = sc.parallelize(tasks, max(1, len(tasks))).flatMap(route).persist(StorageLevel.MEMORY_AND_DISK)
-    progress.start("read", len(tasks), "tasks")
-    watcher = _StageWatcher(sc, progress)
-    watcher.start()
-    try:
-        side = routed.filter(lambda e: e[0] != "r").collect()
-        progress.update(len(tasks))
-    finally:
-        watcher.stop()
-        progress.finish()
-    stage1_rejects = [(tuple(e[1]), e[2]) for e in side if e[0] == "x"]
-    chunk_lines = {(e[1], e[2]): e[3] for e in side if e[0] == "c"}
-    stats: dict[str, int] = {}
-    for e in side:
-        if e[0] == "c":
-            for k, v in e[4].items():
-                stats[k] = stats.get(k, 0) + v
+    def assess(k: int) -> int:
+        worker_knowledge()
+        return assess_bucket(work, k, config_, keep_frozen=True)
+
+    _job(sc, progress, "read", range(len(tasks)), partition)
+    stage1_rejects, chunk_lines, stats, per_bucket = task_results(work, len(tasks))
     if max_rejects is not None and len(stage1_rejects) > max_rejects:
-        routed.unpersist()
-        out.mkdir(parents=True, exist_ok=True)
-        write_rejects(out / "rejects.ndjson", stage1_rejects, files, chunk_lines)
-        raise InputError(f"{len(stage1_rejects)} input lines rejected, more than --max-rejects {max_rejects}; "
-                         f"see {out / 'rejects.ndjson'}")
-    meds: dict[str, bytes] = {}
-    for e in sorted((e for e in side if e[0] == "m"), key=lambda e: tuple(e[2])):
-        meds.setdefault(e[1], e[3])
-    bmeds = sc.broadcast(meds)
-
-    def assess_group(kv: Any) -> Any:
-        pid, recs = kv
-        kb = worker_knowledge()
-        result = assess_records(pid, list(recs), bmeds.value, config_, kb)
-        return pid, pack_result(result, kb.release.version)
-
-    results = (routed.filter(lambda e: e[0] == "r")
-               .map(lambda e: (e[1], (tuple(e[2]), e[3], e[4])))
-               .groupByKey(numPartitions=buckets)
-               .sortByKey(numPartitions=buckets)
-               .map(assess_group)
-               .persist(StorageLevel.MEMORY_AND_DISK))
-    progress.start("assess", buckets, "partitions")
-    watcher = _StageWatcher(sc, progress)
-    watcher.start()
-    try:
-        results.count()
-        progress.update(buckets)
-    finally:
-        watcher.stop()
-        progress.finish()
-    routed.unpersist()
+        shutil.rmtree(work, ignore_errors=True)
+        fail_on_rejects(out, files, config, kv, knowledge.release.date.isoformat(), stage1_rejects, chunk_lines,
+                        max_rejects)
+    _job(sc, progress, "assess", sorted(range(buckets), key=lambda k: -per_bucket[k]), assess)
     progress.note("writing outputs")
-    writer = ScreenWriter(out, config, knowledge.release.version, knowledge.release.date.isoformat(), files)
-    for _pid, blob in results.toLocalIterator():
-        writer.add_packed(blob)
-    results.unpersist()
-    bmeds.unpersist()
-    inputs = {"files": len(files), "resources": stats.get("resources", 0), "skipped": stats.get("skipped", 0),
-              "bytes": stats.get("bytes", 0)}
-    summary = writer.finish(stage1_rejects, chunk_lines, inputs)
+    # As in the local engine, two executor tasks write the Parquet files while the driver writes the others.
+    parquet: list[Any] = []
+    writing = threading.Thread(target=lambda: parquet.append(
+        sc.parallelize([0, 1], 2).map(lambda which: write_parquet(work, buckets, out, which)).collect()), daemon=True)
+    writing.start()
+    writer = ScreenWriter(out, config, kv, knowledge.release.date.isoformat(), files, external_parquet=True)
+    for parts in merged_parts(work, buckets):
+        writer.add_parts(parts)
+    inputs = {"files": len(files), "resources": stats["resources"], "skipped": stats["skipped"],
+              "bytes": stats["bytes"]}
+
+    def parquet_written() -> None:
+        writing.join()
+        if not parquet:
+            raise RuntimeError("the Parquet files could not be written (see the Spark log)")
+
+    summary = writer.finish(stage1_rejects, chunk_lines, inputs, before_rename=parquet_written)
+    shutil.rmtree(work, ignore_errors=True)
     summary["_elapsed_s"] = time.monotonic() - t_start
     return summary
+
+
+def _job(sc: Any, progress: Progress, label: str, items: Sequence[int], fn: Callable[[int], int]) -> None:
+    """fn(item) for every item, in Spark tasks of several items each: 4 tasks per core, each item in the task
+    given by its rank modulo the task count (so large items first are spread over the tasks). A PySpark task
+    costs ~0.15 s of its own on this machine (measured with tasks doing nothing), as much as a small read task."""
+    n = max(1, min(len(items), 4 * sc.defaultParallelism))
+    groups = [list(items[i::n]) for i in range(n)]
+    progress.start(label, n, "parts")
+    watcher = _StageWatcher(sc, progress)
+    watcher.start()
+    try:
+        sc.parallelize(groups, n).map(lambda group: [fn(i) for i in group]).collect()
+        progress.update(n)
+    finally:
+        watcher.stop()
+        progress.finish()
