@@ -426,3 +426,17 @@ def test_the_screen_entry_point_imports_no_engine() -> None:
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(("master", "loopback"), [
+    ("local[2]", True), ("local", True), ("spark://127.0.0.1:7077", True), ("spark://localhost:7077", True),
+    ("spark://spark-master.example.org:7077", False), ("yarn", False), ("spark://10.0.0.5:7077", False),
+])
+def test_the_driver_listens_on_loopback_only_for_a_master_on_this_machine(master: str, loopback: bool) -> None:
+    """A cluster on other machines must reach the driver: it is then not pinned to 127.0.0.1."""
+    from jakcheck.population.spark import spark_conf
+
+    conf = spark_conf(master)
+    assert (conf.get("spark.driver.host") == "127.0.0.1") is loopback
+    assert (conf.get("spark.driver.bindAddress") == "127.0.0.1") is loopback
+    assert conf["spark.python.daemon.module"] == "jakcheck.population.spark_daemon"

@@ -19,6 +19,7 @@ and every executor (local disk in local mode; a shared mount on a cluster). An a
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 import threading
@@ -48,8 +49,6 @@ from jakcheck.runtime import freeze_startup_heap
 SPARK_CONF = {
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
-    "spark.driver.host": "127.0.0.1",
-    "spark.driver.bindAddress": "127.0.0.1",
     "spark.python.worker.reuse": "true",
     "spark.python.daemon.module": "jakcheck.population.spark_daemon",
     "spark.serializer": "org.apache.spark.serializer.KryoSerializer",
@@ -58,6 +57,17 @@ SPARK_CONF = {
     "spark.driver.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC",
     "spark.executor.extraJavaOptions": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC",
 }
+
+
+# A master in this process or on this machine's loopback: the driver listens on loopback only. Any other master
+# reaches the driver at the address Spark chooses (SPARK_LOCAL_IP, else the host name), as a cluster needs.
+LOOPBACK_DRIVER = {"spark.driver.host": "127.0.0.1", "spark.driver.bindAddress": "127.0.0.1"}
+_LOOPBACK_MASTER = re.compile(r"^(local(\[.*\])?|spark://(127\.0\.0\.1|localhost)(:\d+)?)$")
+
+
+def spark_conf(master: str) -> dict[str, str]:
+    """The Spark settings of a screen on `master`."""
+    return {**SPARK_CONF, **(LOOPBACK_DRIVER if _LOOPBACK_MASTER.match(master) else {})}
 
 
 def java_problem() -> str | None:
@@ -102,7 +112,7 @@ def get_session(master: str) -> Any:
     if master.startswith("local"):
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # no network interface is needed in local mode
     builder = SparkSession.builder.master(master).appName("jakcheck-screen")
-    for k, v in SPARK_CONF.items():
+    for k, v in spark_conf(master).items():
         builder = builder.config(k, v)
     try:
         session = builder.getOrCreate()
