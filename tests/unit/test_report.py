@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from html.parser import HTMLParser
 from importlib.resources import files
+from pathlib import Path
 
 import pytest
 
@@ -435,3 +437,20 @@ def test_html_prints_a_summary_unless_the_full_report_is_asked_for() -> None:
         if f'<section id="{section}"' in summary:
             assert f'<section id="{section}" class="print-full"' in summary
     assert '<body>' in summary and '<body class="print-all">' in full
+
+
+def test_ready_to_start_says_the_condition_of_a_restricted_start() -> None:
+    """Work-up complete but every option only if no suitable alternative: "Ready to start" is never a bare "yes"
+    beside that headline, in the text and the HTML report alike."""
+    from jakcheck.engine import assess
+    from jakcheck.fhir.reader import read_file
+    from jakcheck.knowledge.loader import default_knowledge
+    from jakcheck.report.html import render_html
+
+    k = default_knowledge()
+    examples = Path(__file__).resolve().parents[2] / "examples"
+    facts = read_file(examples / "ra-71-smoker-eu.json", as_of=date(2026, 11, 26), knowledge=k)
+    a = assess(facts, k, region="EU")
+    assert a.ready_to_start and a.headline is not None and a.headline.verdict == "only-if-no-alternative"
+    assert "Ready to start: yes, only if no suitable alternative" in render_text(a, color=False)
+    assert "Ready to start: yes, only if no suitable alternative</p>" in render_html(a)

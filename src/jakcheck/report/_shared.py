@@ -228,6 +228,17 @@ def score_inputs_label(s: ScoreOut) -> str:
                      for k, v in s.inputs.items())
 
 
+def ready_label(assessment: Assessment) -> str:
+    """The answer to "Ready to start?": "no" while a blocking step is open; once none is, "yes" qualified by the
+    best verdict when it only allows a start under conditions (so that a "yes" never reads as an unconditional
+    go-ahead beside a restrictive headline)."""
+    if not assessment.ready_to_start:
+        return "no"
+    verdict = assessment.headline.verdict if assessment.headline is not None else None
+    return {"caution": "yes, with caution",
+            "only-if-no-alternative": "yes, only if no suitable alternative"}.get(verdict or "", "yes")
+
+
 def headline_tone(assessment: Assessment) -> str:
     """'green' only when the best verdict is appropriate and no blocking step is open; 'red' when even the best
     option is deferred, not recommended or contraindicated; otherwise 'amber' (caution included)."""

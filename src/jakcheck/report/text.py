@@ -36,6 +36,7 @@ from jakcheck.report._shared import (
     mode_label,
     patient_identity,
     phase_label,
+    ready_label,
     region_label,
     score_inputs_label,
     score_name,
@@ -126,7 +127,7 @@ def _line(*fields: Text) -> Text:
 
 def _header(a: Assessment) -> Panel:
     tone = {"green": "bold green", "amber": "bold yellow", "red": "bold red"}[headline_tone(a)]
-    ready = Text.assemble(("Ready to start: ", "bold"), ("yes" if a.ready_to_start else "no", tone))
+    ready = Text.assemble(("Ready to start: ", "bold"), (ready_label(a), tone))
     lines: list[RenderableType] = [
         _line(*(_field(k, v) for k, v in patient_identity(a))),
         _line(_field("Age", age_label(a.patient.age)), _field("Sex", a.patient.sex)),

@@ -25,6 +25,7 @@ from jakcheck.report._shared import (
     headline_tone,
     page_sources,
     patient_identity,
+    ready_label,
     resembles_trial_population,
 )
 
@@ -277,7 +278,7 @@ def report_context(knowledge: Knowledge, result: Assessment, facts: PatientFacts
         source_kind=source_kind, drug_names={d: knowledge.drugs[d].name for d in knowledge.drugs},
         identity=(patient_identity(result) if source_kind != "form" else
                   [("Patient", "entered in the short form (no name or record number)")]),
-        tone=headline_tone(result), on_treatment=result.mode == "on-treatment",
+        tone=headline_tone(result), ready_text=ready_label(result), on_treatment=result.mode == "on-treatment",
         checklist_title=checklist_title(result), dose_heading=lambda drug: dose_heading(result, drug),
         indication_names={i.id: i.label for i in knowledge.indications.values()},
         page_sources=listed, cited={ref.id: (n, short) for n, short, ref, _ in listed},
