@@ -30,32 +30,29 @@ _SOLID_FORM = re.compile(r"\b(tablet|capsule)\b", re.IGNORECASE)
 
 def medication_period(res: dict[str, Any]) -> tuple[tuple[object, str], tuple[object, str]]:
     """((start, field), (end, field)): dosage boundsPeriod, then MedicationStatement.effective[x], then
-    dispenseRequest.validityPeriod, then authoredOn for the start."""
+    dispenseRequest.validityPeriod, then authoredOn for the start. Each end of the period is taken from the first
+    of these that gives it."""
+    statement = res.get("resourceType") == "MedicationStatement"
+    key = "dosage" if statement else "dosageInstruction"
+    # (period, its field path), in order of preference
+    periods: list[tuple[dict[str, Any], str]] = [
+        (as_dict(as_dict(as_dict(as_dict(di).get("timing")).get("repeat")).get("boundsPeriod")),
+         f"{key}[{i}].timing.repeat.boundsPeriod")
+        for i, di in enumerate(as_list(res.get(key)))]
+    if statement:
+        periods.append((as_dict(res.get("effectivePeriod")), "effectivePeriod"))
+        periods.append(({"start": res.get("effectiveDateTime")}, "effectiveDateTime"))
+    periods.append((as_dict(as_dict(res.get("dispenseRequest")).get("validityPeriod")),
+                    "dispenseRequest.validityPeriod"))
+    periods.append(({"start": res.get("authoredOn")}, "authoredOn"))
     start: tuple[object, str] = (None, "")
     end: tuple[object, str] = (None, "")
-    key = "dosage" if res.get("resourceType") == "MedicationStatement" else "dosageInstruction"
-    for i, di in enumerate(as_list(res.get(key))):
-        bounds = as_dict(as_dict(as_dict(as_dict(di).get("timing")).get("repeat")).get("boundsPeriod"))
-        field = f"{key}[{i}].timing.repeat.boundsPeriod"
-        if start[0] is None and bounds.get("start") is not None:
-            start = (bounds["start"], field + ".start")
-        if end[0] is None and bounds.get("end") is not None:
-            end = (bounds["end"], field + ".end")
-    if res.get("resourceType") == "MedicationStatement":
-        period = as_dict(res.get("effectivePeriod"))
+    for period, field in periods:
+        single = field in ("effectiveDateTime", "authoredOn")  # a date, not a Period: its own field name
         if start[0] is None and period.get("start") is not None:
-            start = (period["start"], "effectivePeriod.start")
+            start = (period["start"], field if single else field + ".start")
         if end[0] is None and period.get("end") is not None:
-            end = (period["end"], "effectivePeriod.end")
-        if start[0] is None and res.get("effectiveDateTime") is not None:
-            start = (res["effectiveDateTime"], "effectiveDateTime")
-    validity = as_dict(as_dict(res.get("dispenseRequest")).get("validityPeriod"))
-    if start[0] is None and validity.get("start") is not None:
-        start = (validity["start"], "dispenseRequest.validityPeriod.start")
-    if end[0] is None and validity.get("end") is not None:
-        end = (validity["end"], "dispenseRequest.validityPeriod.end")
-    if start[0] is None and res.get("authoredOn") is not None:
-        start = (res["authoredOn"], "authoredOn")
+            end = (period["end"], field + ".end")
     return start, end
 
 
