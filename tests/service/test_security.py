@@ -314,3 +314,19 @@ def test_cors_only_for_configured_origins(settings: Settings) -> None:
         bad = c.options("/cds-services", headers={"Origin": "https://evil.test",
                                                   "Access-Control-Request-Method": "POST"})
         assert "access-control-allow-origin" not in bad.headers
+
+
+def test_the_access_log_never_shows_a_report_token() -> None:
+    """A report token alone opens a page with the patient's identity: the access log line keeps the path's kind
+    and drops the token."""
+    import logging
+
+    from jakcheck.service.run import HideReportTokens, hide_report_tokens
+
+    record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+                               ("127.0.0.1:5000", "GET", "/report/AbC_123-xyz?print=1", "1.1", 200), None)
+    assert HideReportTokens().filter(record)
+    assert "AbC_123-xyz" not in record.getMessage() and "/report/…?print=1" in record.getMessage()
+    hide_report_tokens()
+    hide_report_tokens()
+    assert sum(isinstance(f, HideReportTokens) for f in logging.getLogger("uvicorn.access").filters) == 1

@@ -28,6 +28,7 @@ from jakcheck.assessment import (
     ALLOWS_START,
     BLOCKS_START,
     CONDITIONAL_VERDICTS,
+    HEADLINE_START,
     SEVERITY_ORDER,
     Action,
     Assessment,
@@ -50,6 +51,12 @@ CVX = "http://hl7.org/fhir/sid/cvx"
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 SUMMARY_MAX = 139  # the spec says < 140 characters
 _SEVERITY_RANK: dict[str, int] = {s: i for i, s in enumerate(SEVERITY_ORDER)}  # sort keys: critical first
+
+def _headline_words(a: Assessment) -> str:
+    """The headline's verdict in words, for a card summary ("only if no suitable alternative")."""
+    verdict = a.headline.verdict if a.headline is not None else None
+    return HEADLINE_START[verdict].lower() if verdict is not None else "no drug to assess"
+
 
 VERDICT_PHRASE = {
     "appropriate": "no label restriction found",
@@ -555,7 +562,7 @@ def patient_view_card(a: Assessment, ctx: CardContext, more: Sequence[tuple[Asse
         md = _indication_section(a, ctx)
     else:
         summary = (f"JAK inhibitor ({a.region}): depends on the indication - " + "; ".join(
-            f"{x.indication}: {x.headline.verdict if x.headline is not None else '?'}" for x in every))
+            f"{x.indication}: {_headline_words(x)}" for x in every))
         shared = frozenset(set(steps[0]).intersection(*steps[1:]))
         md = [f"**{len(every)} approved-use indications on record:** {', '.join(str(i) for i, _, _ in counts)}. "
               "One section for each: the drugs, doses and label limits differ by indication."]

@@ -94,11 +94,31 @@ async def _get_json(client: httpx.AsyncClient, url: str, token: str, budget: _Bu
             budget.bytes_left -= len(chunk)
             if budget.bytes_left < 0:
                 raise FetchProblem("the answers are larger than the fetch size budget")
+            # A server that trickles its answer keeps every read inside the socket timeout: the time budget is
+            # checked as the body arrives, not only before the request.
+            if budget.seconds_left() <= 0:
+                raise FetchProblem("the fetch time budget was used up while an answer was arriving")
             chunks.append(chunk)
     try:
         return orjson.loads(b"".join(chunks))
     except orjson.JSONDecodeError:
         raise FetchProblem("the FHIR server's answer is not JSON") from None
+
+
+def within_base(url: str, base: str) -> bool:
+    """Whether `url` lies under the allow-listed server `base`: same scheme, host and port, no user info, a path
+    below the base path, and no dot segments (plain or percent-encoded), which a client resolves to a path that
+    may lie outside it."""
+    if not url.startswith(base + "/") or "@" in url:
+        return False
+    try:
+        u, b = httpx.URL(url), httpx.URL(base + "/")
+    except (httpx.InvalidURL, ValueError):
+        return False
+    written = url[len(base):].split("?", 1)[0].split("#", 1)[0].split("/")
+    dots = any(seg.lower().replace("%2e", ".") in (".", "..") for seg in written)
+    return (not dots and (u.scheme, u.host, u.port) == (b.scheme, b.host, b.port)
+            and u.raw_path.startswith(b.raw_path))
 
 
 def _next_link(bundle: Any) -> str | None:
@@ -125,7 +145,7 @@ async def _search(client: httpx.AsyncClient, base: str, url: str, token: str, bu
     seen = {url}
     bundle = data
     while (nxt := _next_link(bundle)) is not None:
-        if not nxt.startswith(base + "/") or "@" in nxt:
+        if not within_base(nxt, base):
             return data, ("a next page lies outside the allow-listed FHIR server and was not read", True)
         if nxt in seen:
             return data, ("the FHIR server's next page repeats an earlier page", True)
@@ -142,7 +162,9 @@ async def _search(client: httpx.AsyncClient, base: str, url: str, token: str, bu
         except FetchProblem as exc:
             return data, (f"page {pages + 1}: {exc}; {pages} pages read", True)
         pages += 1
-        if isinstance(bundle, dict) and isinstance(bundle.get("entry"), list) and isinstance(data, dict):
+        if not (isinstance(bundle, dict) and bundle.get("resourceType") == "Bundle"):
+            return data, (f"page {pages} was not a search Bundle; {pages - 1} pages read", True)
+        if isinstance(bundle.get("entry"), list) and isinstance(data, dict):
             data.setdefault("entry", []).extend(bundle["entry"])
     return data, None
 

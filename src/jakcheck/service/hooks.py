@@ -63,6 +63,11 @@ async def services(request: Request) -> Response:
     return json_response(discovery(s.knowledge))
 
 
+def _ending_only(key: str) -> bool:
+    """A prefetch key (or one of its split searches, "procedures-2") that can only end something on record."""
+    return re.sub(r"-\d+$", "", key) in ENDING_PARTS
+
+
 def _prefetch_missing(req: CDSHooksRequest, templates: Mapping[str, str]) -> dict[str, str]:
     given = req.prefetch or {}
     return {k: t for k, t in templates.items() if k not in given}
@@ -82,7 +87,7 @@ async def _gather(s: ServiceState, req: CDSHooksRequest,
         return data, notes, reported, not reported
     # A missing part that can only end something on record (procedures: a delivery) is said by the assessment
     # where it matters (rules.data_quality), not in a note on every card.
-    names = ", ".join(sorted(k for k in missing if re.sub(r"-\d+$", "", k) not in ENDING_PARTS))
+    names = ", ".join(sorted(k for k in missing if not _ending_only(k)))
     why: str | None = None
     if req.fhirServer is None or req.fhirAuthorization is None:
         why = "the EHR sent neither the prefetch nor FHIR server access"
@@ -106,8 +111,11 @@ async def _gather(s: ServiceState, req: CDSHooksRequest,
                                       patient_id, s.settings.max_input_bytes, seconds=s.settings.fhir_fetch_seconds,
                                       max_pages=s.settings.fhir_fetch_max_pages)
     data.update(fetched.data)
+    # What the FHIR server sent may carry its own error reports, as a prefetch may.
+    cut = {g.key for g in fetched.gaps}
+    reported += [e for e in _reported_errors(fetched.data, templates) if e.what not in cut]
     for gap in fetched.gaps:
-        if re.sub(r"-\d+$", "", gap.key) in ENDING_PARTS:
+        if _ending_only(gap.key):
             continue  # said by the assessment where it matters, as above
         notes.append(f"Fetching {gap.key} from the FHIR server {'stopped early' if gap.partial else 'failed'}: "
                      f"{gap.reason}.")

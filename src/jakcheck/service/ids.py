@@ -24,6 +24,9 @@ class _RandomHex:
         self._pos = 0
 
     def reset(self) -> None:
+        """In a forked child: a fresh lock (the parent's may have been held by another thread at the fork) and
+        no inherited random digits."""
+        self._lock = threading.Lock()
         self._hex, self._pos = "", 0
 
     def take(self, n: int) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -62,12 +63,32 @@ def production_app(settings: Settings, shared_state_dir: Path | None = None,
     return app
 
 
+_REPORT_PATH = re.compile(r"/report/[^/?\s]+")
+
+
+class HideReportTokens(logging.Filter):
+    """The access log line of a report page shows `/report/…`, never its token: the token alone opens a page
+    with the patient's name, birth date and record numbers."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(_REPORT_PATH.sub("/report/…", a) if isinstance(a, str) else a for a in record.args)
+        return True
+
+
+def hide_report_tokens() -> None:
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, HideReportTokens) for f in access.filters):
+        access.addFilter(HideReportTokens())
+
+
 def build_app() -> FastAPI:
     """The app from the environment that `serve` prepared (the uvicorn factory of each worker process)."""
     environ = dict(os.environ)
     settings, _ = _settings(environ, None)
     shared = environ.get(SHARED_DIR_ENV)
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    hide_report_tokens()
     return production_app(settings, Path(shared) if shared else None)
 
 
@@ -99,7 +120,12 @@ def serve(host: str = "127.0.0.1", port: int = 8000, config: Path | None = None,
           flush=True)
     if n == 1:
         os.environ.pop(SHARED_DIR_ENV, None)
-        uvicorn.run(build_app(), host=host, port=port, log_level="info", access_log=True, server_header=False)
+        app = build_app()
+        server_config = uvicorn.Config(app, host=host, port=port, log_level="info", access_log=True,
+                                       server_header=False)
+        server = uvicorn.Server(server_config)  # the Config sets up logging: the filter is added after it
+        hide_report_tokens()
+        server.run()
         return
     shared = tempfile.mkdtemp(prefix="jakcheck-shared-")  # mode 0700
     os.environ[SHARED_DIR_ENV] = shared
