@@ -330,3 +330,21 @@ def test_the_access_log_never_shows_a_report_token() -> None:
     hide_report_tokens()
     hide_report_tokens()
     assert sum(isinstance(f, HideReportTokens) for f in logging.getLogger("uvicorn.access").filters) == 1
+
+
+@pytest.mark.parametrize(("link", "inside"), [
+    ("https://ehr.example.org/fhir/Observation?page=2", True),
+    ("https://ehr.example.org/fhir/Observation?_getpages=x&q=../y", True),
+    ("https://ehr.example.org/fhir/../admin", False),
+    ("https://ehr.example.org/fhir/%2e%2e/admin", False),
+    ("https://ehr.example.org/fhir/./x", False),
+    ("https://ehr.example.org/fhirx/Observation", False),
+    ("https://user@ehr.example.org/fhir/Observation", False),
+    ("http://ehr.example.org/fhir/Observation", False),
+    ("https://ehr.example.org:8443/fhir/Observation", False),
+])
+def test_a_next_link_is_followed_only_inside_the_allow_listed_server(link: str, inside: bool) -> None:
+    """The bearer token goes only to the allow-listed base: a link a client would resolve outside it is refused."""
+    from jakcheck.service.fhir_client import within_base
+
+    assert within_base(link, "https://ehr.example.org/fhir") is inside
