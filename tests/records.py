@@ -59,6 +59,8 @@ def not_exact(facts: PatientFacts) -> list[str]:
     if facts.on_dialysis:
         why.append("dialysis stated on a patient card; a record says it as an end-stage renal disease Condition, "
                    "which is a different fact with different evidence")
+    if any(r.matched_by == "text" for r in facts.results) and not facts.text_matches:
+        why.append("a result known from text only, stated alone; reading the text also reports the text match")
     if facts.text_matches:
         why.append("a text match stated alone; reading a text-only record also makes the condition a fact")
     if facts.child_pugh is not None:

@@ -573,6 +573,11 @@ CASES: list[Case] = [
          .with_condition("pregnancy", days_ago=60, display="Pregnancy")
          .with_result("pregnancy-test", "negative", days_ago=5).build(), "pregnancy.current", False,
          indication=UC, verdict=("tofacitinib", "appropriate")),
+    Case("reproductive.pregnancy", "pregnancy on the problem list 2 months ago, a negative test 5 days ago known only "
+         "from free text: still pregnant", lambda: _text_only_tests(_unstated(_uc_screened(34)
+         .with_condition("pregnancy", days_ago=60, display="Pregnancy")
+         .with_result("pregnancy-test", "negative", days_ago=5))), "pregnancy.current", True, indication=UC,
+         for_drug="tofacitinib", verdict=("tofacitinib", "contraindicated")),
     Case("reproductive.pregnancy", "negative hCG 2 months ago, pregnancy recorded 5 days ago", lambda: _uc_screened(34)
          .with_result("pregnancy-test", "negative", days_ago=60).with_condition("pregnancy", days_ago=5,
                                                                                 display="Pregnancy")
@@ -840,6 +845,14 @@ def _text_named(facts: PatientFacts, concept: str) -> PatientFacts:
                                         for r in facts.results),
                    text_matches=facts.text_matches + tuple(TextMatch(concept, r.source, "QuantiFERON")
                                                            for r in facts.results if r.concept == concept))
+
+
+def _text_only_tests(facts: PatientFacts) -> PatientFacts:
+    """The patient's pregnancy tests as known from free text only (no code)."""
+    from dataclasses import replace
+
+    return replace(facts, results=tuple(replace(r, matched_by="text") if r.concept == "pregnancy-test" else r
+                                        for r in facts.results))
 
 
 def _unstated(builder: P) -> PatientFacts:

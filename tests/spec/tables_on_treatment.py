@@ -210,6 +210,10 @@ ON_TREATMENT_CASES: list[Case] = [
          lambda: _undated(_mi(_us(ra_on("tofacitinib", days=1095)), 60).build()), "mace.on-treatment-confirm",
          True, region="US", for_drug="tofacitinib", verdict=("tofacitinib", "defer"),
          also_absent=("mace.on-treatment-stop",)),
+    Case("stop_avoid.stop_after_mi_or_stroke", "US, tofacitinib started on the day of an MI: which came first is "
+         "unknown, confirm (defer)", lambda: _mi(_us(ra_on("tofacitinib", days=1095)), 1095).build(),
+         "mace.on-treatment-confirm", True, region="US", for_drug="tofacitinib", verdict=("tofacitinib", "defer"),
+         also_absent=("mace.on-treatment-stop",)),
     Case("stop_avoid.thrombosis_risk", "US, on tofacitinib, DVT 2 months ago: avoid, stop the current drug",
          lambda: _us(ra_on("tofacitinib", days=1095)).with_condition("vte", days_ago=60,
                                                                      display="Deep vein thrombosis").build(),

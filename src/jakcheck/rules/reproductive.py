@@ -45,8 +45,9 @@ def is_pregnant(ctx: Context) -> tuple[bool, tuple[str, ...]]:
         positive.append((test.effective, test.source))
     if not positive:
         return False, ()
+    # A negative test known only from free text never clears a pregnancy (it gives no firm answer on its own).
     negatives = [r.effective for r in f.results if r.concept == "pregnancy-test" and r.result == "negative"
-                 and r.effective <= f.as_of]
+                 and r.matched_by == "code" and r.effective <= f.as_of]
     # A recorded delivery, termination, miscarriage or stillbirth ends the pregnancy evidence dated before it.
     negatives += [d for d, _ in pregnancy_ends(f)]
     if f.pregnant.state == Tri.ABSENT and f.pregnant.effective is not None:
@@ -190,7 +191,7 @@ def contraception(ctx: Context) -> list[Hit]:
     # patient card) is taken as made for this assessment.
     recent_absent = f.pregnant.state == Tri.ABSENT and (
         f.pregnant.effective is None or (f.as_of - f.pregnant.effective).days <= 30)
-    status_known = (recent_absent or latest_result(f, ("pregnancy-test",), 30) is not None
+    status_known = (recent_absent or latest_result(f, ("pregnancy-test",), 30, coded_only=True) is not None
                     or not ctx.start_drugs())
     return [Hit(
         code="contraception.counsel", severity="info", drugs=tuple(drugs),

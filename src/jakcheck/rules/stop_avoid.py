@@ -55,8 +55,9 @@ def stop_after_mi_or_stroke(ctx: Context) -> list[Hit]:
     events = conditions(ctx.facts, "myocardial-infarction", "stroke")
     after = [c for c in events if c.matched_by == "code" and start is not None and c.onset is not None
              and c.onset > start]
+    # An event on the day of the start cannot be placed before or after it: confirmed, never passed over.
     unclear = [c for c in events if c not in after
-               and (c.matched_by != "code" or start is None or c.onset is None)]
+               and (c.matched_by != "code" or start is None or c.onset is None or c.onset == start)]
     section = _section(cites)
     hits: list[Hit] = []
     if after:
