@@ -246,7 +246,10 @@ def _route_bundles(task: Task, files: Sequence[InputFile], grouped: _Grouped, re
 
 
 def _medications(work: Path) -> dict[str, bytes]:
-    key = str(work)
+    # Per run, not per path: a later screen into the same folder (a reused Spark worker, a long-lived process)
+    # recreates the read stage's folder, which then has another identity.
+    stage = (work / "p1").stat()
+    key = f"{work}|{stage.st_ino}|{stage.st_ctime_ns}"
     if key not in _MEDS:
         meds: dict[str, bytes] = {}
         for p in sorted((work / "p1").glob("t*/meds")):

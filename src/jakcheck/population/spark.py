@@ -155,7 +155,6 @@ def run_spark(files: Sequence[InputFile], out: Path, config: ScreenConfig, *, ma
     sc = session.sparkContext
     progress.note(f"Spark session on {sc.master} ready in {time.monotonic() - t_start:.1f} s")
     knowledge = default_knowledge()
-    kv = knowledge.release.version
     tasks = plan_tasks(files)
     buckets = partitions or bucket_count(files, sc.defaultParallelism)
     work = out / ".spark-work"
@@ -165,25 +164,49 @@ def run_spark(files: Sequence[InputFile], out: Path, config: ScreenConfig, *, ma
     files_ = list(files)
     config_ = config
 
+    # Spark runs a failed task again with all its items: an item an earlier attempt finished (its folder or
+    # result file is in place, each written under a temporary name and renamed) is not done twice.
     def partition(index: int) -> int:
+        if (work / "p1" / f"t{index:06d}").is_dir():
+            return 0
         return partition_task(work, index, tasks[index], files_, buckets)
 
     def assess(k: int) -> int:
+        if (work / "p2" / f"b{k:04d}.ndjson").exists():
+            return 0
         worker_knowledge()
         return assess_bucket(work, k, config_, keep_frozen=True)
 
+    try:
+        return _run_jobs(sc, progress, out, files, config, max_rejects, t_start, knowledge, tasks, buckets, work,
+                         partition, assess)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)  # a Spark run does not resume: never leave its work behind
+
+
+def _run_jobs(sc: Any, progress: Progress, out: Path, files: Sequence[InputFile], config: ScreenConfig,
+              max_rejects: int | None, t_start: float, knowledge: Knowledge, tasks: Sequence[Any], buckets: int,
+              work: Path, partition: Callable[[int], int], assess: Callable[[int], int]) -> dict[str, Any]:
+    kv = knowledge.release.version
     _job(sc, progress, "read", range(len(tasks)), partition)
     stage1_rejects, chunk_lines, stats, per_bucket = task_results(work, len(tasks))
     if max_rejects is not None and len(stage1_rejects) > max_rejects:
-        shutil.rmtree(work, ignore_errors=True)
         fail_on_rejects(out, files, config, kv, knowledge.release.date.isoformat(), stage1_rejects, chunk_lines,
                         max_rejects)
     _job(sc, progress, "assess", sorted(range(buckets), key=lambda k: -per_bucket[k]), assess)
     progress.note("writing outputs")
     # As in the local engine, two executor tasks write the Parquet files while the driver writes the others.
     parquet: list[Any] = []
-    writing = threading.Thread(target=lambda: parquet.append(
-        sc.parallelize([0, 1], 2).map(lambda which: write_parquet(work, buckets, out, which)).collect()), daemon=True)
+    failed: list[BaseException] = []
+
+    def write_both() -> None:
+        try:
+            parquet.append(sc.parallelize([0, 1], 2).map(lambda which: write_parquet(work, buckets, out, which))
+                           .collect())
+        except BaseException as exc:  # handed to the driver thread below, which raises it
+            failed.append(exc)
+
+    writing = threading.Thread(target=write_both, daemon=True)
     writing.start()
     writer = ScreenWriter(out, config, kv, knowledge.release.date.isoformat(), files, external_parquet=True)
     for parts in merged_parts(work, buckets):
@@ -193,11 +216,12 @@ def run_spark(files: Sequence[InputFile], out: Path, config: ScreenConfig, *, ma
 
     def parquet_written() -> None:
         writing.join()
+        if failed:
+            raise RuntimeError(f"the Parquet files could not be written: {failed[0]}") from failed[0]
         if not parquet:
             raise RuntimeError("the Parquet files could not be written (see the Spark log)")
 
     summary = writer.finish(stage1_rejects, chunk_lines, inputs, before_rename=parquet_written)
-    shutil.rmtree(work, ignore_errors=True)
     summary["_elapsed_s"] = time.monotonic() - t_start
     return summary
 
