@@ -397,9 +397,13 @@ CASES: list[Case] = [
                                                                                      comparator="<").build(),
          "lab.lymphopenia", True, for_drug="tofacitinib", verdict=("baricitinib", "defer"),
          also_absent=("data.unusable-value",)),
-    Case("labs.low_counts", "lymphocytes '< 0.6': does not settle the 0.5 threshold, set aside; the count of 10 days "
-         "ago (1.8) is used", lambda: ra().screened().with_lab("lymphocytes", 0.6, days_ago=1, comparator="<")
-         .build(), "lab.lymphopenia", False, verdict=("baricitinib", "appropriate")),
+    Case("labs.low_counts", "lymphocytes '< 0.6' today: does not settle the 0.5 threshold; the older count (1.8, 10 "
+         "days ago) does not stand in for it", lambda: ra().screened().with_lab("lymphocytes", 0.6, days_ago=1,
+                                                                                 comparator="<")
+         .build(), "lab.lymphopenia", False, verdict=("baricitinib", "defer")),
+    Case("labs.cbc_missing", "lymphocytes '< 0.6' today, 1.8 ten days ago: the count is unknown until measured "
+         "(defer)", lambda: ra().screened().with_lab("lymphocytes", 0.6, days_ago=1, comparator="<").build(),
+         "lab.cbc-missing", True, verdict=("baricitinib", "defer")),
     Case("labs.low_counts", "lymphocytes 0.6 x10^9/L (above 0.5)", lambda: ra().screened().with_lab(
         "lymphocytes", 0.6, days_ago=1).build(), "lab.lymphopenia", False, for_drug="baricitinib"),
     Case("labs.low_counts", "neutrophils 0.9 x10^9/L", lambda: ra().screened().with_lab("neutrophils", 0.9,

@@ -40,13 +40,26 @@ def cbc_missing(ctx: Context) -> list[Hit]:
         return []
     return [Hit(
         code="lab.cbc-missing", severity="critical", verdict="defer", until_done=True, drugs=scope,
-        summary=f"Baseline blood count incomplete: no {', '.join(NAME[a] for a in absent)} in {days} days.",
+        summary=_incomplete_counts(ctx, absent, days),
         detail="Labels set start thresholds on lymphocyte and neutrophil counts and haemoglobin (platelets for "
                "abrocitinib and ritlecitinib); these must be known before the first dose.",
         evidence=tuple(missing(f"{a} within {days} days") for a in absent),
         cites=label_cites(ctx, drugs) + ctx.threshold_cites("cbc-baseline-lookback-days"),
         actions=(ActionSpec("order-cbc", "Order a full blood count with differential.", "before-start", True),),
     )]
+
+
+def _incomplete_counts(ctx: Context, absent: list[str], days: int) -> str:
+    """"no lymphocyte count, neutrophil count in 90 days", naming a count known only as a bound that leaves a start
+    threshold open as such."""
+    bounded = [a for a in absent if latest_value_or_bound(ctx.facts, a, days) is not None]
+    unknown = [a for a in absent if a not in bounded]
+    parts = []
+    if unknown:
+        parts.append(f"no {', '.join(NAME[a] for a in unknown)}")
+    if bounded:
+        parts.append(f"{', '.join(NAME[a] for a in bounded)} only as a bound that leaves a start threshold open")
+    return f"Baseline blood count incomplete: {'; '.join(parts)} in {days} days."
 
 
 def _thresholds_in(ctx: Context, label: RegionLabel | None, analyte: str) -> list[LabThreshold]:
@@ -74,7 +87,10 @@ def start_edges(ctx: Context, analyte: str) -> list[float]:
 def start_count(ctx: Context, analyte: str) -> tuple[LabValue | None, str | None]:
     """The baseline count the start thresholds are compared with: the latest value in the window, a bound
     ("< 0.5") included when it settles every start threshold of the drugs in scope (e.g. lymphocytes "< 0.5" is
-    below both 0.5 and 0.75); otherwise the latest measurement. Second: why a later bound was set aside."""
+    below both 0.5 and 0.75). When the latest value is a bound that leaves a start threshold open ("< 1.5"
+    against 1.0), the count is unknown (None): an older measurement does not stand in for the newer result.
+    Only when no start threshold compares the analyte does the latest measurement serve. Second: why the latest
+    bound was set aside."""
     days = int(ctx.threshold("cbc-baseline-lookback-days"))
     lab = latest_value_or_bound(ctx.facts, analyte, days)
     if lab is None or lab.comparator is None:
@@ -82,9 +98,9 @@ def start_count(ctx: Context, analyte: str) -> tuple[LabValue | None, str | None
     edges = start_edges(ctx, analyte)
     if settles(lab, edges):
         return lab, None
-    why = ("it does not settle the start threshold(s) " + ", ".join(f"{e:g}" for e in sorted(set(edges)))
-           if edges else "no start threshold compares it")
-    return latest_lab(ctx.facts, analyte, days), why
+    if edges:
+        return None, "it does not settle the start threshold(s) " + ", ".join(f"{e:g}" for e in sorted(set(edges)))
+    return latest_lab(ctx.facts, analyte, days), "no start threshold compares it"
 
 
 def bound_set_aside(ctx: Context, lab: LabValue) -> str | None:
