@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -67,8 +68,19 @@ def test_the_readers_caches_serve_every_record_of_a_release_and_only_that_releas
     assert reader_caches(other) is not caches
 
 
-def test_scores_are_computed_once_per_context() -> None:
+def test_scores_are_computed_once_per_context(monkeypatch: pytest.MonkeyPatch) -> None:
+    from jakcheck.rules import scores
+
+    calls: list[int] = []
+    real = scores.compute_scores
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(scores, "compute_scores", counted)
     facts = PatientBuilder().aged(62).with_condition("rheumatoid-arthritis").smoking("current").build()
     ctx = Context(facts=facts, knowledge=default_knowledge(), region="EU", indication="rheumatoid-arthritis",
                   drugs=("tofacitinib",))
-    assert ctx.scores is ctx.scores
+    first = ctx.scores
+    assert ctx.scores is first and len(calls) == 1 and first

@@ -113,8 +113,15 @@ def test_a_site_can_set_each_window() -> None:
     result = assess(facts, KB, region="EU", indication="rheumatoid-arthritis", settings=site)
     assert_no_finding(result, "infection.active-serious")
     assert_finding(result, "data.stale-entry")
-    for key in ("pregnancy-current-window-days", "malignancy-active-window-days", "vte-active-window-days"):
-        assess(facts, KB, region="EU", settings=Settings(site_thresholds=((key, 100.0),)))  # accepted
+    # Each other window too: an entry 150 days old is current under the release's window and stale under 100.
+    for key, concept in (("pregnancy-current-window-days", "pregnancy"), ("malignancy-active-window-days",
+                                                                          "malignancy"),
+                         ("vte-active-window-days", "vte")):
+        old = ra(30).screened().with_condition(concept, days_ago=150, display=concept).build()
+        assert_no_finding(assess(old, KB, region="EU", indication="rheumatoid-arthritis"), "data.stale-entry")
+        shorter = assess(old, KB, region="EU", indication="rheumatoid-arthritis",
+                         settings=Settings(site_thresholds=((key, 100.0),)))
+        assert_finding(shorter, "data.stale-entry")
     with pytest.raises(ConfigError):
         assess(facts, KB, region="EU", settings=Settings(site_thresholds=(("age-risk-years", 70.0),)))
 
